@@ -1,0 +1,227 @@
+//! Who is calling: passwords (argon2id), opaque bearer tokens (only their SHA-256 is
+//! stored, so a database leak yields no usable token; revocation is a row update), and
+//! the [`Actor`] every other layer receives.
+//!
+//! Demo accounts (`users.is_demo`) can log in only when the service runs in demo mode on
+//! a loopback address; everywhere else they answer as a wrong password would.
+
+use crate::domain::{OrganisationKind, Role};
+use crate::error::{Error, Result};
+use crate::store::{auth_token, membership, organisation, user};
+use argon2::Argon2;
+use argon2::password_hash::phc::PasswordHash;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set,
+};
+use sha2::{Digest, Sha256};
+
+/// The id recorded for work done by the system itself (seeds, imports, jobs).
+pub const SYSTEM_ID: &str = "00000000-0000-0000-0000-000000000000";
+
+/// The caller of one request, resolved once from their bearer token.
+#[derive(Clone, Debug)]
+pub struct Actor {
+    pub user_id: String,
+    pub organisation_id: String,
+    pub organisation_kind: OrganisationKind,
+    pub role: Role,
+    /// Designated safeguarding lead of their organisation.
+    pub designated_safeguarding_lead: bool,
+    /// The token this request came with (what `logout` revokes).
+    pub token_id: Option<String>,
+    /// The request's id, stamped on audit events and shown with internal errors.
+    pub request_id: Option<String>,
+}
+
+impl Actor {
+    /// The system itself: seeds, imports and jobs. Never a bypass: it goes through the
+    /// same access checks, where it is allowed everything, and is audited as "system".
+    pub fn system() -> Actor {
+        Actor {
+            user_id: SYSTEM_ID.into(),
+            organisation_id: SYSTEM_ID.into(),
+            organisation_kind: OrganisationKind::Backbone,
+            role: Role::System,
+            designated_safeguarding_lead: false,
+            token_id: None,
+            request_id: None,
+        }
+    }
+}
+
+/// A fresh bearer token and its expiry, as `login` returns them.
+#[derive(Debug)]
+pub struct Session {
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+    pub actor: Actor,
+}
+
+/// Hashes a password with argon2id and a random salt. CPU-heavy: runs off the async
+/// executor.
+pub async fn hash_password(password: String) -> Result<String> {
+    tokio::task::spawn_blocking(move || {
+        Argon2::default()
+            .hash_password(password.as_bytes())
+            .map(|h| h.to_string())
+            .map_err(|e| Error::Internal(anyhow::anyhow!("hashing a password: {e}")))
+    })
+    .await
+    .map_err(|e| Error::Internal(e.into()))?
+}
+
+async fn verify_password(password: String, hash: String) -> bool {
+    tokio::task::spawn_blocking(move || {
+        PasswordHash::new(&hash)
+            .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+            .unwrap_or(false)
+    })
+    .await
+    .unwrap_or(false)
+}
+
+/// A hash that matches no password, verified against when the email is unknown so that
+/// a wrong email and a wrong password take the same time.
+const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$W4Fq1cJxaq5Bk0Gr0J1ZVyI3kZlXx7dCL/KTTj2T3Rg";
+
+fn token_digest(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+fn new_token() -> Result<String> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| Error::Internal(anyhow::anyhow!("randomness: {e}")))?;
+    Ok(format!("bb_{}", hex::encode(bytes)))
+}
+
+const BAD_LOGIN: &str = "invalid email or password";
+
+/// Checks an email and password and issues a token that lives `ttl`.
+pub async fn login(
+    db: &DatabaseConnection,
+    email: &str,
+    password: &str,
+    ttl: Duration,
+    allow_demo: bool,
+) -> Result<Session> {
+    let email = email.trim().to_lowercase();
+    let found = user::Entity::find().filter(user::Column::Email.eq(email)).one(db).await?;
+    let Some(found) = found else {
+        verify_password(password.to_owned(), DUMMY_HASH.to_owned()).await;
+        return Err(Error::Unauthenticated(BAD_LOGIN));
+    };
+    let ok = verify_password(password.to_owned(), found.password_hash.clone()).await;
+    if !ok || found.disabled || (found.is_demo && !allow_demo) {
+        return Err(Error::Unauthenticated(BAD_LOGIN));
+    }
+    let token = new_token()?;
+    let now = Utc::now();
+    let expires_at = now + ttl;
+    let token_id = uuid::Uuid::now_v7().to_string();
+    auth_token::ActiveModel {
+        id: Set(token_id.clone()),
+        user_id: Set(found.id.clone()),
+        token_hash: Set(token_digest(&token)),
+        created_at: Set(now),
+        expires_at: Set(expires_at),
+        revoked_at: Set(None),
+    }
+    .insert(db)
+    .await?;
+    let mut actor = actor_for(db, &found).await?;
+    actor.token_id = Some(token_id);
+    tracing::info!(user_id = %found.id, "login");
+    Ok(Session { token, expires_at, actor })
+}
+
+/// Resolves a bearer token to its [`Actor`]; expired, revoked, unknown tokens, disabled
+/// users and (outside demo mode) demo accounts are all `UNAUTHENTICATED`.
+pub async fn authenticate(
+    db: &DatabaseConnection,
+    token: &str,
+    allow_demo: bool,
+    request_id: Option<String>,
+) -> Result<Actor> {
+    const BAD_TOKEN: &str = "the token is invalid, expired or revoked: log in again";
+    let row = auth_token::Entity::find()
+        .filter(auth_token::Column::TokenHash.eq(token_digest(token)))
+        .one(db)
+        .await?
+        .ok_or(Error::Unauthenticated(BAD_TOKEN))?;
+    if row.revoked_at.is_some() || row.expires_at <= Utc::now() {
+        return Err(Error::Unauthenticated(BAD_TOKEN));
+    }
+    let found = user::Entity::find_by_id(row.user_id.clone())
+        .one(db)
+        .await?
+        .ok_or(Error::Unauthenticated(BAD_TOKEN))?;
+    if found.disabled || (found.is_demo && !allow_demo) {
+        return Err(Error::Unauthenticated(BAD_TOKEN));
+    }
+    let mut actor = actor_for(db, &found).await?;
+    actor.token_id = Some(row.id);
+    actor.request_id = request_id;
+    Ok(actor)
+}
+
+/// Revokes the token the actor is using.
+pub async fn logout(db: &DatabaseConnection, actor: &Actor) -> Result<()> {
+    let Some(token_id) = &actor.token_id else {
+        return Err(Error::Unauthenticated("no token to revoke"));
+    };
+    let row = auth_token::Entity::find_by_id(token_id.clone())
+        .one(db)
+        .await?
+        .ok_or(Error::Unauthenticated("no token to revoke"))?;
+    let mut active: auth_token::ActiveModel = row.into();
+    active.revoked_at = Set(Some(Utc::now()));
+    active.update(db).await?;
+    Ok(())
+}
+
+async fn actor_for(db: &DatabaseConnection, found: &user::Model) -> Result<Actor> {
+    let member = membership::Entity::find()
+        .filter(membership::Column::UserId.eq(found.id.clone()))
+        .one(db)
+        .await?
+        .ok_or(Error::Unauthenticated("this account belongs to no organisation"))?;
+    let org = organisation::Entity::find_by_id(member.organisation_id.clone())
+        .one(db)
+        .await?
+        .ok_or_else(|| Error::Internal(anyhow::anyhow!("membership without organisation")))?;
+    Ok(Actor {
+        user_id: found.id.clone(),
+        organisation_id: org.id,
+        organisation_kind: OrganisationKind::from_stored(&org.kind)?,
+        role: Role::from_stored(&member.role)?,
+        designated_safeguarding_lead: member.designated_safeguarding_lead,
+        token_id: None,
+        request_id: None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn hashes_verify_and_differ() {
+        let a = hash_password("correct horse".into()).await.expect("hash");
+        let b = hash_password("correct horse".into()).await.expect("hash");
+        assert_ne!(a, b, "salted");
+        assert!(verify_password("correct horse".into(), a.clone()).await);
+        assert!(!verify_password("wrong".into(), a).await);
+        assert!(!verify_password("anything".into(), DUMMY_HASH.into()).await);
+    }
+
+    #[test]
+    fn tokens_are_random_and_only_digests_are_stored() {
+        let t = new_token().expect("token");
+        assert!(t.starts_with("bb_") && t.len() == 67);
+        assert_ne!(t, new_token().expect("token"));
+        assert_eq!(token_digest(&t).len(), 64);
+        assert!(!token_digest(&t).contains(&t[3..]));
+    }
+}

@@ -1,0 +1,309 @@
+//! Children: identification, reading (always through `access`, always audited), lists,
+//! caseloads, and the adults around each child.
+
+use crate::access::{self, Right};
+use crate::audit::{Audited, now};
+use crate::auth::Actor;
+use crate::domain::enrolment;
+use crate::domain::{EnrolmentStatus, Involvement, OrganisationKind, Page, PageRequest, RelationshipKind};
+use crate::error::{Error, Result};
+use crate::store::{child, enrolment as enrolment_store, enrolment_transition, relationship, user};
+use sea_orm::sea_query::Query;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+};
+use validator::Validate;
+
+#[derive(Debug, Clone, Validate)]
+pub struct NewChild {
+    #[validate(custom(function = "crate::domain::validate::name"))]
+    pub first_name: String,
+    #[validate(custom(function = "crate::domain::validate::name"))]
+    pub last_name: String,
+    #[validate(custom(function = "crate::domain::validate::date_of_birth"))]
+    pub date_of_birth: String,
+    /// The anchor; defaults to the caller's own anchor.
+    #[validate(custom(function = "crate::domain::validate::id"))]
+    pub anchor_id: Option<String>,
+    #[validate(range(min = -1, max = 13, message = "must be a school year from -1 (nursery) and 0 (reception) to 13"))]
+    pub year_group: i32,
+    #[validate(custom(function = "crate::domain::validate::upn"))]
+    pub upn: Option<String>,
+    #[validate(custom(function = "crate::domain::validate::phone"))]
+    pub contact_phone: Option<String>,
+    #[validate(email(message = "must be an email address"))]
+    pub contact_email: Option<String>,
+    #[validate(custom(function = "crate::domain::validate::postcode"))]
+    pub postcode: Option<String>,
+    pub free_school_meals: bool,
+    pub send: bool,
+    pub eal: bool,
+    pub looked_after: bool,
+    #[validate(custom(function = "crate::domain::validate::notes"))]
+    pub note: Option<String>,
+}
+
+fn blank_to_none(v: Option<String>) -> Option<String> {
+    v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
+}
+
+/// Records a child identified by an anchor, with their enrolment at `identified`. A link
+/// worker who identifies a child takes them onto their caseload.
+pub async fn identify(db: &DatabaseConnection, actor: &Actor, mut input: NewChild) -> Result<child::Model> {
+    input.upn = blank_to_none(input.upn);
+    input.contact_phone = blank_to_none(input.contact_phone);
+    input.contact_email = blank_to_none(input.contact_email);
+    input.postcode = blank_to_none(input.postcode);
+    input.validate()?;
+    let anchor_id = match (&input.anchor_id, actor.organisation_kind) {
+        (Some(id), _) => id.trim().to_owned(),
+        (None, OrganisationKind::Anchor) => actor.organisation_id.clone(),
+        (None, _) => return Err(Error::invalid("anchorId", "is required: name the child's anchor")),
+    };
+    let anchor = crate::domain::accounts::organisation(db, &anchor_id).await.ok();
+    if anchor.is_none_or(|a| a.kind != OrganisationKind::Anchor.as_str()) {
+        return Err(Error::invalid("anchorId", "must be the id of an anchor organisation"));
+    }
+    access::may_identify_at(actor, &anchor_id)?;
+    let date_of_birth = crate::domain::validate::parse_date(&input.date_of_birth)
+        .ok_or_else(|| Error::invalid("dateOfBirth", "must be a date written YYYY-MM-DD"))?;
+
+    let mut tx = Audited::begin(db, actor).await?;
+    let at = now();
+    let child_id = uuid::Uuid::now_v7().to_string();
+    let created = child::ActiveModel {
+        id: Set(child_id.clone()),
+        first_name: Set(input.first_name.trim().to_owned()),
+        last_name: Set(input.last_name.trim().to_owned()),
+        date_of_birth: Set(date_of_birth),
+        anchor_id: Set(anchor_id),
+        year_group: Set(input.year_group as i16),
+        upn: Set(input.upn.map(|u| u.to_uppercase())),
+        contact_phone: Set(input.contact_phone),
+        contact_email: Set(input.contact_email.map(|e| e.to_lowercase())),
+        postcode: Set(input.postcode.map(|p| p.to_uppercase())),
+        free_school_meals: Set(input.free_school_meals),
+        send: Set(input.send),
+        eal: Set(input.eal),
+        looked_after: Set(input.looked_after),
+        created_at: Set(at),
+        updated_at: Set(at),
+    }
+    .insert(&*tx)
+    .await
+    .map_err(|e| Error::from_db(e, Some(("upn", "a child with this UPN is already recorded in the zone"))))?;
+    let enrolment_id = uuid::Uuid::now_v7().to_string();
+    enrolment_store::ActiveModel {
+        id: Set(enrolment_id.clone()),
+        child_id: Set(child_id.clone()),
+        status: Set(EnrolmentStatus::Identified.as_str().to_owned()),
+        exit_reason: Set(None),
+        cohort: Set(None),
+        link_worker_id: Set(enrolment::default_link_worker(actor)),
+        created_at: Set(at),
+        updated_at: Set(at),
+    }
+    .insert(&*tx)
+    .await?;
+    enrolment_transition::ActiveModel {
+        id: Set(uuid::Uuid::now_v7().to_string()),
+        enrolment_id: Set(enrolment_id),
+        from_status: Set(None),
+        to_status: Set(EnrolmentStatus::Identified.as_str().to_owned()),
+        actor_user_id: Set(Some(actor.user_id.clone())),
+        at: Set(at),
+        note: Set(blank_to_none(input.note)),
+    }
+    .insert(&*tx)
+    .await?;
+    tx.record(
+        "child.identify",
+        Some(&child_id),
+        &["firstName", "lastName", "dateOfBirth", "anchor", "yearGroup", "upn", "contact", "characteristics"],
+    );
+    tx.commit().await?;
+    Ok(created)
+}
+
+/// Reads one child, audited with the fields the caller asked for.
+pub async fn get(db: &DatabaseConnection, actor: &Actor, child_id: &str, fields: Vec<String>) -> Result<child::Model> {
+    if uuid::Uuid::parse_str(child_id).is_err() {
+        return Err(Error::NotFound("child"));
+    }
+    let mut tx = Audited::begin(db, actor).await?;
+    let found = access::find_child(&*tx, actor, child_id).await?;
+    tx.record_fields("child.read", Some(child_id), fields);
+    tx.commit().await?;
+    Ok(found)
+}
+
+/// Narrows a list of children.
+#[derive(Debug, Clone, Default)]
+pub struct ChildFilter {
+    pub status: Option<EnrolmentStatus>,
+    pub anchor_id: Option<String>,
+    pub year_group: Option<i32>,
+    pub link_worker_id: Option<String>,
+}
+
+/// Lists the children in the caller's scope, a page at a time, auditing a read of each
+/// child returned.
+pub async fn list(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    filter: ChildFilter,
+    page: PageRequest,
+    fields: Vec<String>,
+) -> Result<Page<child::Model>> {
+    if access::right(actor) < Right::Read {
+        // Partners and funders see no child: an empty list, as if there were none.
+        return Ok(Page { items: Vec::new(), has_next_page: false });
+    }
+    let mut query = child::Entity::find().filter(access::child_condition(actor));
+    if let Some(anchor) = filter.anchor_id {
+        query = query.filter(child::Column::AnchorId.eq(anchor));
+    }
+    if let Some(year) = filter.year_group {
+        query = query.filter(child::Column::YearGroup.eq(year));
+    }
+    if filter.status.is_some() || filter.link_worker_id.is_some() {
+        let mut sub = Query::select().column(enrolment_store::Column::ChildId).from(enrolment_store::Entity).to_owned();
+        if let Some(status) = filter.status {
+            sub.and_where(enrolment_store::Column::Status.eq(status.as_str()));
+        }
+        if let Some(worker) = filter.link_worker_id {
+            sub.and_where(enrolment_store::Column::LinkWorkerId.eq(worker));
+        }
+        query = query.filter(child::Column::Id.in_subquery(sub));
+    }
+    if let Some(after) = page.after {
+        query = query.filter(child::Column::Id.gt(after));
+    }
+    let mut tx = Audited::begin(db, actor).await?;
+    let mut items = query.order_by_asc(child::Column::Id).limit(page.first + 1).all(&*tx).await?;
+    let has_next_page = items.len() as u64 > page.first;
+    items.truncate(page.first as usize);
+    for c in &items {
+        tx.record_fields("child.read", Some(&c.id), fields.clone());
+    }
+    tx.commit().await?;
+    Ok(Page { items, has_next_page })
+}
+
+/// A link worker's caseload: the children assigned to them (by default the caller).
+pub async fn caseload(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    link_worker_id: Option<String>,
+    page: PageRequest,
+    fields: Vec<String>,
+) -> Result<Page<child::Model>> {
+    let worker_id = link_worker_id.unwrap_or_else(|| actor.user_id.clone());
+    let member = crate::domain::accounts::membership_of(db, &worker_id).await?;
+    let Some(member) = member.filter(|m| m.role == crate::domain::Role::LinkWorker.as_str()) else {
+        return Err(if actor.user_id == worker_id {
+            Error::forbidden("only link workers have a caseload")
+        } else {
+            Error::invalid("linkWorkerId", "must be the id of a link worker")
+        });
+    };
+    access::may_view_caseload(actor, &worker_id, &member.organisation_id)?;
+    let filter = ChildFilter { link_worker_id: Some(worker_id), ..ChildFilter::default() };
+    list(db, actor, filter, page, fields).await
+}
+
+#[derive(Debug, Clone, Validate)]
+pub struct NewRelationship {
+    #[validate(custom(function = "crate::domain::validate::id"))]
+    pub child_id: String,
+    pub kind: RelationshipKind,
+    #[validate(custom(function = "crate::domain::validate::name"))]
+    pub name: String,
+    pub involvement: Involvement,
+    pub parental_responsibility: bool,
+    #[validate(custom(function = "crate::domain::validate::phone"))]
+    pub phone: Option<String>,
+    #[validate(custom(function = "crate::domain::validate::notes"))]
+    pub notes: Option<String>,
+}
+
+/// Records a parent, carer or trusted adult around the child, and how they are involved.
+pub async fn add_relationship(db: &DatabaseConnection, actor: &Actor, mut input: NewRelationship) -> Result<relationship::Model> {
+    input.phone = blank_to_none(input.phone);
+    input.notes = blank_to_none(input.notes);
+    input.validate()?;
+    if input.kind == RelationshipKind::TrustedAdult && input.parental_responsibility {
+        return Err(Error::invalid("parentalResponsibility", "a trusted adult does not hold parental responsibility"));
+    }
+    let mut tx = Audited::begin(db, actor).await?;
+    access::find_child(&*tx, actor, &input.child_id).await?;
+    access::require(actor, Right::Write)?;
+    let created = relationship::ActiveModel {
+        id: Set(uuid::Uuid::now_v7().to_string()),
+        child_id: Set(input.child_id.clone()),
+        kind: Set(input.kind.as_str().to_owned()),
+        name: Set(input.name.trim().to_owned()),
+        involvement: Set(input.involvement.as_str().to_owned()),
+        parental_responsibility: Set(input.parental_responsibility),
+        phone: Set(input.phone),
+        notes: Set(input.notes),
+        recorded_by: Set(actor.user_id.clone()),
+        recorded_at: Set(now()),
+    }
+    .insert(&*tx)
+    .await?;
+    tx.record("relationship.add", Some(&input.child_id), &["relationships"]);
+    tx.commit().await?;
+    Ok(created)
+}
+
+/// The children (ids) the actor may see, as a subquery for batch loaders: every batch
+/// of child-level rows is filtered through it, so the row scope holds inside batches too.
+pub fn visible_child_ids(actor: &Actor) -> sea_orm::sea_query::SelectStatement {
+    Query::select()
+        .column(child::Column::Id)
+        .from(child::Entity)
+        .cond_where(access::child_condition(actor))
+        .to_owned()
+}
+
+/// Relationships of many children at once (for the per-request loader).
+pub async fn relationships_of<C: ConnectionTrait>(conn: &C, actor: &Actor, child_ids: &[String]) -> Result<Vec<relationship::Model>> {
+    Ok(relationship::Entity::find()
+        .filter(relationship::Column::ChildId.is_in(child_ids.to_vec()))
+        .filter(relationship::Column::ChildId.in_subquery(visible_child_ids(actor)))
+        .order_by_asc(relationship::Column::Id)
+        .all(conn)
+        .await?)
+}
+
+/// Enrolments of many children at once (for the per-request loader).
+pub async fn enrolments_of<C: ConnectionTrait>(conn: &C, actor: &Actor, child_ids: &[String]) -> Result<Vec<enrolment_store::Model>> {
+    Ok(enrolment_store::Entity::find()
+        .filter(enrolment_store::Column::ChildId.is_in(child_ids.to_vec()))
+        .filter(enrolment_store::Column::ChildId.in_subquery(visible_child_ids(actor)))
+        .all(conn)
+        .await?)
+}
+
+/// The transition history of many enrolments at once, oldest first.
+pub async fn transitions_of<C: ConnectionTrait>(conn: &C, actor: &Actor, enrolment_ids: &[String]) -> Result<Vec<enrolment_transition::Model>> {
+    let visible = Query::select()
+        .column(enrolment_store::Column::Id)
+        .from(enrolment_store::Entity)
+        .and_where(enrolment_store::Column::ChildId.in_subquery(visible_child_ids(actor)))
+        .to_owned();
+    Ok(enrolment_transition::Entity::find()
+        .filter(enrolment_transition::Column::EnrolmentId.is_in(enrolment_ids.to_vec()))
+        .filter(enrolment_transition::Column::EnrolmentId.in_subquery(visible))
+        .order_by_asc(enrolment_transition::Column::Id)
+        .all(conn)
+        .await?)
+}
+
+/// Users by id (link workers named on records), for staff with a right over children.
+pub async fn users_by_id<C: ConnectionTrait>(conn: &C, actor: &Actor, ids: &[String]) -> Result<Vec<user::Model>> {
+    access::require(actor, Right::Read)?;
+    Ok(user::Entity::find().filter(user::Column::Id.is_in(ids.to_vec())).all(conn).await?)
+}

@@ -1,0 +1,239 @@
+//! Enrolment: a child's time in the programme, and its state machine
+//!
+//! ```text
+//! identified ─agree to take part→ consented ─enrol→ enrolled ─start support→ active ─complete→ completed
+//!      └──────────────┴──────────────────────┴────────────┴──exit(reason)→ exited
+//! ```
+//!
+//! Every transition is stamped (actor, time, note) in `enrolment_transitions`. Anything
+//! else is refused with `CONFLICT`, naming the current status.
+
+use crate::access::{self, Right};
+use crate::audit::{Audited, now};
+use crate::auth::Actor;
+use crate::domain::{EnrolmentStatus, ExitReason, OrganisationKind, Role};
+use crate::error::{Error, Result};
+use crate::store::{enrolment, enrolment_transition, lawful_basis};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, Set};
+use validator::Validate;
+
+/// A move in the enrolment state machine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Transition {
+    AgreeToTakePart,
+    Enrol,
+    StartSupport,
+    Complete,
+    Exit(ExitReason),
+}
+
+impl Transition {
+    fn verb(self) -> &'static str {
+        match self {
+            Transition::AgreeToTakePart => "record agreement to take part for",
+            Transition::Enrol => "enrol",
+            Transition::StartSupport => "start support for",
+            Transition::Complete => "complete",
+            Transition::Exit(_) => "exit",
+        }
+    }
+}
+
+/// The state machine itself: where `transition` leads from `from`, or `CONFLICT`.
+pub fn next(from: EnrolmentStatus, transition: Transition) -> Result<EnrolmentStatus> {
+    use EnrolmentStatus::*;
+    let to = match (from, transition) {
+        (Identified, Transition::AgreeToTakePart) => Consented,
+        (Consented, Transition::Enrol) => Enrolled,
+        (Enrolled, Transition::StartSupport) => Active,
+        (Active, Transition::Complete) => Completed,
+        (Identified | Consented | Enrolled | Active, Transition::Exit(_)) => Exited,
+        _ => {
+            return Err(Error::conflict(format!(
+                "cannot {} a child whose enrolment is {}",
+                transition.verb(),
+                from
+            )));
+        }
+    };
+    Ok(to)
+}
+
+/// The enrolment of a child (every child has exactly one, from identification).
+pub async fn of_child<C: ConnectionTrait>(conn: &C, child_id: &str) -> Result<enrolment::Model> {
+    enrolment::Entity::find()
+        .filter(enrolment::Column::ChildId.eq(child_id.to_owned()))
+        .one(conn)
+        .await?
+        .ok_or_else(|| Error::Internal(anyhow::anyhow!("child {child_id} has no enrolment")))
+}
+
+/// Applies `transition` inside `tx`, stamping it in the history. Used by every use case
+/// that moves a child along.
+pub async fn apply(
+    tx: &mut Audited,
+    child_id: &str,
+    transition: Transition,
+    cohort: Option<String>,
+    note: Option<String>,
+) -> Result<enrolment::Model> {
+    let current = of_child(&**tx, child_id).await?;
+    let from = EnrolmentStatus::from_stored(&current.status)?;
+    let to = next(from, transition)?;
+    let at = now();
+    let mut active: enrolment::ActiveModel = current.clone().into();
+    active.status = Set(to.as_str().to_owned());
+    if let Transition::Exit(reason) = transition {
+        active.exit_reason = Set(Some(reason.as_str().to_owned()));
+    }
+    if cohort.is_some() {
+        active.cohort = Set(cohort);
+    }
+    active.updated_at = Set(at);
+    let updated = active.update(&**tx).await?;
+    enrolment_transition::ActiveModel {
+        id: Set(uuid::Uuid::now_v7().to_string()),
+        enrolment_id: Set(current.id),
+        from_status: Set(Some(from.as_str().to_owned())),
+        to_status: Set(to.as_str().to_owned()),
+        actor_user_id: Set(Some(tx.actor().user_id.clone())),
+        at: Set(at),
+        note: Set(note),
+    }
+    .insert(&**tx)
+    .await?;
+    tx.record(&format!("enrolment.{}", to.as_str()), Some(child_id), &["enrolment.status"]);
+    Ok(updated)
+}
+
+/// Loads the child in the actor's scope, checks the right, and opens the transaction.
+async fn begin_for_child(db: &DatabaseConnection, actor: &Actor, child_id: &str, needed: Right) -> Result<Audited> {
+    let tx = Audited::begin(db, actor).await?;
+    access::find_child(&*tx, actor, child_id).await?;
+    access::require(actor, needed)?;
+    Ok(tx)
+}
+
+#[derive(Debug, Clone, Validate)]
+pub struct Enrol {
+    #[validate(custom(function = "crate::domain::validate::id"))]
+    pub child_id: String,
+    #[validate(custom(function = "crate::domain::validate::cohort"))]
+    pub cohort: String,
+}
+
+/// `consented → enrolled`. Needs a lawful basis on record for processing the child's data.
+pub async fn enrol(db: &DatabaseConnection, actor: &Actor, input: Enrol) -> Result<enrolment::Model> {
+    input.validate()?;
+    let mut tx = begin_for_child(db, actor, &input.child_id, Right::Write).await?;
+    let bases = lawful_basis::Entity::find()
+        .filter(lawful_basis::Column::ChildId.eq(input.child_id.clone()))
+        .count(&*tx)
+        .await?;
+    let current = of_child(&*tx, &input.child_id).await?;
+    if bases == 0 && current.status == EnrolmentStatus::Consented.as_str() {
+        return Err(Error::conflict("record the lawful basis for processing this child's data before enrolling"));
+    }
+    let updated = apply(&mut tx, &input.child_id, Transition::Enrol, Some(input.cohort.trim().to_owned()), None).await?;
+    tx.commit().await?;
+    Ok(updated)
+}
+
+/// A transition that needs nothing but the child: start support, complete, exit.
+pub async fn transition(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    child_id: &str,
+    transition: Transition,
+    note: Option<String>,
+) -> Result<enrolment::Model> {
+    crate::domain::validate::id(child_id).map_err(|_| Error::invalid("childId", "must be an id returned by this API"))?;
+    if let Some(n) = &note {
+        crate::domain::validate::notes(n).map_err(|_| Error::invalid("note", "must be at most 2000 characters"))?;
+    }
+    let mut tx = begin_for_child(db, actor, child_id, Right::Write).await?;
+    let updated = apply(&mut tx, child_id, transition, None, note).await?;
+    tx.commit().await?;
+    Ok(updated)
+}
+
+/// Puts the child on a link worker's caseload. The link worker must work at the child's
+/// anchor. Anchor leads (for their anchor) and admins only.
+pub async fn assign_link_worker(db: &DatabaseConnection, actor: &Actor, child_id: &str, link_worker_id: &str) -> Result<enrolment::Model> {
+    crate::domain::validate::id(child_id).map_err(|_| Error::invalid("childId", "must be an id returned by this API"))?;
+    let mut tx = begin_for_child(db, actor, child_id, Right::Manage).await?;
+    let child = access::find_child(&*tx, actor, child_id).await?;
+    let member = crate::domain::accounts::membership_of(&*tx, link_worker_id).await?;
+    let is_link_worker_here = member.as_ref().is_some_and(|m| {
+        m.role == Role::LinkWorker.as_str() && m.organisation_id == child.anchor_id
+    });
+    if !is_link_worker_here {
+        return Err(Error::invalid("linkWorkerId", "must be a link worker at the child's anchor"));
+    }
+    let current = of_child(&*tx, child_id).await?;
+    let mut active: enrolment::ActiveModel = current.into();
+    active.link_worker_id = Set(Some(link_worker_id.to_owned()));
+    active.updated_at = Set(now());
+    let updated = active.update(&*tx).await?;
+    tx.record("enrolment.assign_link_worker", Some(child_id), &["enrolment.linkWorker"]);
+    tx.commit().await?;
+    Ok(updated)
+}
+
+/// The default link worker for a newly identified child: the identifying link worker.
+pub fn default_link_worker(actor: &Actor) -> Option<String> {
+    (actor.role == Role::LinkWorker && actor.organisation_kind == OrganisationKind::Anchor)
+        .then(|| actor.user_id.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use EnrolmentStatus::*;
+
+    #[test]
+    fn the_happy_path() {
+        assert_eq!(next(Identified, Transition::AgreeToTakePart).ok(), Some(Consented));
+        assert_eq!(next(Consented, Transition::Enrol).ok(), Some(Enrolled));
+        assert_eq!(next(Enrolled, Transition::StartSupport).ok(), Some(Active));
+        assert_eq!(next(Active, Transition::Complete).ok(), Some(Completed));
+    }
+
+    #[test]
+    fn exit_from_every_open_state_only() {
+        for s in [Identified, Consented, Enrolled, Active] {
+            assert_eq!(next(s, Transition::Exit(ExitReason::MovedAway)).ok(), Some(Exited));
+        }
+        for s in [Completed, Exited] {
+            assert!(matches!(next(s, Transition::Exit(ExitReason::Other)), Err(Error::Conflict(_))));
+        }
+    }
+
+    #[test]
+    fn everything_else_is_refused() {
+        let all = [
+            Transition::AgreeToTakePart,
+            Transition::Enrol,
+            Transition::StartSupport,
+            Transition::Complete,
+            Transition::Exit(ExitReason::Other),
+        ];
+        let allowed = |s: EnrolmentStatus, t: Transition| {
+            matches!(
+                (s, t),
+                (Identified, Transition::AgreeToTakePart)
+                    | (Consented, Transition::Enrol)
+                    | (Enrolled, Transition::StartSupport)
+                    | (Active, Transition::Complete)
+                    | (Identified | Consented | Enrolled | Active, Transition::Exit(_))
+            )
+        };
+        for s in EnrolmentStatus::ALL {
+            for t in all {
+                assert_eq!(next(*s, t).is_ok(), allowed(*s, t), "{s} {t:?}");
+            }
+        }
+        let msg = next(Completed, Transition::Enrol).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(msg.contains("completed"), "{msg}");
+    }
+}

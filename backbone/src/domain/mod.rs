@@ -1,0 +1,197 @@
+//! Use cases: the verbs of the partnership, their validation and state machines. Every
+//! function takes the caller first (`&Actor`), asks `access` whether they may, and writes
+//! through an [`crate::audit::Audited`] transaction so that the audit event lands with
+//! the change or not at all. No GraphQL types here.
+
+pub mod accounts;
+pub mod children;
+pub mod consent;
+pub mod enrolment;
+pub mod validate;
+
+use crate::error::{Error, Result};
+
+/// Declares an enumeration stored as a short string, with its one spelling in the
+/// database.
+macro_rules! str_enum {
+    ($(#[$meta:meta])* pub enum $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum $name { $($(#[$vmeta])* $variant),+ }
+
+        impl $name {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The stored spelling.
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+
+            /// Reads a stored spelling; an unknown one means the database was edited by
+            /// hand or a migration is missing.
+            pub fn from_stored(text: &str) -> Result<Self> {
+                match text {
+                    $($text => Ok($name::$variant),)+
+                    other => Err(Error::Internal(anyhow::anyhow!(
+                        "unknown {} value in the database: {other:?}", stringify!($name)
+                    ))),
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+str_enum! {
+    /// What an organisation is to the partnership.
+    pub enum OrganisationKind {
+        Backbone => "backbone",
+        Anchor => "anchor",
+        Partner => "partner",
+        Funder => "funder",
+    }
+}
+
+str_enum! {
+    /// A member's role; each belongs to one organisation kind (see [`Role::organisation_kind`]).
+    pub enum Role {
+        LinkWorker => "link_worker",
+        AnchorLead => "anchor_lead",
+        PartnerWorker => "partner_worker",
+        PartnerLead => "partner_lead",
+        Funder => "funder",
+        BackboneAnalyst => "backbone_analyst",
+        BackboneAdmin => "backbone_admin",
+        /// Seeds, imports and jobs: never a person, never logs in.
+        System => "system",
+    }
+}
+
+impl Role {
+    /// The kind of organisation a member with this role belongs to.
+    pub fn organisation_kind(self) -> OrganisationKind {
+        match self {
+            Role::LinkWorker | Role::AnchorLead => OrganisationKind::Anchor,
+            Role::PartnerWorker | Role::PartnerLead => OrganisationKind::Partner,
+            Role::Funder => OrganisationKind::Funder,
+            Role::BackboneAnalyst | Role::BackboneAdmin | Role::System => OrganisationKind::Backbone,
+        }
+    }
+}
+
+str_enum! {
+    /// How an adult is related to a child.
+    pub enum RelationshipKind {
+        Parent => "parent",
+        Carer => "carer",
+        TrustedAdult => "trusted_adult",
+    }
+}
+
+str_enum! {
+    /// How an adult around the child is involved in their support.
+    pub enum Involvement {
+        MainContact => "main_contact",
+        AttendsReviews => "attends_reviews",
+        ReceivesUpdates => "receives_updates",
+        SupportsAtHome => "supports_at_home",
+        Mentor => "mentor",
+    }
+}
+
+str_enum! {
+    /// Who gave an agreement or a consent.
+    pub enum GiverKind {
+        Parent => "parent",
+        Carer => "carer",
+        Child => "child",
+    }
+}
+
+str_enum! {
+    /// UK GDPR Article 6 bases on which the backbone processes a child's record.
+    pub enum LawfulBasisKind {
+        PublicTask => "public_task",
+        LegitimateInterests => "legitimate_interests",
+        LegalObligation => "legal_obligation",
+        VitalInterests => "vital_interests",
+    }
+}
+
+str_enum! {
+    /// UK GDPR Article 9 / DPA 2018 Schedule 1 conditions for special-category data
+    /// (health, SEND).
+    pub enum SpecialCategoryCondition {
+        SubstantialPublicInterest => "substantial_public_interest",
+        HealthOrSocialCare => "health_or_social_care",
+        ExplicitConsent => "explicit_consent",
+    }
+}
+
+str_enum! {
+    /// What an onward share of the record may be used for.
+    pub enum Purpose {
+        Referral => "referral",
+        ProgressMonitoring => "progress_monitoring",
+        Evaluation => "evaluation",
+    }
+}
+
+str_enum! {
+    /// A child's place in the programme.
+    pub enum EnrolmentStatus {
+        Identified => "identified",
+        Consented => "consented",
+        Enrolled => "enrolled",
+        Active => "active",
+        Completed => "completed",
+        Exited => "exited",
+    }
+}
+
+str_enum! {
+    /// Why a child left the programme before completing it.
+    pub enum ExitReason {
+        MovedAway => "moved_away",
+        FamilyWithdrew => "family_withdrew",
+        StatutoryServices => "statutory_services",
+        Disengaged => "disengaged",
+        Other => "other",
+    }
+}
+
+/// A page request for a keyset-paginated list: at most `first` items after the item whose
+/// id is `after` (ids are UUIDv7, so id order is creation order).
+#[derive(Clone, Debug)]
+pub struct PageRequest {
+    pub first: u64,
+    pub after: Option<String>,
+}
+
+impl PageRequest {
+    /// Checks `first` against the configured maximum (`INVALID_INPUT` naming `first`).
+    pub fn new(first: Option<i32>, after: Option<String>, default: usize, max: usize) -> Result<PageRequest> {
+        let first = match first {
+            None => default as u64,
+            Some(n) if n < 1 => return Err(Error::invalid("first", "must be at least 1")),
+            Some(n) if n as usize > max => {
+                return Err(Error::invalid("first", format!("must be at most {max} (the page size limit)")));
+            }
+            Some(n) => n as u64,
+        };
+        Ok(PageRequest { first, after })
+    }
+}
+
+/// One page of a list, and whether more follow.
+#[derive(Clone, Debug)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub has_next_page: bool,
+}

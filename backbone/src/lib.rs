@@ -1,0 +1,24 @@
+//! backbone: the shared record of a place-based children's partnership, served as a
+//! GraphQL API.
+//!
+//! Layers, data flowing one way (see `docs/architecture.md`):
+//! `http` (axum, limits) → `auth` (bearer token → [`auth::Actor`]) → `graphql` (thin
+//! resolvers) → `domain` (use cases, state machines, validation) → `access` (the one
+//! policy) and `audit` (the hash-chained log) → `store` (SeaORM, the only SQL).
+
+pub mod access;
+pub mod audit;
+pub mod auth;
+pub mod cli;
+pub mod demo;
+pub mod domain;
+pub mod error;
+pub mod graphiql;
+pub mod graphql;
+pub mod http;
+pub mod settings;
+pub mod startup;
+pub mod store;
+pub mod telemetry;
+
+pub use error::{Error, Result};

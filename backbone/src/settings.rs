@@ -1,0 +1,163 @@
+//! Typed settings, layered: defaults → optional TOML file (`backbone.toml` in the working
+//! directory, or the file named by `BACKBONE_CONFIG`) → environment (`DATABASE_URL`, and
+//! `BACKBONE_<SECTION>__<KEY>`, e.g. `BACKBONE_GRAPHQL__MAX_DEPTH=8`). Secrets never
+//! appear in `Debug` output.
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Settings {
+    pub database: DatabaseSettings,
+    pub server: ServerSettings,
+    pub graphql: GraphqlSettings,
+    pub auth: AuthSettings,
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+pub struct DatabaseSettings {
+    /// `sqlite://FILE?mode=rwc` or `postgres://…`. Empty means the embedded SQLite file.
+    pub url: String,
+    /// The embedded SQLite file used when `url` is empty.
+    pub sqlite_file: PathBuf,
+    pub max_connections: u32,
+}
+
+impl fmt::Debug for DatabaseSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DatabaseSettings")
+            .field("url", &redact_url(&self.url))
+            .field("sqlite_file", &self.sqlite_file)
+            .field("max_connections", &self.max_connections)
+            .finish()
+    }
+}
+
+/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let creds = &url[scheme + 3..at];
+            match creds.find(':') {
+                Some(colon) => format!("{}{}:***{}", &url[..scheme + 3], &creds[..colon], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ServerSettings {
+    pub bind: SocketAddr,
+    /// Largest accepted request body, in bytes; larger requests are refused unread.
+    pub max_body_bytes: usize,
+    /// A request taking longer than this is cut off.
+    pub request_timeout_secs: u64,
+    /// Serve the GraphiQL page at `/`.
+    pub graphiql: bool,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct GraphqlSettings {
+    pub max_depth: usize,
+    pub max_complexity: usize,
+    pub max_aliases: usize,
+    /// How many operations one HTTP request may carry; 1 turns batching off.
+    pub max_batch: usize,
+    pub default_page_size: usize,
+    pub max_page_size: usize,
+    pub introspection: bool,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct AuthSettings {
+    /// How long a bearer token from `login` lives.
+    pub token_ttl_minutes: i64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            database: DatabaseSettings {
+                url: String::new(),
+                sqlite_file: PathBuf::from("backbone.db"),
+                max_connections: 8,
+            },
+            server: ServerSettings {
+                bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
+                max_body_bytes: 64 * 1024,
+                request_timeout_secs: 30,
+                graphiql: false,
+            },
+            graphql: GraphqlSettings {
+                max_depth: 10,
+                max_complexity: 1000,
+                max_aliases: 15,
+                max_batch: 1,
+                default_page_size: 20,
+                max_page_size: 100,
+                introspection: false,
+            },
+            auth: AuthSettings { token_ttl_minutes: 8 * 60 },
+        }
+    }
+}
+
+impl Settings {
+    /// Loads defaults, then the optional file, then the environment.
+    pub fn load() -> anyhow::Result<Settings> {
+        let file = std::env::var("BACKBONE_CONFIG").unwrap_or_else(|_| "backbone.toml".into());
+        let mut figment = Figment::from(Serialized::defaults(Settings::default()))
+            .merge(Toml::file(file))
+            .merge(Env::prefixed("BACKBONE_").split("__").ignore(&["config"]));
+        if let Ok(url) = std::env::var("DATABASE_URL") {
+            figment = figment.merge(("database.url", url));
+        }
+        Ok(figment.extract()?)
+    }
+
+    /// The database URL to connect to: `database.url`, or the embedded SQLite file.
+    pub fn database_url(&self) -> String {
+        if self.database.url.trim().is_empty() {
+            format!("sqlite://{}?mode=rwc", self.database.sqlite_file.display())
+        } else {
+            self.database.url.clone()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_in_urls_are_redacted() {
+        assert_eq!(redact_url("postgres://bb:hunter2@db:5432/bb"), "postgres://bb:***@db:5432/bb");
+        assert_eq!(redact_url("sqlite://backbone.db?mode=rwc"), "sqlite://backbone.db?mode=rwc");
+        let s = Settings {
+            database: DatabaseSettings {
+                url: "postgres://bb:hunter2@db/bb".into(),
+                ..Settings::default().database
+            },
+            ..Settings::default()
+        };
+        assert!(!format!("{s:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn safe_defaults() {
+        let s = Settings::default();
+        assert_eq!(s.graphql.max_depth, 10);
+        assert_eq!(s.graphql.max_aliases, 15);
+        assert_eq!(s.graphql.max_batch, 1);
+        assert_eq!(s.graphql.max_page_size, 100);
+        assert_eq!(s.server.max_body_bytes, 65536);
+        assert!(!s.graphql.introspection);
+        assert!(s.database_url().starts_with("sqlite://backbone.db"));
+    }
+}

@@ -1,0 +1,79 @@
+//! Database migrations for backbone, written once with the SeaQuery builder so that the
+//! same files serve SQLite and PostgreSQL.
+//!
+//! Rules (see `docs/architecture.md`): one change per file; no entity imports; no seed
+//! data; a migration is never edited once it has been applied anywhere: add a new one.
+//! Identifiers are UUIDv7 strings (`TEXT`), enumerations are short strings validated by
+//! the service, timestamps are UTC.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261123_000001_create_organisations;
+mod m20261123_000002_create_users;
+mod m20261123_000003_create_memberships;
+mod m20261123_000004_create_auth_tokens;
+mod m20261123_000005_create_children;
+mod m20261123_000006_create_relationships;
+mod m20261123_000007_create_participation_agreements;
+mod m20261123_000008_create_lawful_bases;
+mod m20261123_000009_create_consents;
+mod m20261123_000010_create_consent_partners;
+mod m20261123_000011_create_enrolments;
+mod m20261123_000012_create_enrolment_transitions;
+mod m20261123_000013_create_audit_events;
+mod m20261123_000014_create_audit_head;
+
+/// Every migration, oldest first.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261123_000001_create_organisations::Migration),
+            Box::new(m20261123_000002_create_users::Migration),
+            Box::new(m20261123_000003_create_memberships::Migration),
+            Box::new(m20261123_000004_create_auth_tokens::Migration),
+            Box::new(m20261123_000005_create_children::Migration),
+            Box::new(m20261123_000006_create_relationships::Migration),
+            Box::new(m20261123_000007_create_participation_agreements::Migration),
+            Box::new(m20261123_000008_create_lawful_bases::Migration),
+            Box::new(m20261123_000009_create_consents::Migration),
+            Box::new(m20261123_000010_create_consent_partners::Migration),
+            Box::new(m20261123_000011_create_enrolments::Migration),
+            Box::new(m20261123_000012_create_enrolment_transitions::Migration),
+            Box::new(m20261123_000013_create_audit_events::Migration),
+            Box::new(m20261123_000014_create_audit_head::Migration),
+        ]
+    }
+}
+
+/// A UUIDv7 primary key, stored as text so both engines agree on its form.
+pub(crate) fn id_pk<T: IntoIden>(name: T) -> ColumnDef {
+    ColumnDef::new(name).string_len(36).not_null().primary_key().take()
+}
+
+/// A UUIDv7 reference, stored as text.
+pub(crate) fn id_ref<T: IntoIden>(name: T) -> ColumnDef {
+    ColumnDef::new(name).string_len(36).not_null().take()
+}
+
+/// An optional UUIDv7 reference.
+pub(crate) fn id_ref_null<T: IntoIden>(name: T) -> ColumnDef {
+    ColumnDef::new(name).string_len(36).null().take()
+}
+
+/// A UTC timestamp.
+pub(crate) fn at<T: IntoIden>(name: T) -> ColumnDef {
+    ColumnDef::new(name).timestamp_with_time_zone().not_null().take()
+}
+
+/// An optional UTC timestamp.
+pub(crate) fn at_null<T: IntoIden>(name: T) -> ColumnDef {
+    ColumnDef::new(name).timestamp_with_time_zone().null().take()
+}
+
+/// A short enumeration value, validated by the service.
+pub(crate) fn kind<T: IntoIden>(name: T) -> ColumnDef {
+    ColumnDef::new(name).string_len(40).not_null().take()
+}
