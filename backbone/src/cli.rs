@@ -1,1 +1,157 @@
-//! placeholder
+//! The `backbone` command line: serve, migrate, seed, print the schema, verify the audit
+//! chain. Settings come from defaults, `backbone.toml` and the environment.
+
+use crate::audit::{self, Verdict};
+use crate::settings::Settings;
+use crate::startup::{Application, StartOptions};
+use crate::store::db;
+use clap::{Parser, Subcommand};
+use std::io::Write;
+use std::net::SocketAddr;
+use std::process::ExitCode;
+
+#[derive(Parser, Debug)]
+#[command(name = "backbone", version, about = "The shared record of a place-based children's partnership")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the GraphQL service (migrates the database first).
+    Serve {
+        /// Seed and serve the synthetic demo zone, with GraphiQL and the demo accounts
+        /// (loopback only).
+        #[arg(long)]
+        demo: bool,
+        /// Address to listen on, e.g. 127.0.0.1:8080 (default from settings).
+        #[arg(long)]
+        bind: Option<SocketAddr>,
+    },
+    /// Apply pending database migrations.
+    Migrate,
+    /// Load data.
+    Seed {
+        #[command(subcommand)]
+        what: SeedWhat,
+    },
+    /// Print the GraphQL schema (SDL).
+    Schema,
+    /// Audit log commands.
+    Audit {
+        #[command(subcommand)]
+        what: AuditWhat,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SeedWhat {
+    /// The synthetic demo zone (2 anchors, 4 partners, a funder, ~200 children).
+    Demo,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AuditWhat {
+    /// Check the hash chain; exit 1 naming the first broken event.
+    Verify,
+}
+
+/// Parses the command line and runs it.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    crate::telemetry::init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli.command)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command) -> anyhow::Result<ExitCode> {
+    let mut settings = Settings::load()?;
+    match command {
+        Command::Serve { demo, bind } => {
+            if let Some(bind) = bind {
+                settings.server.bind = bind;
+            }
+            tracing::info!(database = %crate::settings::redact_url(&settings.database_url()), "starting");
+            if demo {
+                eprintln!("Preparing the demo zone (first run seeds ~200 synthetic children)...");
+            }
+            let app = Application::build(settings, StartOptions { demo }).await?;
+            print_banner(app.address(), demo);
+            app.run_until_stopped().await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Migrate => {
+            let conn = db::connect(&settings.database_url(), 2).await?;
+            db::migrate(&conn).await?;
+            println!("database is up to date");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Seed { what: SeedWhat::Demo } => {
+            let conn = db::connect(&settings.database_url(), 2).await?;
+            db::migrate(&conn).await?;
+            let wrote = crate::demo::seed(&conn, |done, total| {
+                eprint!("\rseeding the demo zone: {done}/{total} children");
+                let _ = std::io::stderr().flush();
+            })
+            .await?;
+            if wrote {
+                eprintln!("\ndemo zone seeded; its accounts log in only under `backbone serve --demo` on loopback");
+            } else {
+                eprintln!("the demo zone is already there; nothing written");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Schema => {
+            print!("{}", crate::graphql::sdl());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Audit { what: AuditWhat::Verify } => {
+            let conn = db::connect(&settings.database_url(), 2).await?;
+            let verdict = audit::verify(&conn, |done, total| {
+                eprint!("\rverifying the audit chain: {done}/{total} events");
+                let _ = std::io::stderr().flush();
+            })
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+            eprintln!();
+            match verdict {
+                Verdict::Intact { events } => {
+                    println!("audit chain intact: {events} events verified");
+                    Ok(ExitCode::SUCCESS)
+                }
+                Verdict::Broken { seq, reason } => {
+                    println!("audit chain BROKEN at event {seq}: {reason}");
+                    Ok(ExitCode::FAILURE)
+                }
+            }
+        }
+    }
+}
+
+fn print_banner(address: SocketAddr, demo: bool) {
+    println!();
+    println!("backbone is listening on http://{address}");
+    if demo {
+        println!("  GraphiQL:  http://{address}/   (open it in a browser)");
+        println!("  GraphQL:   http://{address}/graphql");
+        println!("  Demo accounts (password \"demo\", loopback only):");
+        for (email, what) in crate::demo::DEMO_ACCOUNTS {
+            println!("    {email:<24} {what}");
+        }
+    }
+    println!("  Stop with Ctrl-C.");
+    println!();
+}

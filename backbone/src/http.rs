@@ -1,1 +1,147 @@
-//! placeholder
+//! HTTP: the router, the request limits in front of GraphQL, identity resolution, and
+//! health endpoints.
+//!
+//! Order of defences for `/graphql`: a request id is assigned; the body is refused unread
+//! if it exceeds `server.max_body_bytes` (413); the whole request is cut off after
+//! `server.request_timeout_secs` (408); batches above `graphql.max_batch` are refused;
+//! then the schema's depth, complexity and alias limits apply before anything runs.
+
+use crate::auth;
+use crate::error::Error;
+use crate::graphql::errors::{bad_request, finish};
+use crate::graphql::{AppSchema, Identity, make_loader};
+use async_graphql::{BatchRequest, BatchResponse, Response};
+use async_graphql_axum::{GraphQLBatchRequest, GraphQLResponse};
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderName, StatusCode, header};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::{Json, Router};
+use sea_orm::DatabaseConnection;
+use std::sync::Arc;
+use std::time::Duration;
+use tower::ServiceBuilder;
+use tower_http::compression::CompressionLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+/// What the handlers share.
+pub struct AppState {
+    pub schema: AppSchema,
+    pub db: DatabaseConnection,
+    pub max_batch: usize,
+    pub allow_demo_logins: bool,
+}
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The service's router with every layer.
+pub fn router(state: Arc<AppState>, settings: &crate::settings::Settings) -> Router {
+    let mut app = Router::new()
+        .route("/graphql", get(graphql).post(graphql))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .with_state(state);
+    if settings.server.graphiql {
+        app = app.merge(crate::graphiql::routes());
+    }
+    app.layer(
+        ServiceBuilder::new()
+            .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+            .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
+                // Ids only: never a query's variables (they may hold personal data).
+                let id = req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
+                tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+            }))
+            .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+            .layer(TimeoutLayer::with_status_code(
+                StatusCode::REQUEST_TIMEOUT,
+                Duration::from_secs(settings.server.request_timeout_secs),
+            ))
+            .layer(RequestBodyLimitLayer::new(settings.server.max_body_bytes))
+            .layer(CompressionLayer::new()),
+    )
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
+/// Resolves the caller once for the whole request.
+async fn identify(state: &AppState, headers: &HeaderMap, request_id: &str) -> Result<Identity, Response> {
+    let Some(token) = bearer(headers) else {
+        return Ok(Identity::Unknown(
+            "authentication required: log in, then send the token as `Authorization: Bearer <token>`",
+        ));
+    };
+    match auth::authenticate(&state.db, token, state.allow_demo_logins, Some(request_id.to_owned())).await {
+        Ok(actor) => Ok(Identity::Known(actor)),
+        Err(Error::Unauthenticated(why)) => Ok(Identity::Unknown(why)),
+        Err(other) => {
+            let err = crate::graphql::errors::to_gql(&other).into_server_error(Default::default());
+            Err(Response::from_errors(vec![err]))
+        }
+    }
+}
+
+async fn graphql(State(state): State<Arc<AppState>>, headers: HeaderMap, request: GraphQLBatchRequest) -> GraphQLResponse {
+    let request_id = headers.get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-").to_owned();
+    let batch = request.into_inner();
+    let count = match &batch {
+        BatchRequest::Single(_) => 1,
+        BatchRequest::Batch(list) => list.len(),
+    };
+    if count > state.max_batch {
+        let msg = if state.max_batch == 1 {
+            "batched requests are turned off: send one operation per request".to_owned()
+        } else {
+            format!("at most {} operations may be batched in one request", state.max_batch)
+        };
+        let refused = finish(Response::from_errors(vec![bad_request(msg)]), &request_id);
+        return BatchResponse::Single(refused).into();
+    }
+    let identity = match identify(&state, &headers, &request_id).await {
+        Ok(identity) => identity,
+        Err(response) => return BatchResponse::Single(finish(response, &request_id)).into(),
+    };
+    let run = |req: async_graphql::Request| {
+        let req = match &identity {
+            Identity::Known(actor) => req.data(make_loader(&state.db, actor)).data(Identity::Known(actor.clone())),
+            Identity::Unknown(why) => req.data(Identity::Unknown(why)),
+        };
+        let schema = state.schema.clone();
+        let request_id = request_id.clone();
+        async move { finish(schema.execute(req).await, &request_id) }
+    };
+    let response = match batch {
+        BatchRequest::Single(req) => BatchResponse::Single(run(req).await),
+        BatchRequest::Batch(list) => {
+            let mut out = Vec::with_capacity(list.len());
+            for req in list {
+                out.push(run(req).await);
+            }
+            BatchResponse::Batch(out)
+        }
+    };
+    response.into()
+}
+
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// Ready when the database answers.
+async fn readyz(State(state): State<Arc<AppState>>) -> impl IntoResponse {
+    let engine = crate::store::db::engine(&state.db);
+    match state.db.ping().await {
+        Ok(()) => (StatusCode::OK, Json(serde_json::json!({ "status": "ready", "database": engine }))),
+        Err(e) => {
+            tracing::warn!(error = %e, "database not ready");
+            (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({ "status": "unavailable", "database": engine })))
+        }
+    }
+}

@@ -1,1 +1,5 @@
-fn main(){}
+//! The `backbone` binary: everything lives in the library (`backbone::cli`).
+
+fn main() -> std::process::ExitCode {
+    backbone::cli::main()
+}

@@ -1,1 +1,99 @@
-//! placeholder
+//! Building and running the application: connect, migrate, optionally seed the demo zone,
+//! bind (port 0 works, and the bound port is reported), serve until stopped. Tests start
+//! exactly this.
+
+use crate::graphql::{Services, build_schema};
+use crate::http::{AppState, router};
+use crate::settings::Settings;
+use crate::store::db;
+use sea_orm::DatabaseConnection;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+
+/// How to start.
+#[derive(Clone, Debug, Default)]
+pub struct StartOptions {
+    /// Seed the demo zone, allow the demo accounts to log in, and turn on GraphiQL and
+    /// introspection. Refused unless bound to a loopback address.
+    pub demo: bool,
+}
+
+/// A built application, bound and ready to serve.
+pub struct Application {
+    listener: TcpListener,
+    router: axum::Router,
+    address: SocketAddr,
+    db: DatabaseConnection,
+}
+
+impl Application {
+    pub async fn build(mut settings: Settings, options: StartOptions) -> anyhow::Result<Application> {
+        if options.demo {
+            if !settings.server.bind.ip().is_loopback() {
+                anyhow::bail!(
+                    "demo mode has accounts with the password \"demo\": it only binds to a loopback address \
+                     (127.0.0.1 or ::1), not {}",
+                    settings.server.bind
+                );
+            }
+            settings.server.graphiql = true;
+            settings.graphql.introspection = true;
+        }
+        let db = db::connect(&settings.database_url(), settings.database.max_connections).await?;
+        db::migrate(&db).await?;
+        if options.demo {
+            crate::demo::seed(&db, |_, _| {}).await?;
+        }
+        let listener = TcpListener::bind(settings.server.bind).await?;
+        let address = listener.local_addr()?;
+        let allow_demo_logins = options.demo && address.ip().is_loopback();
+        let services = Services { db: db.clone(), settings: settings.clone(), allow_demo_logins };
+        let schema = build_schema(&settings.graphql, Some(services));
+        let state = Arc::new(AppState {
+            schema,
+            db: db.clone(),
+            max_batch: settings.graphql.max_batch.max(1),
+            allow_demo_logins,
+        });
+        let router = router(state, &settings);
+        Ok(Application { listener, router, address, db })
+    }
+
+    /// The address actually bound (with the real port when 0 was asked for).
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    /// Serves until Ctrl-C or SIGTERM, then finishes in-flight requests.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown_signal()).await?;
+        Ok(())
+    }
+
+    /// Serves until the future completes (for tests).
+    pub async fn run_until(self, stop: impl std::future::Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        axum::serve(self.listener, self.router).with_graceful_shutdown(stop).await?;
+        Ok(())
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down");
+}

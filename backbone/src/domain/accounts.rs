@@ -131,3 +131,23 @@ pub async fn user<C: ConnectionTrait>(db: &C, actor: &Actor, id: &str) -> Result
     access::require(actor, Right::Read)?;
     user::Entity::find_by_id(id.to_owned()).one(db).await?.ok_or(Error::NotFound("user"))
 }
+
+/// Organisations, optionally of one kind, a page at a time.
+pub async fn organisations(
+    db: &DatabaseConnection,
+    kind: Option<OrganisationKind>,
+    page: crate::domain::PageRequest,
+) -> Result<crate::domain::Page<organisation::Model>> {
+    use sea_orm::{QueryOrder, QuerySelect};
+    let mut query = organisation::Entity::find();
+    if let Some(kind) = kind {
+        query = query.filter(organisation::Column::Kind.eq(kind.as_str()));
+    }
+    if let Some(after) = page.after {
+        query = query.filter(organisation::Column::Id.gt(after));
+    }
+    let mut items = query.order_by_asc(organisation::Column::Id).limit(page.first + 1).all(db).await?;
+    let has_next_page = items.len() as u64 > page.first;
+    items.truncate(page.first as usize);
+    Ok(crate::domain::Page { items, has_next_page })
+}

@@ -1,0 +1,127 @@
+//! Queries. Each resolver gets the caller, calls the domain, and maps the result.
+
+use crate::domain::{self, Page, PageRequest};
+use crate::error::Error;
+use crate::graphql::errors::GqlResult;
+use crate::graphql::inputs::ChildFilter;
+use crate::graphql::types::{Child, Organisation, OrganisationKind, User};
+use crate::graphql::{actor, selected_child_fields, services};
+use crate::store::{child, organisation};
+use async_graphql::connection::{Connection, Edge};
+use async_graphql::{Context, ID, Object, Result};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+pub struct Query;
+
+/// Cursors are opaque to clients: the id of the last item, encoded.
+pub fn encode_cursor(id: &str) -> String {
+    URL_SAFE_NO_PAD.encode(id)
+}
+
+fn page_request(ctx: &Context<'_>, first: Option<i32>, after: Option<String>) -> Result<PageRequest> {
+    let limits = &services(ctx)?.settings.graphql;
+    let after = match after {
+        None => None,
+        Some(c) => Some(
+            URL_SAFE_NO_PAD
+                .decode(c.as_bytes())
+                .ok()
+                .and_then(|b| String::from_utf8(b).ok())
+                .filter(|id| uuid::Uuid::parse_str(id).is_ok())
+                .ok_or_else(|| Error::invalid("after", "is not a cursor this API returned"))
+                .gql()?,
+        ),
+    };
+    PageRequest::new(first, after, limits.default_page_size, limits.max_page_size).gql()
+}
+
+fn child_connection(ctx: &Context<'_>, page: Page<child::Model>, after: bool) -> Result<Connection<String, Child>> {
+    let mut conn = Connection::new(after, page.has_next_page);
+    for m in page.items {
+        conn.edges.push(Edge::new(encode_cursor(&m.id), Child::new(ctx, m)?));
+    }
+    Ok(conn)
+}
+
+#[Object]
+impl Query {
+    /// The caller: their account, organisation and role.
+    async fn me(&self, ctx: &Context<'_>) -> Result<User> {
+        let actor = actor(ctx)?;
+        let (user, _) = domain::accounts::me(&services(ctx)?.db, actor).await.gql()?;
+        Ok(User {
+            user,
+            organisation_id: Some(actor.organisation_id.clone()),
+            role: Some(actor.role),
+            designated_safeguarding_lead: actor.designated_safeguarding_lead,
+        })
+    }
+
+    /// One child, if the caller may see them; otherwise `NOT_FOUND`, exactly as for a
+    /// child that does not exist. Audited with the fields selected.
+    async fn child(&self, ctx: &Context<'_>, id: ID) -> Result<Child> {
+        let actor = actor(ctx)?;
+        let fields = selected_child_fields(ctx);
+        let model = domain::children::get(&services(ctx)?.db, actor, &id, fields).await.gql()?;
+        Child::new(ctx, model)
+    }
+
+    /// The children the caller may see, oldest record first. Each child returned is an
+    /// audited read.
+    #[graphql(complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity + 1")]
+    async fn children(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<ChildFilter>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<String, Child>> {
+        let actor = actor(ctx)?;
+        let had_after = after.is_some();
+        let page = page_request(ctx, first, after)?;
+        let fields = selected_child_fields(ctx);
+        let filter = filter.unwrap_or_default().into();
+        let found = domain::children::list(&services(ctx)?.db, actor, filter, page, fields).await.gql()?;
+        child_connection(ctx, found, had_after)
+    }
+
+    /// A link worker's caseload: by default the caller's own. Anchor leads may name a
+    /// link worker of their anchor; admins any.
+    #[graphql(complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity + 1")]
+    async fn caseload(
+        &self,
+        ctx: &Context<'_>,
+        link_worker_id: Option<ID>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<String, Child>> {
+        let actor = actor(ctx)?;
+        let had_after = after.is_some();
+        let page = page_request(ctx, first, after)?;
+        let fields = selected_child_fields(ctx);
+        let found =
+            domain::children::caseload(&services(ctx)?.db, actor, link_worker_id.map(|i| i.0), page, fields).await.gql()?;
+        child_connection(ctx, found, had_after)
+    }
+
+    /// The organisations of the partnership (anchors, partners, funders, the backbone):
+    /// anyone signed in may list them, e.g. to find partner ids for a consent.
+    #[graphql(complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity + 1")]
+    async fn organisations(
+        &self,
+        ctx: &Context<'_>,
+        kind: Option<OrganisationKind>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<String, Organisation>> {
+        actor(ctx)?;
+        let had_after = after.is_some();
+        let page = page_request(ctx, first, after)?;
+        let found: Page<organisation::Model> =
+            domain::accounts::organisations(&services(ctx)?.db, kind.map(Into::into), page).await.gql()?;
+        let mut conn = Connection::new(had_after, found.has_next_page);
+        conn.edges.extend(found.items.into_iter().map(|o| Edge::new(encode_cursor(&o.id), Organisation(o))));
+        Ok(conn)
+    }
+}

@@ -1,0 +1,512 @@
+//! GraphQL object and enum types. Each converts from storage models or domain enums; no
+//! storage model is exposed as-is (that would make every column public API). Personal
+//! fields are nullable: they answer null in a pseudonymised view (backbone analysts).
+
+use crate::access::{self, ChildView};
+use crate::domain;
+use crate::error::Error;
+use crate::graphql::errors::to_gql;
+use crate::graphql::loaders::*;
+use crate::graphql::{actor, loader};
+use crate::store::{child, consent, enrolment, enrolment_transition, lawful_basis, organisation, participation, relationship, user};
+use async_graphql::{Context, Enum, ID, Object, Result, SimpleObject};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+
+macro_rules! remote_enum {
+    ($(#[$meta:meta])* $name:ident => $remote:literal { $($variant:ident),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+        #[graphql(remote = $remote)]
+        pub enum $name { $($variant),+ }
+    };
+}
+
+remote_enum!(
+    /// What an organisation is to the partnership.
+    OrganisationKind => "crate::domain::OrganisationKind" { Backbone, Anchor, Partner, Funder }
+);
+remote_enum!(
+    /// How an adult is related to a child.
+    RelationshipKind => "crate::domain::RelationshipKind" { Parent, Carer, TrustedAdult }
+);
+remote_enum!(
+    /// How an adult is involved in the child's support.
+    Involvement => "crate::domain::Involvement" { MainContact, AttendsReviews, ReceivesUpdates, SupportsAtHome, Mentor }
+);
+remote_enum!(
+    /// Who gave an agreement or consent.
+    GiverKind => "crate::domain::GiverKind" { Parent, Carer, Child }
+);
+remote_enum!(
+    /// UK GDPR Article 6 basis for processing.
+    LawfulBasisKind => "crate::domain::LawfulBasisKind" { PublicTask, LegitimateInterests, LegalObligation, VitalInterests }
+);
+remote_enum!(
+    /// Condition for processing special-category data (health, SEND).
+    SpecialCategoryCondition => "crate::domain::SpecialCategoryCondition" { SubstantialPublicInterest, HealthOrSocialCare, ExplicitConsent }
+);
+remote_enum!(
+    /// What an onward share may be used for.
+    Purpose => "crate::domain::Purpose" { Referral, ProgressMonitoring, Evaluation }
+);
+remote_enum!(
+    /// A child's place in the programme: identified → consented → enrolled → active →
+    /// completed, or exited (with a reason) from any open state.
+    EnrolmentStatus => "crate::domain::EnrolmentStatus" { Identified, Consented, Enrolled, Active, Completed, Exited }
+);
+remote_enum!(
+    /// Why a child left before completing.
+    ExitReason => "crate::domain::ExitReason" { MovedAway, FamilyWithdrew, StatutoryServices, Disengaged, Other }
+);
+
+/// A member's role.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+pub enum Role {
+    LinkWorker,
+    AnchorLead,
+    PartnerWorker,
+    PartnerLead,
+    Funder,
+    BackboneAnalyst,
+    BackboneAdmin,
+}
+
+impl From<Role> for domain::Role {
+    fn from(r: Role) -> Self {
+        match r {
+            Role::LinkWorker => domain::Role::LinkWorker,
+            Role::AnchorLead => domain::Role::AnchorLead,
+            Role::PartnerWorker => domain::Role::PartnerWorker,
+            Role::PartnerLead => domain::Role::PartnerLead,
+            Role::Funder => domain::Role::Funder,
+            Role::BackboneAnalyst => domain::Role::BackboneAnalyst,
+            Role::BackboneAdmin => domain::Role::BackboneAdmin,
+        }
+    }
+}
+
+fn role_of(r: domain::Role) -> Role {
+    match r {
+        domain::Role::LinkWorker => Role::LinkWorker,
+        domain::Role::AnchorLead => Role::AnchorLead,
+        domain::Role::PartnerWorker => Role::PartnerWorker,
+        domain::Role::PartnerLead => Role::PartnerLead,
+        domain::Role::Funder => Role::Funder,
+        domain::Role::BackboneAnalyst => Role::BackboneAnalyst,
+        domain::Role::BackboneAdmin | domain::Role::System => Role::BackboneAdmin,
+    }
+}
+
+/// Reads a stored enum spelling, as a GraphQL error if the database holds nonsense.
+fn stored<T>(parsed: crate::error::Result<T>) -> Result<T> {
+    parsed.map_err(|e| to_gql(&e))
+}
+
+fn shared(e: std::sync::Arc<Error>) -> async_graphql::Error {
+    to_gql(&e)
+}
+
+/// An organisation of the partnership.
+pub struct Organisation(pub organisation::Model);
+
+#[Object]
+impl Organisation {
+    async fn id(&self) -> ID {
+        ID(self.0.id.clone())
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    async fn kind(&self) -> Result<OrganisationKind> {
+        Ok(stored(domain::OrganisationKind::from_stored(&self.0.kind))?.into())
+    }
+}
+
+/// Organisations are not personal data: batch-loaded when the caller is known, read
+/// directly otherwise (the user in `login`'s answer, before a token is in use).
+async fn organisation_by_id(ctx: &Context<'_>, id: &str) -> Result<Organisation> {
+    if actor(ctx).is_err() {
+        let db = &crate::graphql::services(ctx)?.db;
+        return crate::domain::accounts::organisation(db, id).await.map(Organisation).map_err(|e| to_gql(&e));
+    }
+    loader(ctx)?
+        .load_one(OrganisationById(id.to_owned()))
+        .await
+        .map_err(shared)?
+        .map(Organisation)
+        .ok_or_else(|| to_gql(&Error::NotFound("organisation")))
+}
+
+/// A person with an account: staff of an organisation of the partnership.
+pub struct User {
+    pub user: user::Model,
+    pub organisation_id: Option<String>,
+    pub role: Option<domain::Role>,
+    pub designated_safeguarding_lead: bool,
+}
+
+#[Object]
+impl User {
+    async fn id(&self) -> ID {
+        ID(self.user.id.clone())
+    }
+    async fn email(&self) -> &str {
+        &self.user.email
+    }
+    async fn display_name(&self) -> &str {
+        &self.user.display_name
+    }
+    /// Their role, when known to the caller (always for `me`).
+    async fn role(&self) -> Option<Role> {
+        self.role.map(role_of)
+    }
+    /// Their organisation, when known to the caller (always for `me`).
+    async fn organisation(&self, ctx: &Context<'_>) -> Result<Option<Organisation>> {
+        match &self.organisation_id {
+            Some(id) => Ok(Some(organisation_by_id(ctx, id).await?)),
+            None => Ok(None),
+        }
+    }
+    /// Designated safeguarding lead of their organisation.
+    async fn designated_safeguarding_lead(&self) -> bool {
+        self.designated_safeguarding_lead
+    }
+}
+
+/// A child on the shared record. Which children a caller sees, and how much of each, is
+/// decided by the access policy (see `docs/data-protection.md`).
+pub struct Child {
+    pub model: child::Model,
+    pub view: ChildView,
+}
+
+impl Child {
+    pub fn new(ctx: &Context<'_>, model: child::Model) -> Result<Child> {
+        Ok(Child { model, view: access::child_view(actor(ctx)?) })
+    }
+
+    fn personal<T: Clone>(&self, value: &T) -> Option<T> {
+        (self.view == ChildView::Full).then(|| value.clone())
+    }
+}
+
+/// Free school meals, SEND, EAL, looked after.
+#[derive(SimpleObject)]
+pub struct Characteristics {
+    pub free_school_meals: bool,
+    /// Special educational needs and disabilities.
+    pub send: bool,
+    /// English as an additional language.
+    pub eal: bool,
+    pub looked_after: bool,
+}
+
+/// Age in whole years on `on`.
+pub fn age_on(born: NaiveDate, on: NaiveDate) -> i32 {
+    let mut age = on.year() - born.year();
+    if (on.month(), on.day()) < (born.month(), born.day()) {
+        age -= 1;
+    }
+    age
+}
+
+#[Object]
+impl Child {
+    /// The child's pseudonymous id (UUIDv7).
+    async fn id(&self) -> ID {
+        ID(self.model.id.clone())
+    }
+    async fn first_name(&self) -> Option<String> {
+        self.personal(&self.model.first_name)
+    }
+    async fn last_name(&self) -> Option<String> {
+        self.personal(&self.model.last_name)
+    }
+    async fn date_of_birth(&self) -> Option<NaiveDate> {
+        self.personal(&self.model.date_of_birth)
+    }
+    /// Age in whole years today.
+    async fn age(&self) -> i32 {
+        age_on(self.model.date_of_birth, Utc::now().date_naive())
+    }
+    /// School year: -1 nursery, 0 reception, 1–13.
+    async fn year_group(&self) -> i32 {
+        i32::from(self.model.year_group)
+    }
+    /// Unique Pupil Number.
+    async fn upn(&self) -> Option<String> {
+        self.personal(&self.model.upn).flatten()
+    }
+    async fn contact_phone(&self) -> Option<String> {
+        self.personal(&self.model.contact_phone).flatten()
+    }
+    async fn contact_email(&self) -> Option<String> {
+        self.personal(&self.model.contact_email).flatten()
+    }
+    async fn postcode(&self) -> Option<String> {
+        self.personal(&self.model.postcode).flatten()
+    }
+    async fn characteristics(&self) -> Characteristics {
+        Characteristics {
+            free_school_meals: self.model.free_school_meals,
+            send: self.model.send,
+            eal: self.model.eal,
+            looked_after: self.model.looked_after,
+        }
+    }
+    /// The anchor (school or children's centre) that identified the child.
+    async fn anchor(&self, ctx: &Context<'_>) -> Result<Organisation> {
+        organisation_by_id(ctx, &self.model.anchor_id).await
+    }
+    async fn enrolment(&self, ctx: &Context<'_>) -> Result<Enrolment> {
+        loader(ctx)?
+            .load_one(EnrolmentOfChild(self.model.id.clone()))
+            .await
+            .map_err(shared)?
+            .map(Enrolment)
+            .ok_or_else(|| to_gql(&Error::NotFound("enrolment")))
+    }
+    /// Parents, carers and trusted adults around the child.
+    async fn relationships(&self, ctx: &Context<'_>) -> Result<Vec<Relationship>> {
+        let rows = loader(ctx)?.load_one(RelationshipsOfChild(self.model.id.clone())).await.map_err(shared)?;
+        Ok(rows.unwrap_or_default().into_iter().map(|m| Relationship { model: m, view: self.view }).collect())
+    }
+    /// The family's agreements to take part, newest first.
+    async fn participation(&self, ctx: &Context<'_>) -> Result<Vec<ParticipationAgreement>> {
+        let rows = loader(ctx)?.load_one(ParticipationOfChild(self.model.id.clone())).await.map_err(shared)?;
+        Ok(rows.unwrap_or_default().into_iter().map(|m| ParticipationAgreement { model: m, view: self.view }).collect())
+    }
+    /// Lawful bases for processing, newest first (the first applies).
+    async fn lawful_bases(&self, ctx: &Context<'_>) -> Result<Vec<LawfulBasis>> {
+        let rows = loader(ctx)?.load_one(LawfulBasesOfChild(self.model.id.clone())).await.map_err(shared)?;
+        Ok(rows.unwrap_or_default().into_iter().map(LawfulBasis).collect())
+    }
+    /// Consents to onward sharing, newest first, withdrawn ones included (the history).
+    async fn consents(&self, ctx: &Context<'_>) -> Result<Vec<Consent>> {
+        let rows = loader(ctx)?.load_one(ConsentsOfChild(self.model.id.clone())).await.map_err(shared)?;
+        Ok(rows.unwrap_or_default().into_iter().map(|m| Consent { model: m, view: self.view }).collect())
+    }
+}
+
+/// A child's enrolment in the programme.
+pub struct Enrolment(pub enrolment::Model);
+
+#[Object]
+impl Enrolment {
+    async fn status(&self) -> Result<EnrolmentStatus> {
+        Ok(stored(domain::EnrolmentStatus::from_stored(&self.0.status))?.into())
+    }
+    async fn exit_reason(&self) -> Result<Option<ExitReason>> {
+        match &self.0.exit_reason {
+            Some(r) => Ok(Some(stored(domain::ExitReason::from_stored(r))?.into())),
+            None => Ok(None),
+        }
+    }
+    /// Academic year of the cohort, e.g. `2025/26` (set on enrolment).
+    async fn cohort(&self) -> Option<&str> {
+        self.0.cohort.as_deref()
+    }
+    /// The link worker whose caseload the child is on.
+    async fn link_worker(&self, ctx: &Context<'_>) -> Result<Option<User>> {
+        let Some(id) = &self.0.link_worker_id else { return Ok(None) };
+        let found = loader(ctx)?.load_one(UserById(id.clone())).await.map_err(shared)?;
+        Ok(found.map(|u| User { user: u, organisation_id: None, role: Some(domain::Role::LinkWorker), designated_safeguarding_lead: false }))
+    }
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+    /// Every transition, oldest first, stamped with who and when.
+    async fn history(&self, ctx: &Context<'_>) -> Result<Vec<EnrolmentTransition>> {
+        let rows = loader(ctx)?.load_one(HistoryOfEnrolment(self.0.id.clone())).await.map_err(shared)?;
+        Ok(rows.unwrap_or_default().into_iter().map(EnrolmentTransition).collect())
+    }
+}
+
+/// One step in an enrolment's history.
+pub struct EnrolmentTransition(pub enrolment_transition::Model);
+
+#[Object]
+impl EnrolmentTransition {
+    async fn from(&self) -> Result<Option<EnrolmentStatus>> {
+        match &self.0.from_status {
+            Some(s) => Ok(Some(stored(domain::EnrolmentStatus::from_stored(s))?.into())),
+            None => Ok(None),
+        }
+    }
+    async fn to(&self) -> Result<EnrolmentStatus> {
+        Ok(stored(domain::EnrolmentStatus::from_stored(&self.0.to_status))?.into())
+    }
+    async fn at(&self) -> DateTime<Utc> {
+        self.0.at
+    }
+    /// The user who made the transition.
+    async fn actor_id(&self) -> Option<ID> {
+        self.0.actor_user_id.clone().map(ID)
+    }
+    async fn note(&self) -> Option<&str> {
+        self.0.note.as_deref()
+    }
+}
+
+/// A parent, carer or trusted adult around a child.
+pub struct Relationship {
+    pub model: relationship::Model,
+    pub view: ChildView,
+}
+
+#[Object]
+impl Relationship {
+    async fn id(&self) -> ID {
+        ID(self.model.id.clone())
+    }
+    async fn kind(&self) -> Result<RelationshipKind> {
+        Ok(stored(domain::RelationshipKind::from_stored(&self.model.kind))?.into())
+    }
+    async fn name(&self) -> Option<&str> {
+        (self.view == ChildView::Full).then_some(self.model.name.as_str())
+    }
+    async fn involvement(&self) -> Result<Involvement> {
+        Ok(stored(domain::Involvement::from_stored(&self.model.involvement))?.into())
+    }
+    async fn parental_responsibility(&self) -> bool {
+        self.model.parental_responsibility
+    }
+    async fn phone(&self) -> Option<&str> {
+        self.model.phone.as_deref().filter(|_| self.view == ChildView::Full)
+    }
+    async fn notes(&self) -> Option<&str> {
+        self.model.notes.as_deref().filter(|_| self.view == ChildView::Full)
+    }
+}
+
+/// The family's agreement to take part in the programme.
+pub struct ParticipationAgreement {
+    pub model: participation::Model,
+    pub view: ChildView,
+}
+
+#[Object]
+impl ParticipationAgreement {
+    async fn id(&self) -> ID {
+        ID(self.model.id.clone())
+    }
+    async fn agreed_by(&self) -> Result<GiverKind> {
+        Ok(stored(domain::GiverKind::from_stored(&self.model.agreed_by))?.into())
+    }
+    async fn agreed_by_name(&self) -> Option<&str> {
+        (self.view == ChildView::Full).then_some(self.model.agreed_by_name.as_str())
+    }
+    async fn agreed_on(&self) -> NaiveDate {
+        self.model.agreed_on
+    }
+    async fn evidence(&self) -> &str {
+        &self.model.evidence
+    }
+    async fn recorded_at(&self) -> DateTime<Utc> {
+        self.model.recorded_at
+    }
+}
+
+/// The lawful basis on which the backbone processes a child's record.
+pub struct LawfulBasis(pub lawful_basis::Model);
+
+#[Object]
+impl LawfulBasis {
+    async fn id(&self) -> ID {
+        ID(self.0.id.clone())
+    }
+    async fn basis(&self) -> Result<LawfulBasisKind> {
+        Ok(stored(domain::LawfulBasisKind::from_stored(&self.0.basis))?.into())
+    }
+    async fn special_category(&self) -> Result<Option<SpecialCategoryCondition>> {
+        match &self.0.special_category {
+            Some(s) => Ok(Some(stored(domain::SpecialCategoryCondition::from_stored(s))?.into())),
+            None => Ok(None),
+        }
+    }
+    /// The data-sharing agreement it is recorded under.
+    async fn data_sharing_agreement(&self) -> &str {
+        &self.0.data_sharing_agreement
+    }
+    async fn recorded_at(&self) -> DateTime<Utc> {
+        self.0.recorded_at
+    }
+}
+
+/// Consent to share the child's record onward: a history entry, never deleted.
+pub struct Consent {
+    pub model: consent::Model,
+    pub view: ChildView,
+}
+
+#[Object]
+impl Consent {
+    async fn id(&self) -> ID {
+        ID(self.model.id.clone())
+    }
+    async fn given_by(&self) -> Result<GiverKind> {
+        Ok(stored(domain::GiverKind::from_stored(&self.model.given_by))?.into())
+    }
+    async fn given_by_name(&self) -> Option<&str> {
+        (self.view == ChildView::Full).then_some(self.model.given_by_name.as_str())
+    }
+    async fn given_on(&self) -> NaiveDate {
+        self.model.given_on
+    }
+    async fn purposes(&self) -> Result<Vec<Purpose>> {
+        self.model
+            .purposes
+            .split(',')
+            .filter(|p| !p.is_empty())
+            .map(|p| Ok(stored(domain::Purpose::from_stored(p))?.into()))
+            .collect()
+    }
+    /// The partner organisations this consent covers.
+    async fn partners(&self, ctx: &Context<'_>) -> Result<Vec<Organisation>> {
+        let ids = loader(ctx)?.load_one(PartnersOfConsent(self.model.id.clone())).await.map_err(shared)?;
+        let orgs = loader(ctx)?
+            .load_many(ids.unwrap_or_default().into_iter().map(OrganisationById))
+            .await
+            .map_err(shared)?;
+        let mut list: Vec<Organisation> = orgs.into_values().map(Organisation).collect();
+        list.sort_by(|a, b| a.0.name.cmp(&b.0.name));
+        Ok(list)
+    }
+    async fn evidence(&self) -> &str {
+        &self.model.evidence
+    }
+    async fn recorded_at(&self) -> DateTime<Utc> {
+        self.model.recorded_at
+    }
+    /// Whether the consent has been withdrawn (it then covers nothing).
+    async fn withdrawn(&self) -> bool {
+        self.model.withdrawn_at.is_some()
+    }
+    async fn withdrawn_on(&self) -> Option<NaiveDate> {
+        self.model.withdrawn_on
+    }
+    async fn withdrawal_reason(&self) -> Option<&str> {
+        self.model.withdrawal_reason.as_deref()
+    }
+}
+
+/// What `login` returns.
+pub struct LoginPayload {
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+    pub user: User,
+}
+
+#[Object]
+impl LoginPayload {
+    /// Send as `Authorization: Bearer <token>`.
+    async fn token(&self) -> &str {
+        &self.token
+    }
+    async fn expires_at(&self) -> DateTime<Utc> {
+        self.expires_at
+    }
+    async fn user(&self) -> &User {
+        &self.user
+    }
+}
