@@ -1,1 +1,256 @@
+//! Test support: start the real backbone service on a random loopback port with a fresh
+//! database, build a small fixture zone through the domain (as the system actor), and
+//! speak GraphQL over HTTP as any role.
+//!
+//! Database: a temporary SQLite file by default; when `BACKBONE_TEST_DATABASE_URL` names
+//! a PostgreSQL server (`postgres://user@host:port/postgres`), each test gets its own
+//! freshly created database there, so tests run in parallel on either engine.
 
+use backbone::auth::Actor;
+use backbone::domain::{OrganisationKind, Role, accounts, children};
+use backbone::settings::Settings;
+use backbone::startup::{Application, StartOptions};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use serde_json::{Value, json};
+use std::net::SocketAddr;
+
+/// The password of every fixture account.
+pub const PASSWORD: &str = "correct-horse-battery";
+
+/// A running service and its database.
+pub struct TestApp {
+    pub address: SocketAddr,
+    pub db: DatabaseConnection,
+    pub database_url: String,
+    pub http: reqwest::Client,
+    _dir: tempfile::TempDir,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+/// A fresh, empty database URL for one test.
+pub async fn fresh_database(dir: &tempfile::TempDir) -> String {
+    match std::env::var("BACKBONE_TEST_DATABASE_URL") {
+        Ok(server) if server.starts_with("postgres") => {
+            let name = format!("bb_test_{}", uuid::Uuid::now_v7().simple());
+            let admin = Database::connect(server.clone()).await.expect("connect to the test PostgreSQL server");
+            admin.execute_unprepared(&format!("CREATE DATABASE \"{name}\"")).await.expect("create test database");
+            admin.close().await.ok();
+            let base = server.rsplit_once('/').map(|(b, _)| b.to_owned()).expect("URL with a database path");
+            format!("{base}/{name}")
+        }
+        _ => format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display()),
+    }
+}
+
+/// Settings for a test: loopback, port 0, the given database.
+pub fn test_settings(database_url: &str) -> Settings {
+    let mut s = Settings::default();
+    s.database.url = database_url.to_owned();
+    s.database.max_connections = 4;
+    s.server.bind = "127.0.0.1:0".parse().expect("address");
+    s
+}
+
+impl TestApp {
+    /// Starts the service with default settings and an empty database.
+    pub async fn spawn() -> TestApp {
+        Self::spawn_with(|_| {}, StartOptions::default()).await
+    }
+
+    /// Starts the service with adjusted settings.
+    pub async fn spawn_with(adjust: impl FnOnce(&mut Settings), options: StartOptions) -> TestApp {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let database_url = fresh_database(&dir).await;
+        let mut settings = test_settings(&database_url);
+        adjust(&mut settings);
+        let app = Application::build(settings, options).await.expect("application builds");
+        let address = app.address();
+        let db = app.db().clone();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(app.run_until(async move {
+            let _ = stopped.await;
+        }));
+        TestApp { address, db, database_url, http: reqwest::Client::new(), _dir: dir, _stop: stop }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.address, path)
+    }
+
+    /// Posts a GraphQL operation with an optional bearer token; returns the JSON body.
+    pub async fn graphql(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
+        let mut req = self.http.post(self.url("/graphql")).json(&json!({ "query": query, "variables": variables }));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let resp = req.send().await.expect("request sent");
+        resp.json().await.expect("JSON body")
+    }
+
+    /// Logs in and returns the token (panics if login fails).
+    pub async fn login(&self, email: &str, password: &str) -> String {
+        let body = self
+            .graphql(
+                None,
+                "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }",
+                json!({ "e": email, "p": password }),
+            )
+            .await;
+        body["data"]["login"]["token"].as_str().unwrap_or_else(|| panic!("login as {email} failed: {body}")).to_owned()
+    }
+}
+
+/// The code of the first error, if any.
+pub fn error_code(body: &Value) -> Option<&str> {
+    body["errors"][0]["extensions"]["code"].as_str()
+}
+
+/// The field named by the first error, if any.
+pub fn error_field(body: &Value) -> Option<&str> {
+    body["errors"][0]["extensions"]["field"].as_str()
+}
+
+/// Panics with the body unless there are no errors.
+pub fn assert_ok(body: &Value) {
+    assert!(body.get("errors").is_none(), "unexpected errors: {body}");
+}
+
+/// A small zone: two anchors, two partners, a funder, the backbone, one account per role
+/// (and a second link worker at each anchor), and three children.
+pub struct Zone {
+    pub app: TestApp,
+    pub anchor_a: String,
+    pub anchor_b: String,
+    pub partner_1: String,
+    pub partner_2: String,
+    pub funder_org: String,
+    /// Link worker at anchor A; `child_a1` is on their caseload.
+    pub link_worker: Account,
+    /// Another link worker at anchor A; `child_a2` is on their caseload.
+    pub link_worker_2: Account,
+    /// Link worker at anchor B; `child_b1` is on their caseload.
+    pub link_worker_b: Account,
+    pub anchor_lead: Account,
+    pub anchor_lead_b: Account,
+    pub partner_worker: Account,
+    pub partner_lead: Account,
+    pub funder: Account,
+    pub analyst: Account,
+    pub admin: Account,
+    pub child_a1: String,
+    pub child_a2: String,
+    pub child_b1: String,
+}
+
+/// An account of the fixture, logged in.
+pub struct Account {
+    pub id: String,
+    pub email: String,
+    pub token: String,
+}
+
+impl Zone {
+    /// Starts the service and builds the fixture zone.
+    pub async fn new() -> Zone {
+        Self::from_app(TestApp::spawn().await).await
+    }
+
+    pub async fn from_app(app: TestApp) -> Zone {
+        let system = Actor::system();
+        let db = &app.db;
+        let org = |name: &str, kind| accounts::NewOrganisation { name: name.into(), kind };
+        let mk = |n: &str, k| org(n, k);
+        let create = |input| async { accounts::create_organisation(db, &system, input).await.expect("organisation").id };
+        let _backbone = create(mk("Test Backbone", OrganisationKind::Backbone)).await;
+        let backbone = _backbone.clone();
+        let anchor_a = create(mk("Test Primary", OrganisationKind::Anchor)).await;
+        let anchor_b = create(mk("Test Secondary", OrganisationKind::Anchor)).await;
+        let partner_1 = create(mk("Test Mentoring", OrganisationKind::Partner)).await;
+        let partner_2 = create(mk("Test Sports", OrganisationKind::Partner)).await;
+        let funder_org = create(mk("Test Foundation", OrganisationKind::Funder)).await;
+
+        let account = |email: &str, org: &str, role: Role| accounts::NewAccount {
+            email: email.into(),
+            display_name: "Test Person".into(),
+            password: PASSWORD.into(),
+            organisation_id: org.into(),
+            role,
+            designated_safeguarding_lead: false,
+            is_demo: false,
+        };
+        let specs = [
+            ("lw@test.zone", anchor_a.clone(), Role::LinkWorker),
+            ("lw2@test.zone", anchor_a.clone(), Role::LinkWorker),
+            ("lwb@test.zone", anchor_b.clone(), Role::LinkWorker),
+            ("lead@test.zone", anchor_a.clone(), Role::AnchorLead),
+            ("leadb@test.zone", anchor_b.clone(), Role::AnchorLead),
+            ("pw@test.zone", partner_1.clone(), Role::PartnerWorker),
+            ("pl@test.zone", partner_1.clone(), Role::PartnerLead),
+            ("funder@test.zone", funder_org.clone(), Role::Funder),
+            ("analyst@test.zone", backbone.clone(), Role::BackboneAnalyst),
+            ("admin@test.zone", backbone.clone(), Role::BackboneAdmin),
+        ];
+        let mut made = Vec::new();
+        for (email, org, role) in specs {
+            let u = accounts::create_account(db, &system, account(email, &org, role)).await.expect("account");
+            let token = app.login(email, PASSWORD).await;
+            made.push(Account { id: u.id, email: email.into(), token });
+        }
+        let mut it = made.into_iter();
+        let mut next = || it.next().expect("account");
+        let (link_worker, link_worker_2, link_worker_b) = (next(), next(), next());
+        let (anchor_lead, anchor_lead_b, partner_worker, partner_lead) = (next(), next(), next(), next());
+        let (funder, analyst, admin) = (next(), next(), next());
+
+        let child = |first: &str, anchor: &str| children::NewChild {
+            first_name: first.into(),
+            last_name: "Testchild".into(),
+            date_of_birth: "2016-05-04".into(),
+            anchor_id: Some(anchor.into()),
+            year_group: 5,
+            upn: None,
+            contact_phone: Some("07700 900001".into()),
+            contact_email: None,
+            postcode: Some("ZZ1 1ZZ".into()),
+            free_school_meals: true,
+            send: false,
+            eal: false,
+            looked_after: false,
+            note: None,
+        };
+        let add = async |first: &str, anchor: &str, worker: &str| {
+            let c = children::identify(db, &system, child(first, anchor)).await.expect("child");
+            backbone::domain::enrolment::assign_link_worker(db, &system, &c.id, worker).await.expect("assign");
+            c.id
+        };
+        let child_a1 = add("Ada", &anchor_a, &link_worker.id).await;
+        let child_a2 = add("Bea", &anchor_a, &link_worker_2.id).await;
+        let child_b1 = add("Cal", &anchor_b, &link_worker_b.id).await;
+        Zone {
+            app,
+            anchor_a,
+            anchor_b,
+            partner_1,
+            partner_2,
+            funder_org,
+            link_worker,
+            link_worker_2,
+            link_worker_b,
+            anchor_lead,
+            anchor_lead_b,
+            partner_worker,
+            partner_lead,
+            funder,
+            analyst,
+            admin,
+            child_a1,
+            child_a2,
+            child_b1,
+        }
+    }
+
+    /// Runs an operation as `who`.
+    pub async fn as_(&self, who: &Account, query: &str, variables: Value) -> Value {
+        self.app.graphql(Some(&who.token), query, variables).await
+    }
+}

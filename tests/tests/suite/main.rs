@@ -1,0 +1,9 @@
+//! The integration suite: one binary (one link on a 2-core machine), one module per area.
+//! Every test starts the real service on a random loopback port with a fresh database.
+
+mod access;
+mod audit;
+mod auth;
+mod enrolment;
+mod limits;
+mod validation;
