@@ -105,3 +105,23 @@ pub(crate) fn selected_child_fields(ctx: &Context<'_>) -> Vec<String> {
     out.dedup();
     out
 }
+
+#[cfg(test)]
+mod tests {
+    /// `schema/schema.graphql` is the committed contract; this fails when the code's
+    /// schema drifts from it. Regenerate with `cargo run -- schema > schema/schema.graphql`
+    /// (or run the tests with `UPDATE_SCHEMA=1`) and review the diff.
+    #[test]
+    fn committed_sdl_is_current() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../schema/schema.graphql");
+        let current = super::sdl();
+        if std::env::var("UPDATE_SCHEMA").is_ok() {
+            std::fs::write(path, &current).expect("write schema/schema.graphql");
+        }
+        let committed = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(
+            committed == current,
+            "schema/schema.graphql is stale: run `cargo run -- schema > schema/schema.graphql` and commit it"
+        );
+    }
+}

@@ -1,1 +1,140 @@
-//! limits
+//! Abuse limits, each a setting with a safe default: body size, depth, complexity,
+//! aliases, batching, page size, introspection. Each is shown refusing and (where it
+//! has one) allowing just inside the limit.
+
+use backbone::startup::StartOptions;
+use backbone_tests::*;
+use serde_json::json;
+
+#[tokio::test]
+async fn an_oversized_body_is_refused_before_parsing() {
+    let zone = Zone::new().await;
+    let padding = " ".repeat(70 * 1024);
+    let query = format!("{{ me {{ email }} {padding} }}");
+    let resp = zone
+        .app
+        .http
+        .post(zone.app.url("/graphql"))
+        .bearer_auth(&zone.admin.token)
+        .json(&json!({ "query": query }))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(resp.status(), 413);
+    // Just under the limit is fine.
+    let query = format!("{{ me {{ email }} {} }}", " ".repeat(60 * 1024));
+    let body = zone.app.graphql(Some(&zone.admin.token), &query, json!({})).await;
+    assert_ok(&body);
+}
+
+#[tokio::test]
+async fn depth_and_aliases_are_limited() {
+    let zone = Zone::new().await;
+    let t = Some(zone.admin.token.as_str());
+    // Depth 11 (the limit is 10): the query is refused before it runs.
+    let deep = "{ children { edges { node { consents { partners { id } } enrolment { linkWorker { organisation { id } } } } } } }";
+    let ok = zone.app.graphql(t, deep, json!({})).await;
+    assert_ok(&ok);
+    let app = TestApp::spawn_with(|s| s.graphql.max_depth = 4, StartOptions::default()).await;
+    let z2 = Zone::from_app(app).await;
+    let refused = z2.app.graphql(Some(&z2.admin.token), deep, json!({})).await;
+    assert_eq!(error_code(&refused), Some("BAD_REQUEST"), "{refused}");
+    assert!(refused["data"].is_null());
+
+    let aliases = |n: usize| format!("{{ {} }}", (0..n).map(|i| format!("a{i}: me {{ email }}")).collect::<Vec<_>>().join(" "));
+    assert_ok(&zone.app.graphql(t, &aliases(15), json!({})).await);
+    let body = zone.app.graphql(t, &aliases(16), json!({})).await;
+    assert_eq!(error_code(&body), Some("BAD_REQUEST"), "{body}");
+    assert!(body["errors"][0]["message"].as_str().unwrap_or("").contains("aliases"));
+}
+
+#[tokio::test]
+async fn complexity_is_limited() {
+    let app = TestApp::spawn_with(|s| s.graphql.max_complexity = 50, StartOptions::default()).await;
+    let zone = Zone::from_app(app).await;
+    let t = Some(zone.admin.token.as_str());
+    // 100 children × several fields is far above 50; 2 children is below.
+    let big = zone.app.graphql(t, "{ children(first: 100) { edges { node { id firstName lastName age } } } }", json!({})).await;
+    assert_eq!(error_code(&big), Some("BAD_REQUEST"), "{big}");
+    let small = zone.app.graphql(t, "{ children(first: 2) { edges { node { id firstName } } } }", json!({})).await;
+    assert_ok(&small);
+}
+
+#[tokio::test]
+async fn batching_is_off_by_default_and_capped_when_on() {
+    let zone = Zone::new().await;
+    let batch = json!([{ "query": "{ me { email } }" }, { "query": "{ me { role } }" }]);
+    let send = |app: &TestApp, token: &str| {
+        app.http.post(app.url("/graphql")).bearer_auth(token.to_owned()).json(&batch).send()
+    };
+    let body: serde_json::Value = send(&zone.app, &zone.admin.token).await.expect("sent").json().await.expect("json");
+    assert_eq!(error_code(&body), Some("BAD_REQUEST"), "{body}");
+
+    let app = TestApp::spawn_with(|s| s.graphql.max_batch = 2, StartOptions::default()).await;
+    let z2 = Zone::from_app(app).await;
+    let body: serde_json::Value = send(&z2.app, &z2.admin.token).await.expect("sent").json().await.expect("json");
+    assert_eq!(body.as_array().map(Vec::len), Some(2), "{body}");
+    assert_eq!(body[1]["data"]["me"]["role"], "BACKBONE_ADMIN");
+}
+
+#[tokio::test]
+async fn page_size_is_limited_and_pages_follow_cursors() {
+    let zone = Zone::new().await;
+    let t = Some(zone.admin.token.as_str());
+    let q = "query($f: Int, $a: String) { children(first: $f, after: $a) { edges { node { id } } pageInfo { hasNextPage endCursor } } }";
+    let too_many = zone.app.graphql(t, q, json!({"f": 101})).await;
+    assert_eq!(error_code(&too_many), Some("INVALID_INPUT"));
+    assert_eq!(error_field(&too_many), Some("first"));
+    let zero = zone.app.graphql(t, q, json!({"f": 0})).await;
+    assert_eq!(error_field(&zero), Some("first"));
+    let bad_cursor = zone.app.graphql(t, q, json!({"f": 1, "a": "garbage"})).await;
+    assert_eq!(error_field(&bad_cursor), Some("after"));
+
+    let mut ids = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let page = zone.app.graphql(t, q, json!({"f": 2, "a": after})).await;
+        assert_ok(&page);
+        for e in page["data"]["children"]["edges"].as_array().cloned().unwrap_or_default() {
+            ids.push(e["node"]["id"].as_str().unwrap_or_default().to_owned());
+        }
+        if page["data"]["children"]["pageInfo"]["hasNextPage"] != true {
+            break;
+        }
+        after = page["data"]["children"]["pageInfo"]["endCursor"].as_str().map(str::to_owned);
+    }
+    assert_eq!(ids, vec![zone.child_a1.clone(), zone.child_a2.clone(), zone.child_b1.clone()]);
+}
+
+#[tokio::test]
+async fn introspection_is_off_outside_demo_mode_and_graphiql_not_served() {
+    let zone = Zone::new().await;
+    let body = zone.app.graphql(Some(&zone.admin.token), "{ __schema { queryType { name } } }", json!({})).await;
+    assert!(body["data"]["__schema"].is_null(), "{body}");
+    let page = zone.app.http.get(zone.app.url("/")).send().await.expect("sent");
+    assert_eq!(page.status(), 404);
+    let health = zone.app.http.get(zone.app.url("/healthz")).send().await.expect("sent");
+    assert_eq!(health.status(), 200);
+    let ready: serde_json::Value = zone.app.http.get(zone.app.url("/readyz")).send().await.expect("sent").json().await.expect("json");
+    assert_eq!(ready["status"], "ready");
+}
+
+#[tokio::test]
+async fn every_error_carries_a_code_and_request_id_and_malformed_queries_are_bad_requests() {
+    let zone = Zone::new().await;
+    let resp = zone
+        .app
+        .http
+        .post(zone.app.url("/graphql"))
+        .bearer_auth(&zone.admin.token)
+        .json(&json!({"query": "{ me { nope } }"}))
+        .send()
+        .await
+        .expect("sent");
+    let header = resp.headers().get("x-request-id").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let body: serde_json::Value = resp.json().await.expect("json");
+    assert_eq!(error_code(&body), Some("BAD_REQUEST"), "{body}");
+    assert_eq!(body["errors"][0]["extensions"]["requestId"].as_str().map(str::to_owned), header);
+    let syntax = zone.app.graphql(Some(&zone.admin.token), "{ me { ", json!({})).await;
+    assert_eq!(error_code(&syntax), Some("BAD_REQUEST"), "{syntax}");
+}
