@@ -111,14 +111,15 @@ impl Default for Settings {
 impl Settings {
     /// Loads defaults, then the optional file, then the environment.
     pub fn load() -> anyhow::Result<Settings> {
+        Ok(Self::figment().extract()?)
+    }
+
+    fn figment() -> Figment {
         let file = std::env::var("BACKBONE_CONFIG").unwrap_or_else(|_| "backbone.toml".into());
-        let mut figment = Figment::from(Serialized::defaults(Settings::default()))
+        Figment::from(Serialized::defaults(Settings::default()))
             .merge(Toml::file(file))
-            .merge(Env::prefixed("BACKBONE_").split("__").ignore(&["config"]));
-        if let Ok(url) = std::env::var("DATABASE_URL") {
-            figment = figment.merge(("database.url", url));
-        }
-        Ok(figment.extract()?)
+            .merge(Env::prefixed("BACKBONE_").split("__").ignore(&["config"]))
+            .merge(Env::raw().only(&["DATABASE_URL"]).map(|_| "database.url".into()))
     }
 
     /// The database URL to connect to: `database.url`, or the embedded SQLite file.
@@ -147,6 +148,22 @@ mod tests {
             ..Settings::default()
         };
         assert!(!format!("{s:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn file_then_environment_override_defaults() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("backbone.toml", "[graphql]\nmax_depth = 7\nmax_aliases = 9\n[server]\nbind = \"127.0.0.1:9000\"\n")?;
+            jail.set_env("BACKBONE_GRAPHQL__MAX_ALIASES", "3");
+            jail.set_env("DATABASE_URL", "postgres://bb:pw@localhost/bb");
+            let s = Settings::figment().extract::<Settings>()?;
+            assert_eq!(s.graphql.max_depth, 7, "from the file");
+            assert_eq!(s.graphql.max_aliases, 3, "the environment wins over the file");
+            assert_eq!(s.server.bind.port(), 9000);
+            assert_eq!(s.graphql.max_page_size, 100, "defaults fill the rest");
+            assert_eq!(s.database_url(), "postgres://bb:pw@localhost/bb");
+            Ok(())
+        });
     }
 
     #[test]

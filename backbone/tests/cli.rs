@@ -55,6 +55,16 @@ fn audit_verify_passes_then_names_the_first_altered_event() {
 }
 
 #[test]
+fn migrate_creates_the_database() {
+    let dir = tempfile::tempdir().expect("dir");
+    let out = backbone(dir.path(), &["migrate"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(dir.path().join("backbone.db").exists());
+    let again = backbone(dir.path(), &["migrate"]);
+    assert!(again.status.success() && text(&again).contains("up to date"));
+}
+
+#[test]
 fn seeding_twice_writes_nothing_the_second_time() {
     let dir = tempfile::tempdir().expect("dir");
     assert!(backbone(dir.path(), &["seed", "demo"]).status.success());

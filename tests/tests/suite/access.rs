@@ -1,18 +1,26 @@
 //! The access policy (`backbone/src/access.rs`) as a matrix, one test per rule; every
 //! rule is shown both allowing and refusing, over the real HTTP API.
 //!
-//! | test                                              | rule                                                      |
-//! |---------------------------------------------------|-----------------------------------------------------------|
-//! | `children_lists_are_exact_for_every_role`         | the row scope: `children` per role is exactly the set expected |
-//! | `existence_does_not_leak`                         | out of scope answers exactly as a child that does not exist |
-//! | `link_worker_sees_and_writes_only_their_caseload` | link worker: own caseload, full view, Write, no Manage     |
-//! | `anchor_lead_manages_their_own_anchor_only`       | anchor lead: their anchor, Manage, identify at own anchor  |
-//! | `access_follows_the_caseload_on_the_next_request` | reassignment moves access at once                          |
-//! | `partners_see_and_write_no_child`                 | partner worker and lead: no child, no write                |
-//! | `funder_never_sees_a_child`                       | funder: no child, no write, no caseload                    |
-//! | `analyst_sees_every_child_pseudonymised_and_writes_nothing` | analyst: all children, pseudonymised, Read only |
-//! | `admin_sees_everything_in_full_and_writes_anywhere` | admin: all children, full, Manage, organisations        |
-//! | `nested_reads_respect_the_row_scope`              | batched nested reads never reach past the row scope        |
+//! Tests → rules:
+//!
+//! - `children_lists_are_exact_for_every_role`: the row scope; `children(first: 100)` per
+//!   role is exactly the expected set of ids, and each link worker's caseload is their child.
+//! - `existence_does_not_leak`: a child out of scope answers, read or written, exactly (code,
+//!   message, shape) as an id that names no child.
+//! - `link_worker_sees_and_writes_only_their_caseload`: link worker; own caseload in full,
+//!   Write there only, no Manage (`assignLinkWorker`, others' caseloads `FORBIDDEN`).
+//! - `anchor_lead_manages_their_own_anchor_only`: anchor lead; every child of their anchor,
+//!   Manage within it (`INVALID_INPUT` on `linkWorkerId` across anchors), identify at their
+//!   own anchor only, no `createOrganisation`.
+//! - `access_follows_the_caseload_on_the_next_request`: reassignment moves access at once.
+//! - `partners_see_and_write_no_child`: partner worker and lead; no child, no write.
+//! - `funder_never_sees_a_child`: funder; no child, no write, no identify, no caseload.
+//! - `analyst_sees_every_child_pseudonymised_and_writes_nothing`: backbone analyst; every
+//!   child with personal fields (and adults' names) null, Read only.
+//! - `admin_sees_everything_in_full_and_writes_anywhere`: backbone admin; every child in
+//!   full, Manage everywhere, `createOrganisation`.
+//! - `nested_reads_respect_the_row_scope`: batched nested reads (relationships, enrolment,
+//!   consents) never reach past the row scope.
 
 use backbone_tests::*;
 use serde_json::{Value, json};
@@ -32,6 +40,7 @@ const CREATE_ORGANISATION: &str =
 const RECORD_CONSENT: &str = "mutation($c: ID!, $p: ID!) { recordConsent(input: {childId: $c, givenBy: PARENT, \
      givenByName: \"Pat Example\", givenOn: \"2025-01-10\", purposes: [REFERRAL], partnerIds: [$p], \
      evidence: \"Signed form\"}) { id } }";
+
 /// A fresh id of the same shape as real ones, naming no child.
 fn missing_id() -> String {
     uuid::Uuid::now_v7().to_string()

@@ -138,3 +138,33 @@ async fn every_error_carries_a_code_and_request_id_and_malformed_queries_are_bad
     let syntax = zone.app.graphql(Some(&zone.admin.token), "{ me { ", json!({})).await;
     assert_eq!(error_code(&syntax), Some("BAD_REQUEST"), "{syntax}");
 }
+
+#[tokio::test]
+async fn a_stalled_request_is_cut_off_at_the_timeout() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    // A client that announces a body and then stalls (slowloris) holds a connection only
+    // until the request timeout.
+    let app = TestApp::spawn_with(|s| s.server.request_timeout_secs = 1, StartOptions::default()).await;
+    let mut stream = tokio::net::TcpStream::connect(app.address).await.expect("connect");
+    let head = "POST /graphql HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{\"query\":";
+    stream.write_all(head.as_bytes()).await.expect("write");
+    let mut response = Vec::new();
+    let read = tokio::time::timeout(std::time::Duration::from_secs(20), async {
+        let mut buf = [0u8; 1024];
+        loop {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    response.extend_from_slice(&buf[..n]);
+                    if response.windows(4).any(|w| w == b"\r\n\r\n") {
+                        break;
+                    }
+                }
+            }
+        }
+    })
+    .await;
+    assert!(read.is_ok(), "the server never answered the stalled request");
+    let text = String::from_utf8_lossy(&response);
+    assert!(text.starts_with("HTTP/1.1 408"), "{text}");
+}
