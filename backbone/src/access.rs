@@ -60,10 +60,7 @@ pub fn require(actor: &Actor, needed: Right) -> Result<()> {
     if right(actor) >= needed {
         Ok(())
     } else {
-        Err(Error::forbidden(format!(
-            "your role ({}) may not do this",
-            actor.role.as_str().replace('_', " ")
-        )))
+        Err(Error::forbidden(format!("your role ({}) may not do this", actor.role.as_str().replace('_', " "))))
     }
 }
 
@@ -80,25 +77,19 @@ pub fn child_view(actor: &Actor) -> ChildView {
 pub fn child_condition(actor: &Actor) -> Condition {
     match actor.role {
         Role::BackboneAdmin | Role::BackboneAnalyst | Role::System => Condition::all(),
-        Role::AnchorLead => {
-            Condition::all().add(child::Column::AnchorId.eq(actor.organisation_id.clone()))
-        }
-        Role::LinkWorker => Condition::all()
-            .add(child::Column::AnchorId.eq(actor.organisation_id.clone()))
-            .add(
-                child::Column::Id.in_subquery(
-                    Query::select()
-                        .column(enrolment::Column::ChildId)
-                        .from(enrolment::Entity)
-                        .and_where(enrolment::Column::LinkWorkerId.eq(actor.user_id.clone()))
-                        .to_owned(),
-                ),
+        Role::AnchorLead => Condition::all().add(child::Column::AnchorId.eq(actor.organisation_id.clone())),
+        Role::LinkWorker => Condition::all().add(child::Column::AnchorId.eq(actor.organisation_id.clone())).add(
+            child::Column::Id.in_subquery(
+                Query::select()
+                    .column(enrolment::Column::ChildId)
+                    .from(enrolment::Entity)
+                    .and_where(enrolment::Column::LinkWorkerId.eq(actor.user_id.clone()))
+                    .to_owned(),
             ),
+        ),
         // Partners see children only through live referrals (a later change); funders
         // never see a child.
-        Role::PartnerWorker | Role::PartnerLead | Role::Funder => {
-            Condition::all().add(Expr::val(1).eq(0))
-        }
+        Role::PartnerWorker | Role::PartnerLead | Role::Funder => Condition::all().add(Expr::val(1).eq(0)),
     }
 }
 

@@ -14,8 +14,8 @@ use crate::store::{audit_event, audit_head};
 use chrono::{DateTime, SubsecRound, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
-    ActiveModelTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
-    PaginatorTrait, QueryOrder, Set, TransactionTrait,
+    ActiveModelTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, PaginatorTrait,
+    QueryOrder, Set, TransactionTrait,
 };
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -121,9 +121,7 @@ impl Audited {
                 .await?;
                 prev = hash;
             }
-            audit_head::ActiveModel { id: Set(1), seq: Set(seq), hash: Set(prev) }
-                .update(&tx)
-                .await?;
+            audit_head::ActiveModel { id: Set(1), seq: Set(seq), hash: Set(prev) }.update(&tx).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -190,9 +188,7 @@ pub enum Verdict {
 /// Walks the whole chain in order, a page at a time, calling `progress(done, total)`.
 pub async fn verify(db: &DatabaseConnection, mut progress: impl FnMut(u64, u64)) -> Result<Verdict> {
     let total = audit_event::Entity::find().count(db).await?;
-    let mut pages = audit_event::Entity::find()
-        .order_by_asc(audit_event::Column::Seq)
-        .paginate(db, 1000);
+    let mut pages = audit_event::Entity::find().order_by_asc(audit_event::Column::Seq).paginate(db, 1000);
     let (mut expected_seq, mut prev, mut done) = (1i64, GENESIS.to_owned(), 0u64);
     while let Some(rows) = pages.fetch_and_next().await? {
         for row in rows {

@@ -12,9 +12,7 @@ use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 use sha2::{Digest, Sha256};
 
 /// The id recorded for work done by the system itself (seeds, imports, jobs).
@@ -84,7 +82,8 @@ async fn verify_password(password: String, hash: String) -> bool {
 
 /// A hash that matches no password, verified against when the email is unknown so that
 /// a wrong email and a wrong password take the same time.
-const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$W4Fq1cJxaq5Bk0Gr0J1ZVyI3kZlXx7dCL/KTTj2T3Rg";
+const DUMMY_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$W4Fq1cJxaq5Bk0Gr0J1ZVyI3kZlXx7dCL/KTTj2T3Rg";
 
 fn token_digest(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
@@ -153,10 +152,8 @@ pub async fn authenticate(
     if row.revoked_at.is_some() || row.expires_at <= Utc::now() {
         return Err(Error::Unauthenticated(BAD_TOKEN));
     }
-    let found = user::Entity::find_by_id(row.user_id.clone())
-        .one(db)
-        .await?
-        .ok_or(Error::Unauthenticated(BAD_TOKEN))?;
+    let found =
+        user::Entity::find_by_id(row.user_id.clone()).one(db).await?.ok_or(Error::Unauthenticated(BAD_TOKEN))?;
     if found.disabled || (found.is_demo && !allow_demo) {
         return Err(Error::Unauthenticated(BAD_TOKEN));
     }

@@ -203,7 +203,9 @@ async fn seed_child(
                 seeds::SpecialCategoryCondition::SubstantialPublicInterest => {
                     domain::SpecialCategoryCondition::SubstantialPublicInterest
                 }
-                seeds::SpecialCategoryCondition::HealthOrSocialCare => domain::SpecialCategoryCondition::HealthOrSocialCare,
+                seeds::SpecialCategoryCondition::HealthOrSocialCare => {
+                    domain::SpecialCategoryCondition::HealthOrSocialCare
+                }
             }),
             data_sharing_agreement: b.data_sharing_agreement.clone(),
         };

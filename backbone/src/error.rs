@@ -68,9 +68,7 @@ impl Error {
     /// blamed for a unique violation.
     pub fn from_db(err: DbErr, unique: Option<(&str, &str)>) -> Self {
         match (err.sql_err(), unique) {
-            (Some(SqlErr::UniqueConstraintViolation(_)), Some((field, message))) => {
-                Error::invalid(field, message)
-            }
+            (Some(SqlErr::UniqueConstraintViolation(_)), Some((field, message))) => Error::invalid(field, message),
             (Some(SqlErr::UniqueConstraintViolation(_)), None) => {
                 Error::conflict("a record with these details already exists")
             }

@@ -19,26 +19,10 @@ const INDEX_HTML: &str = include_str!("../assets/graphiql/index.html");
 
 /// The vendored assets, served at `/graphiql/{name}`: `(name, content type, bytes)`.
 const ASSETS: [(&str, &str, &[u8]); 4] = [
-    (
-        "react.production.min.js",
-        JAVASCRIPT,
-        include_bytes!("../assets/graphiql/react.production.min.js"),
-    ),
-    (
-        "react-dom.production.min.js",
-        JAVASCRIPT,
-        include_bytes!("../assets/graphiql/react-dom.production.min.js"),
-    ),
-    (
-        "graphiql.min.js",
-        JAVASCRIPT,
-        include_bytes!("../assets/graphiql/graphiql.min.js"),
-    ),
-    (
-        "graphiql.min.css",
-        "text/css; charset=utf-8",
-        include_bytes!("../assets/graphiql/graphiql.min.css"),
-    ),
+    ("react.production.min.js", JAVASCRIPT, include_bytes!("../assets/graphiql/react.production.min.js")),
+    ("react-dom.production.min.js", JAVASCRIPT, include_bytes!("../assets/graphiql/react-dom.production.min.js")),
+    ("graphiql.min.js", JAVASCRIPT, include_bytes!("../assets/graphiql/graphiql.min.js")),
+    ("graphiql.min.css", "text/css; charset=utf-8", include_bytes!("../assets/graphiql/graphiql.min.css")),
 ];
 
 const JAVASCRIPT: &str = "text/javascript; charset=utf-8";
@@ -48,9 +32,7 @@ const ASSET_CACHE_CONTROL: &str = "public, max-age=86400";
 
 /// Routes for GraphiQL: `GET /` (the page) and `GET /graphiql/{file}` (its assets).
 pub fn routes() -> Router {
-    Router::new()
-        .route("/", get(index))
-        .route("/graphiql/{file}", get(asset))
+    Router::new().route("/", get(index)).route("/graphiql/{file}", get(asset))
 }
 
 async fn index() -> Html<&'static str> {
@@ -59,14 +41,9 @@ async fn index() -> Html<&'static str> {
 
 async fn asset(Path(file): Path<String>) -> Response {
     match ASSETS.iter().find(|(name, _, _)| *name == file) {
-        Some(&(_, content_type, body)) => (
-            [
-                (header::CONTENT_TYPE, content_type),
-                (header::CACHE_CONTROL, ASSET_CACHE_CONTROL),
-            ],
-            body,
-        )
-            .into_response(),
+        Some(&(_, content_type, body)) => {
+            ([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, ASSET_CACHE_CONTROL)], body).into_response()
+        }
         None => StatusCode::NOT_FOUND.into_response(),
     }
 }
@@ -93,22 +70,13 @@ mod tests {
     async fn index_is_html_pointing_at_graphql() -> TestResult {
         let response = fetch("/").await?;
         assert_eq!(response.status(), StatusCode::OK);
-        assert_eq!(
-            header_of(&response, header::CONTENT_TYPE),
-            Some("text/html; charset=utf-8")
-        );
+        assert_eq!(header_of(&response, header::CONTENT_TYPE), Some("text/html; charset=utf-8"));
         let body = to_bytes(response.into_body(), usize::MAX).await?;
         let html = std::str::from_utf8(&body)?;
         assert!(html.contains("url: '/graphql'"));
-        assert!(
-            !html.contains("://"),
-            "the page must not load anything external"
-        );
+        assert!(!html.contains("://"), "the page must not load anything external");
         for (name, _, _) in ASSETS {
-            assert!(
-                html.contains(&format!("/graphiql/{name}")),
-                "page does not load {name}"
-            );
+            assert!(html.contains(&format!("/graphiql/{name}")), "page does not load {name}");
         }
         Ok(())
     }
@@ -118,22 +86,13 @@ mod tests {
         for (name, content_type, bytes) in ASSETS {
             let response = fetch(&format!("/graphiql/{name}")).await?;
             assert_eq!(response.status(), StatusCode::OK, "{name}");
-            assert_eq!(
-                header_of(&response, header::CONTENT_TYPE),
-                Some(content_type)
-            );
-            assert_eq!(
-                header_of(&response, header::CACHE_CONTROL),
-                Some(ASSET_CACHE_CONTROL)
-            );
+            assert_eq!(header_of(&response, header::CONTENT_TYPE), Some(content_type));
+            assert_eq!(header_of(&response, header::CACHE_CONTROL), Some(ASSET_CACHE_CONTROL));
             let body = to_bytes(response.into_body(), usize::MAX).await?;
             assert_eq!(body.len(), bytes.len(), "{name}");
         }
         let css = fetch("/graphiql/graphiql.min.css").await?;
-        assert_eq!(
-            header_of(&css, header::CONTENT_TYPE),
-            Some("text/css; charset=utf-8")
-        );
+        assert_eq!(header_of(&css, header::CONTENT_TYPE), Some("text/css; charset=utf-8"));
         Ok(())
     }
 

@@ -88,7 +88,11 @@ async fn identify(state: &AppState, headers: &HeaderMap, request_id: &str) -> Re
     }
 }
 
-async fn graphql(State(state): State<Arc<AppState>>, headers: HeaderMap, request: GraphQLBatchRequest) -> GraphQLResponse {
+async fn graphql(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    request: GraphQLBatchRequest,
+) -> GraphQLResponse {
     let request_id = headers.get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-").to_owned();
     let batch = request.into_inner();
     let count = match &batch {

@@ -141,19 +141,20 @@ mod tests {
         assert_eq!(redact_url("postgres://bb:hunter2@db:5432/bb"), "postgres://bb:***@db:5432/bb");
         assert_eq!(redact_url("sqlite://backbone.db?mode=rwc"), "sqlite://backbone.db?mode=rwc");
         let s = Settings {
-            database: DatabaseSettings {
-                url: "postgres://bb:hunter2@db/bb".into(),
-                ..Settings::default().database
-            },
+            database: DatabaseSettings { url: "postgres://bb:hunter2@db/bb".into(), ..Settings::default().database },
             ..Settings::default()
         };
         assert!(!format!("{s:?}").contains("hunter2"));
     }
 
     #[test]
+    #[allow(clippy::result_large_err)] // figment's test jail returns its own error type
     fn file_then_environment_override_defaults() {
         figment::Jail::expect_with(|jail| {
-            jail.create_file("backbone.toml", "[graphql]\nmax_depth = 7\nmax_aliases = 9\n[server]\nbind = \"127.0.0.1:9000\"\n")?;
+            jail.create_file(
+                "backbone.toml",
+                "[graphql]\nmax_depth = 7\nmax_aliases = 9\n[server]\nbind = \"127.0.0.1:9000\"\n",
+            )?;
             jail.set_env("BACKBONE_GRAPHQL__MAX_ALIASES", "3");
             jail.set_env("DATABASE_URL", "postgres://bb:pw@localhost/bb");
             let s = Settings::figment().extract::<Settings>()?;

@@ -22,9 +22,7 @@ impl MigrationTrait for Migration {
                     .col(boolean(Memberships::DesignatedSafeguardingLead).default(false))
                     .col(at(Memberships::CreatedAt))
                     .foreign_key(
-                        ForeignKey::create()
-                            .from(Memberships::Table, Memberships::UserId)
-                            .to(Users::Table, Users::Id),
+                        ForeignKey::create().from(Memberships::Table, Memberships::UserId).to(Users::Table, Users::Id),
                     )
                     .foreign_key(
                         ForeignKey::create()

@@ -20,9 +20,7 @@ impl MigrationTrait for Migration {
                     .col(at(AuthTokens::ExpiresAt))
                     .col(at_null(AuthTokens::RevokedAt))
                     .foreign_key(
-                        ForeignKey::create()
-                            .from(AuthTokens::Table, AuthTokens::UserId)
-                            .to(Users::Table, Users::Id),
+                        ForeignKey::create().from(AuthTokens::Table, AuthTokens::UserId).to(Users::Table, Users::Id),
                     )
                     .to_owned(),
             )

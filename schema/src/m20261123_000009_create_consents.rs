@@ -27,20 +27,14 @@ impl MigrationTrait for Migration {
                     .col(id_ref_null(Consents::WithdrawnBy))
                     .col(at_null(Consents::WithdrawnAt))
                     .foreign_key(
-                        ForeignKey::create()
-                            .from(Consents::Table, Consents::ChildId)
-                            .to(Children::Table, Children::Id),
+                        ForeignKey::create().from(Consents::Table, Consents::ChildId).to(Children::Table, Children::Id),
                     )
                     .to_owned(),
             )
             .await?;
         manager
             .create_index(
-                Index::create()
-                    .name("idx_consents_child")
-                    .table(Consents::Table)
-                    .col(Consents::ChildId)
-                    .to_owned(),
+                Index::create().name("idx_consents_child").table(Consents::Table).col(Consents::ChildId).to_owned(),
             )
             .await
     }

@@ -15,11 +15,7 @@ impl MigrationTrait for Migration {
                     .table(ConsentPartners::Table)
                     .col(id_ref(ConsentPartners::ConsentId))
                     .col(id_ref(ConsentPartners::OrganisationId))
-                    .primary_key(
-                        Index::create()
-                            .col(ConsentPartners::ConsentId)
-                            .col(ConsentPartners::OrganisationId),
-                    )
+                    .primary_key(Index::create().col(ConsentPartners::ConsentId).col(ConsentPartners::OrganisationId))
                     .foreign_key(
                         ForeignKey::create()
                             .from(ConsentPartners::Table, ConsentPartners::ConsentId)

@@ -3,9 +3,9 @@
 use chrono::{Datelike, NaiveDate, TimeDelta};
 
 use crate::{
-    Account, Child, Consent, DemoZone, ExitReason, GiverKind, Involvement, LawfulBasis,
-    LawfulBasisKind, Organisation, OrganisationKind, Participation, Purpose, REFERENCE_DATE,
-    Relationship, RelationshipKind, Role, SpecialCategoryCondition, Stage, upn_check_letter,
+    Account, Child, Consent, DemoZone, ExitReason, GiverKind, Involvement, LawfulBasis, LawfulBasisKind, Organisation,
+    OrganisationKind, Participation, Purpose, REFERENCE_DATE, Relationship, RelationshipKind, Role,
+    SpecialCategoryCondition, Stage, upn_check_letter,
 };
 
 /// Fixed PRNG seed ("Northfld" in ASCII). Changing it changes the whole zone.
@@ -22,23 +22,21 @@ const LINK_WORKER_3: &str = "linkworker3@demo.zone";
 const PARTNER_KEYS: [&str; 4] = ["partner-1", "partner-2", "partner-3", "partner-4"];
 
 const CHILD_FIRST_NAMES: &[&str] = &[
-    "Oliver", "Amelia", "Noah", "Isla", "Muhammad", "Ava", "Leo", "Freya", "Jack", "Ivy", "Harry",
-    "Sophia", "George", "Lily", "Arthur", "Grace", "Theo", "Mia", "Oscar", "Evie", "Archie",
-    "Ella", "Aisha", "Zara", "Yusuf", "Maya", "Kai", "Ruby", "Ethan", "Poppy", "Jacob", "Amira",
-    "Luca", "Hana", "Reggie", "Willow",
+    "Oliver", "Amelia", "Noah", "Isla", "Muhammad", "Ava", "Leo", "Freya", "Jack", "Ivy", "Harry", "Sophia", "George",
+    "Lily", "Arthur", "Grace", "Theo", "Mia", "Oscar", "Evie", "Archie", "Ella", "Aisha", "Zara", "Yusuf", "Maya",
+    "Kai", "Ruby", "Ethan", "Poppy", "Jacob", "Amira", "Luca", "Hana", "Reggie", "Willow",
 ];
 
 const ADULT_FIRST_NAMES: &[&str] = &[
-    "Sarah", "Emma", "Laura", "Rachel", "Michelle", "Gemma", "Kelly", "Nadia", "Fatima", "Joanne",
-    "Claire", "Lisa", "Amy", "Anna", "Priya", "Blessing", "David", "Paul", "Mark", "Daniel",
-    "James", "Lee", "Imran", "Tariq", "Chris", "Darren", "Steven", "Tom", "Sandeep", "Kwame",
+    "Sarah", "Emma", "Laura", "Rachel", "Michelle", "Gemma", "Kelly", "Nadia", "Fatima", "Joanne", "Claire", "Lisa",
+    "Amy", "Anna", "Priya", "Blessing", "David", "Paul", "Mark", "Daniel", "James", "Lee", "Imran", "Tariq", "Chris",
+    "Darren", "Steven", "Tom", "Sandeep", "Kwame",
 ];
 
 const SURNAMES: &[&str] = &[
-    "Smith", "Jones", "Taylor", "Brown", "Williams", "Wilson", "Johnson", "Davies", "Patel",
-    "Wright", "Robinson", "Thompson", "Evans", "Walker", "White", "Roberts", "Green", "Hall",
-    "Wood", "Khan", "Ali", "Hughes", "Edwards", "Clarke", "Hussain", "Lewis", "Martin", "Jackson",
-    "Begum", "Nowak", "Okafor", "Mensah", "Campbell", "Murphy",
+    "Smith", "Jones", "Taylor", "Brown", "Williams", "Wilson", "Johnson", "Davies", "Patel", "Wright", "Robinson",
+    "Thompson", "Evans", "Walker", "White", "Roberts", "Green", "Hall", "Wood", "Khan", "Ali", "Hughes", "Edwards",
+    "Clarke", "Hussain", "Lewis", "Martin", "Jackson", "Begum", "Nowak", "Okafor", "Mensah", "Campbell", "Murphy",
 ];
 
 /// Letters used for the inward part of the fictional postcodes.
@@ -79,20 +77,12 @@ impl Rng {
 
     /// Uniform in `0..n` (the modulo bias is irrelevant for demo data); 0 if `n` is 0.
     fn below(&mut self, n: usize) -> usize {
-        if n == 0 {
-            0
-        } else {
-            (self.next_u64() % n as u64) as usize
-        }
+        if n == 0 { 0 } else { (self.next_u64() % n as u64) as usize }
     }
 
     /// Uniform in `lo..=hi`; `lo` if the range is empty.
     fn between(&mut self, lo: i64, hi: i64) -> i64 {
-        if hi <= lo {
-            lo
-        } else {
-            lo + (self.next_u64() % (hi - lo + 1) as u64) as i64
-        }
+        if hi <= lo { lo } else { lo + (self.next_u64() % (hi - lo + 1) as u64) as i64 }
     }
 
     /// True with the given percentage probability.
@@ -155,11 +145,7 @@ pub(crate) fn age_on(date_of_birth: NaiveDate, on: NaiveDate) -> i32 {
 }
 
 fn organisation(key: &str, name: &str, kind: OrganisationKind) -> Organisation {
-    Organisation {
-        key: key.to_owned(),
-        name: name.to_owned(),
-        kind,
-    }
+    Organisation { key: key.to_owned(), name: name.to_owned(), kind }
 }
 
 fn organisations() -> Vec<Organisation> {
@@ -191,38 +177,13 @@ fn accounts() -> Vec<Account> {
         account(LINK_WORKER, "Hannah Clarke", PRIMARY, Role::LinkWorker),
         Account {
             designated_safeguarding_lead: true,
-            ..account(
-                "anchorlead@demo.zone",
-                "Rachel Evans",
-                PRIMARY,
-                Role::AnchorLead,
-            )
+            ..account("anchorlead@demo.zone", "Rachel Evans", PRIMARY, Role::AnchorLead)
         },
-        account(
-            "partner@demo.zone",
-            "Daniel Okafor",
-            "partner-1",
-            Role::PartnerWorker,
-        ),
-        account(
-            "partnerlead@demo.zone",
-            "Priya Shah",
-            "partner-1",
-            Role::PartnerLead,
-        ),
+        account("partner@demo.zone", "Daniel Okafor", "partner-1", Role::PartnerWorker),
+        account("partnerlead@demo.zone", "Priya Shah", "partner-1", Role::PartnerLead),
         account("funder@demo.zone", "Mark Hughes", "funder", Role::Funder),
-        account(
-            "analyst@demo.zone",
-            "Nadia Hussain",
-            "backbone",
-            Role::BackboneAnalyst,
-        ),
-        account(
-            "admin@demo.zone",
-            "Chris Walker",
-            "backbone",
-            Role::BackboneAdmin,
-        ),
+        account("analyst@demo.zone", "Nadia Hussain", "backbone", Role::BackboneAnalyst),
+        account("admin@demo.zone", "Chris Walker", "backbone", Role::BackboneAdmin),
         account(LINK_WORKER_2, "Gemma Wood", PRIMARY, Role::LinkWorker),
         account(LINK_WORKER_3, "Imran Khan", SECONDARY, Role::LinkWorker),
     ]
@@ -261,20 +222,13 @@ pub(crate) fn generate() -> DemoZone {
         .enumerate()
         .map(|(index, stage)| {
             let primary = index < PRIMARY_CHILDREN;
-            let mut generator = ChildGenerator {
-                rng: &mut rng,
-                phones: &mut phones,
-                primary_cases: &mut primary_cases,
-            };
+            let mut generator =
+                ChildGenerator { rng: &mut rng, phones: &mut phones, primary_cases: &mut primary_cases };
             generator.child(index + 1, primary, stage)
         })
         .collect();
 
-    DemoZone {
-        organisations: organisations(),
-        accounts: accounts(),
-        children,
-    }
+    DemoZone { organisations: organisations(), accounts: accounts(), children }
 }
 
 /// An adult who can agree or consent on the child's behalf.
@@ -306,16 +260,8 @@ impl ChildGenerator<'_> {
         };
         let identified_on = days_after(start_of_year, rng.between(earliest, latest));
         let next_year_intake = identified_on >= date(2026, 5, 1)
-            && matches!(
-                stage,
-                Stage::Identified | Stage::Consented | Stage::Enrolled
-            );
-        let cohort = if next_year_intake {
-            "2026/27"
-        } else {
-            "2025/26"
-        }
-        .to_owned();
+            && matches!(stage, Stage::Identified | Stage::Consented | Stage::Enrolled);
+        let cohort = if next_year_intake { "2026/27" } else { "2025/26" }.to_owned();
 
         // Children already on the 2025/26 programme were at the school last year, so
         // are not in its entry year now; half the 2026/27 intake are new starters
@@ -329,17 +275,11 @@ impl ChildGenerator<'_> {
         };
         let date_of_birth = birth_date_for_year_group(rng, year_group);
 
-        let upn = rng
-            .chance(80)
-            .then(|| upn(rng, primary, year_group, number));
+        let upn = rng.chance(80).then(|| upn(rng, primary, year_group, number));
         let contact_phone = rng.chance(60).then(|| self.phones.next());
-        let contact_email = rng.chance(40).then(|| {
-            format!(
-                "{}.{}.{number}@example.org",
-                first_name.to_lowercase(),
-                last_name.to_lowercase()
-            )
-        });
+        let contact_email = rng
+            .chance(40)
+            .then(|| format!("{}.{}.{number}@example.org", first_name.to_lowercase(), last_name.to_lowercase()));
         let postcode = Some(postcode(rng));
 
         let free_school_meals = rng.chance(35);
@@ -380,20 +320,12 @@ impl ChildGenerator<'_> {
     }
 
     fn name(&mut self) -> String {
-        format!(
-            "{} {}",
-            self.rng.pick(ADULT_FIRST_NAMES),
-            self.rng.pick(SURNAMES)
-        )
+        format!("{} {}", self.rng.pick(ADULT_FIRST_NAMES), self.rng.pick(SURNAMES))
     }
 
     /// A family member's name: usually sharing the child's surname.
     fn family_name(&mut self, surname: &str) -> String {
-        if self.rng.chance(75) {
-            format!("{} {surname}", self.rng.pick(ADULT_FIRST_NAMES))
-        } else {
-            self.name()
-        }
+        if self.rng.chance(75) { format!("{} {surname}", self.rng.pick(ADULT_FIRST_NAMES)) } else { self.name() }
     }
 
     fn maybe_phone(&mut self, percent: usize) -> Option<String> {
@@ -423,11 +355,7 @@ impl ChildGenerator<'_> {
         } else {
             // Mostly parents; sometimes a kinship carer (e.g. a grandparent with a
             // special guardianship order, so holding parental responsibility).
-            let kind = if self.rng.chance(85) {
-                RelationshipKind::Parent
-            } else {
-                RelationshipKind::Carer
-            };
+            let kind = if self.rng.chance(85) { RelationshipKind::Parent } else { RelationshipKind::Carer };
             relationships.push(Relationship {
                 kind,
                 name: self.family_name(surname),
@@ -475,11 +403,7 @@ impl ChildGenerator<'_> {
         // Split the primary caseload 11:9 between the two primary link workers.
         let turn = *self.primary_cases % 20;
         *self.primary_cases += 1;
-        Some(if turn < 11 {
-            LINK_WORKER
-        } else {
-            LINK_WORKER_2
-        })
+        Some(if turn < 11 { LINK_WORKER } else { LINK_WORKER_2 })
     }
 
     /// Who agrees on the child's behalf: the main contact, or sometimes the child
@@ -487,10 +411,7 @@ impl ChildGenerator<'_> {
     fn giver(&mut self, child: &Child, on: NaiveDate) -> Giver {
         let old_enough = child.anchor_key == SECONDARY && age_on(child.date_of_birth, on) >= 13;
         if old_enough && self.rng.chance(25) {
-            return Giver {
-                kind: GiverKind::Child,
-                name: format!("{} {}", child.first_name, child.last_name),
-            };
+            return Giver { kind: GiverKind::Child, name: format!("{} {}", child.first_name, child.last_name) };
         }
         let contact = child
             .relationships
@@ -498,11 +419,7 @@ impl ChildGenerator<'_> {
             .find(|r| r.kind != RelationshipKind::TrustedAdult)
             .expect("every child has a parent or carer");
         Giver {
-            kind: if contact.kind == RelationshipKind::Carer {
-                GiverKind::Carer
-            } else {
-                GiverKind::Parent
-            },
+            kind: if contact.kind == RelationshipKind::Carer { GiverKind::Carer } else { GiverKind::Parent },
             name: contact.name.clone(),
         }
     }
@@ -577,11 +494,9 @@ impl ChildGenerator<'_> {
     fn consent(&mut self, child: &Child, given_on: NaiveDate) -> Consent {
         let giver = self.giver(child, given_on);
         let mut purposes = Vec::with_capacity(3);
-        for (purpose, percent) in [
-            (Purpose::Referral, 90),
-            (Purpose::ProgressMonitoring, 80),
-            (Purpose::Evaluation, 50),
-        ] {
+        for (purpose, percent) in
+            [(Purpose::Referral, 90), (Purpose::ProgressMonitoring, 80), (Purpose::Evaluation, 50)]
+        {
             if self.rng.chance(percent) {
                 purposes.push(purpose);
             }
@@ -624,11 +539,7 @@ fn birth_date_for_year_group(rng: &mut Rng, year_group: i16) -> NaiveDate {
 /// primary's own, or for secondary pupils one of several invented feeder primaries),
 /// the year the child started Reception, and the child's number as serial.
 fn upn(rng: &mut Rng, primary: bool, year_group: i16, number: usize) -> String {
-    let school = if primary && rng.chance(85) {
-        2101
-    } else {
-        rng.pick(&[2101, 2114, 2137, 2150])
-    };
+    let school = if primary && rng.chance(85) { 2101 } else { rng.pick(&[2101, 2114, 2137, 2150]) };
     let allocated = (2026 - i32::from(year_group)) % 100;
     let body = format!("999{school:04}{allocated:02}{number:03}");
     let letter = upn_check_letter(&body).expect("the UPN body is twelve digits");
@@ -660,9 +571,7 @@ mod tests {
     }
 
     fn is_drama_phone(phone: &str) -> bool {
-        phone.len() == 12
-            && phone.starts_with("07700 900")
-            && phone[9..].bytes().all(|b| b.is_ascii_digit())
+        phone.len() == 12 && phone.starts_with("07700 900") && phone[9..].bytes().all(|b| b.is_ascii_digit())
     }
 
     fn percent(zone: &DemoZone, test: impl Fn(&Child) -> bool) -> usize {
@@ -706,25 +615,15 @@ mod tests {
             ("analyst@demo.zone", Role::BackboneAnalyst, "backbone"),
             ("admin@demo.zone", Role::BackboneAdmin, "backbone"),
             ("linkworker2@demo.zone", Role::LinkWorker, "anchor-primary"),
-            (
-                "linkworker3@demo.zone",
-                Role::LinkWorker,
-                "anchor-secondary",
-            ),
+            ("linkworker3@demo.zone", Role::LinkWorker, "anchor-secondary"),
         ];
         assert_eq!(zone.accounts.len(), expected.len());
         for (email, role, organisation_key) in expected {
-            let account = zone
-                .accounts
-                .iter()
-                .find(|a| a.email == email)
-                .unwrap_or_else(|| panic!("missing account {email}"));
+            let account =
+                zone.accounts.iter().find(|a| a.email == email).unwrap_or_else(|| panic!("missing account {email}"));
             assert_eq!(account.role, role, "{email}");
             assert_eq!(account.organisation_key, organisation_key, "{email}");
-            assert_eq!(
-                account.designated_safeguarding_lead,
-                email == "anchorlead@demo.zone"
-            );
+            assert_eq!(account.designated_safeguarding_lead, email == "anchorlead@demo.zone");
         }
         for account in &zone.accounts {
             assert!(account.email.ends_with("@demo.zone"), "{}", account.email);
@@ -739,8 +638,7 @@ mod tests {
         let at = |key: &str| zone.children.iter().filter(|c| c.anchor_key == key).count();
         assert_eq!(at(PRIMARY), PRIMARY_CHILDREN);
         assert_eq!(at(SECONDARY), SECONDARY_CHILDREN);
-        let count =
-            |test: fn(&Stage) -> bool| zone.children.iter().filter(|c| test(&c.stage)).count();
+        let count = |test: fn(&Stage) -> bool| zone.children.iter().filter(|c| test(&c.stage)).count();
         assert_eq!(count(|s| *s == Stage::Identified), 25);
         assert_eq!(count(|s| *s == Stage::Consented), 20);
         assert_eq!(count(|s| *s == Stage::Enrolled), 30);
@@ -754,11 +652,7 @@ mod tests {
             ExitReason::Disengaged,
             ExitReason::Other,
         ] {
-            assert!(
-                zone.children
-                    .iter()
-                    .any(|c| c.stage == Stage::Exited(reason))
-            );
+            assert!(zone.children.iter().any(|c| c.stage == Stage::Exited(reason)));
         }
     }
 
@@ -766,11 +660,7 @@ mod tests {
     fn ages_match_year_groups() {
         let end_of_last_school_year = date(2026, 8, 31);
         for child in demo_zone().children {
-            let range = if child.anchor_key == PRIMARY {
-                0..=6
-            } else {
-                7..=11
-            };
+            let range = if child.anchor_key == PRIMARY { 0..=6 } else { 7..=11 };
             assert!(range.contains(&child.year_group), "{child:?}");
             assert_eq!(
                 age_on(child.date_of_birth, end_of_last_school_year),
@@ -791,26 +681,14 @@ mod tests {
     #[test]
     fn stage_invariants_hold() {
         for child in demo_zone().children {
-            assert_eq!(
-                child.participation.is_some(),
-                is_consented_or_later(child.stage),
-                "{child:?}"
-            );
-            assert_eq!(
-                child.lawful_basis.is_some(),
-                is_enrolled_or_later(child.stage),
-                "{child:?}"
-            );
+            assert_eq!(child.participation.is_some(), is_consented_or_later(child.stage), "{child:?}");
+            assert_eq!(child.lawful_basis.is_some(), is_enrolled_or_later(child.stage), "{child:?}");
             if is_consented_or_later(child.stage) {
                 assert!((1..=2).contains(&child.consents.len()), "{child:?}");
             } else {
                 assert!(child.consents.is_empty(), "{child:?}");
             }
-            assert!(
-                child.cohort == "2025/26" || child.cohort == "2026/27",
-                "{}",
-                child.cohort
-            );
+            assert!(child.cohort == "2025/26" || child.cohort == "2026/27", "{}", child.cohort);
         }
     }
 
@@ -829,10 +707,7 @@ mod tests {
                 for consent in &child.consents {
                     assert!(consent.given_on >= participation.agreed_on);
                     assert!(consent.given_on <= REFERENCE_DATE);
-                    assert_eq!(
-                        consent.withdrawn_on.is_some(),
-                        consent.withdrawal_reason.is_some()
-                    );
+                    assert_eq!(consent.withdrawn_on.is_some(), consent.withdrawal_reason.is_some());
                     if let Some(withdrawn_on) = consent.withdrawn_on {
                         assert!(withdrawn_on > consent.given_on && withdrawn_on <= REFERENCE_DATE);
                     }
@@ -851,24 +726,15 @@ mod tests {
             for consent in &child.consents {
                 total += 1;
                 withdrawn += usize::from(consent.withdrawn_on.is_some());
-                covering_partner_1 +=
-                    usize::from(consent.partner_keys.iter().any(|k| k == "partner-1"));
+                covering_partner_1 += usize::from(consent.partner_keys.iter().any(|k| k == "partner-1"));
                 assert!(!consent.purposes.is_empty());
                 assert!(!consent.partner_keys.is_empty());
-                assert!(
-                    consent
-                        .partner_keys
-                        .iter()
-                        .all(|k| PARTNER_KEYS.contains(&k.as_str()))
-                );
+                assert!(consent.partner_keys.iter().all(|k| PARTNER_KEYS.contains(&k.as_str())));
                 assert!(!consent.evidence.is_empty());
                 if consent.given_by == GiverKind::Child {
                     assert_eq!(child.anchor_key, SECONDARY);
                     assert!(age_on(child.date_of_birth, consent.given_on) >= 13);
-                    assert_eq!(
-                        consent.given_by_name,
-                        format!("{} {}", child.first_name, child.last_name)
-                    );
+                    assert_eq!(consent.given_by_name, format!("{} {}", child.first_name, child.last_name));
                 }
             }
             if let Some(participation) = &child.participation
@@ -878,10 +744,7 @@ mod tests {
                 assert!(age_on(child.date_of_birth, participation.agreed_on) >= 13);
             }
         }
-        assert!(
-            (5..=20).contains(&(withdrawn * 100 / total)),
-            "{withdrawn}/{total} withdrawn"
-        );
+        assert!((5..=20).contains(&(withdrawn * 100 / total)), "{withdrawn}/{total} withdrawn");
         assert!(covering_partner_1 * 100 / total >= 70);
     }
 
@@ -889,8 +752,10 @@ mod tests {
     fn relationships_include_a_parent_or_carer_with_parental_responsibility() {
         for child in demo_zone().children {
             assert!((1..=3).contains(&child.relationships.len()), "{child:?}");
-            assert!(child.relationships.iter().any(|r| r.parental_responsibility
-                && matches!(r.kind, RelationshipKind::Parent | RelationshipKind::Carer)));
+            assert!(
+                child.relationships.iter().any(|r| r.parental_responsibility
+                    && matches!(r.kind, RelationshipKind::Parent | RelationshipKind::Carer))
+            );
             for relationship in &child.relationships {
                 if relationship.kind == RelationshipKind::TrustedAdult {
                     assert_eq!(relationship.involvement, Involvement::Mentor);
@@ -908,11 +773,7 @@ mod tests {
             if let Some(upn) = &child.upn {
                 assert_eq!(upn.len(), 13, "{upn}");
                 let (letter, body) = upn.split_at(1);
-                assert_eq!(
-                    upn_check_letter(body).map(String::from).as_deref(),
-                    Some(letter),
-                    "{upn}"
-                );
+                assert_eq!(upn_check_letter(body).map(String::from).as_deref(), Some(letter), "{upn}");
                 assert!(body.starts_with("999"), "{upn}");
                 upns.push(upn.clone());
             }
@@ -928,31 +789,19 @@ mod tests {
     fn contact_details_are_fictional() {
         let zone = demo_zone();
         for child in &zone.children {
-            let phones = child
-                .contact_phone
-                .iter()
-                .chain(child.relationships.iter().filter_map(|r| r.phone.as_ref()));
+            let phones = child.contact_phone.iter().chain(child.relationships.iter().filter_map(|r| r.phone.as_ref()));
             for phone in phones {
                 assert!(is_drama_phone(phone), "{phone}");
             }
             if let Some(email) = &child.contact_email {
                 assert!(email.ends_with("@example.org"), "{email}");
             }
-            let postcode = child
-                .postcode
-                .as_deref()
-                .expect("every child has a postcode");
+            let postcode = child.postcode.as_deref().expect("every child has a postcode");
             let bytes = postcode.as_bytes();
             assert!(postcode.starts_with("ZZ") && bytes.len() == 7, "{postcode}");
-            assert!(
-                (b'1'..=b'9').contains(&bytes[2]) && bytes[3] == b' ',
-                "{postcode}"
-            );
+            assert!((b'1'..=b'9').contains(&bytes[2]) && bytes[3] == b' ', "{postcode}");
             assert!((b'1'..=b'9').contains(&bytes[4]), "{postcode}");
-            assert!(
-                bytes[5].is_ascii_uppercase() && bytes[6].is_ascii_uppercase(),
-                "{postcode}"
-            );
+            assert!(bytes[5].is_ascii_uppercase() && bytes[6].is_ascii_uppercase(), "{postcode}");
         }
         assert!((50..=70).contains(&percent(&zone, |c| c.contact_phone.is_some())));
         assert!((30..=50).contains(&percent(&zone, |c| c.contact_email.is_some())));
@@ -984,26 +833,12 @@ mod tests {
                 None => assert_eq!(child.stage, Stage::Identified, "{child:?}"),
             }
         }
-        let caseload = |email: &str| {
-            zone.children
-                .iter()
-                .filter(|c| c.link_worker_email.as_deref() == Some(email))
-                .count()
-        };
-        assert!(
-            (40..=60).contains(&caseload(LINK_WORKER)),
-            "{}",
-            caseload(LINK_WORKER)
-        );
+        let caseload =
+            |email: &str| zone.children.iter().filter(|c| c.link_worker_email.as_deref() == Some(email)).count();
+        assert!((40..=60).contains(&caseload(LINK_WORKER)), "{}", caseload(LINK_WORKER));
         assert!(caseload(LINK_WORKER_2) > 0 && caseload(LINK_WORKER_3) > 0);
-        let identified_with_worker = zone
-            .children
-            .iter()
-            .filter(|c| c.stage == Stage::Identified && c.link_worker_email.is_some())
-            .count();
-        assert!(
-            (1..=12).contains(&identified_with_worker),
-            "{identified_with_worker}"
-        );
+        let identified_with_worker =
+            zone.children.iter().filter(|c| c.stage == Stage::Identified && c.link_worker_email.is_some()).count();
+        assert!((1..=12).contains(&identified_with_worker), "{identified_with_worker}");
     }
 }

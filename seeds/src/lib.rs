@@ -46,14 +46,8 @@ pub fn upn_check_letter(body: &str) -> Option<char> {
     if body.len() != 12 || !body.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    let sum: u32 = body
-        .bytes()
-        .zip(2u32..)
-        .map(|(digit, weight)| u32::from(digit - b'0') * weight)
-        .sum();
-    UPN_CHECK_LETTERS
-        .get((sum % 23) as usize)
-        .map(|&letter| char::from(letter))
+    let sum: u32 = body.bytes().zip(2u32..).map(|(digit, weight)| u32::from(digit - b'0') * weight).sum();
+    UPN_CHECK_LETTERS.get((sum % 23) as usize).map(|&letter| char::from(letter))
 }
 
 /// The whole demo zone: organisations, staff accounts and children.

@@ -160,7 +160,8 @@ impl Zone {
         let db = &app.db;
         let org = |name: &str, kind| accounts::NewOrganisation { name: name.into(), kind };
         let mk = |n: &str, k| org(n, k);
-        let create = |input| async { accounts::create_organisation(db, &system, input).await.expect("organisation").id };
+        let create =
+            |input| async { accounts::create_organisation(db, &system, input).await.expect("organisation").id };
         let _backbone = create(mk("Test Backbone", OrganisationKind::Backbone)).await;
         let backbone = _backbone.clone();
         let anchor_a = create(mk("Test Primary", OrganisationKind::Anchor)).await;

@@ -24,7 +24,11 @@ pub struct NewOrganisation {
 }
 
 /// Adds an organisation to the partnership.
-pub async fn create_organisation(db: &DatabaseConnection, actor: &Actor, input: NewOrganisation) -> Result<organisation::Model> {
+pub async fn create_organisation(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    input: NewOrganisation,
+) -> Result<organisation::Model> {
     require_backbone_admin(actor)?;
     input.validate()?;
     let mut tx = Audited::begin(db, actor).await?;
@@ -74,7 +78,11 @@ pub async fn create_account(db: &DatabaseConnection, actor: &Actor, input: NewAc
     if OrganisationKind::from_stored(&org.kind)? != input.role.organisation_kind() {
         return Err(Error::invalid(
             "role",
-            format!("a {} must belong to a {} organisation", input.role.as_str().replace('_', " "), input.role.organisation_kind()),
+            format!(
+                "a {} must belong to a {} organisation",
+                input.role.as_str().replace('_', " "),
+                input.role.organisation_kind()
+            ),
         ));
     }
     let password_hash = auth::hash_password(input.password.clone()).await?;
@@ -138,16 +146,9 @@ pub async fn organisations(
     kind: Option<OrganisationKind>,
     page: crate::domain::PageRequest,
 ) -> Result<crate::domain::Page<organisation::Model>> {
-    use sea_orm::{QueryOrder, QuerySelect};
     let mut query = organisation::Entity::find();
     if let Some(kind) = kind {
         query = query.filter(organisation::Column::Kind.eq(kind.as_str()));
     }
-    if let Some(after) = page.after {
-        query = query.filter(organisation::Column::Id.gt(after));
-    }
-    let mut items = query.order_by_asc(organisation::Column::Id).limit(page.first + 1).all(db).await?;
-    let has_next_page = items.len() as u64 > page.first;
-    items.truncate(page.first as usize);
-    Ok(crate::domain::Page { items, has_next_page })
+    crate::domain::keyset_page(db, query, organisation::Column::Id, page).await
 }

@@ -10,8 +10,7 @@ use crate::error::{Error, Result};
 use crate::store::{child, enrolment as enrolment_store, enrolment_transition, relationship, user};
 use sea_orm::sea_query::Query;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
 };
 use validator::Validate;
 
@@ -177,28 +176,22 @@ pub async fn list(
         }
         query = query.filter(child::Column::Id.in_subquery(sub));
     }
-    if let Some(after) = page.after {
-        query = query.filter(child::Column::Id.gt(after));
-    }
     let mut tx = Audited::begin(db, actor).await?;
-    let mut items = query.order_by_asc(child::Column::Id).limit(page.first + 1).all(&*tx).await?;
-    let has_next_page = items.len() as u64 > page.first;
-    items.truncate(page.first as usize);
-    for c in &items {
+    let found = crate::domain::keyset_page(&*tx, query, child::Column::Id, page).await?;
+    for c in &found.items {
         tx.record_fields("child.read", Some(&c.id), fields.clone());
     }
     tx.commit().await?;
-    Ok(Page { items, has_next_page })
+    Ok(found)
 }
 
-/// A link worker's caseload: the children assigned to them (by default the caller).
-pub async fn caseload(
+/// The filter selecting a link worker's caseload (by default the caller's), after checking
+/// that the caller may see it. List it with [`list`].
+pub async fn caseload_filter(
     db: &DatabaseConnection,
     actor: &Actor,
     link_worker_id: Option<String>,
-    page: PageRequest,
-    fields: Vec<String>,
-) -> Result<Page<child::Model>> {
+) -> Result<ChildFilter> {
     let worker_id = link_worker_id.unwrap_or_else(|| actor.user_id.clone());
     let member = crate::domain::accounts::membership_of(db, &worker_id).await?;
     let Some(member) = member.filter(|m| m.role == crate::domain::Role::LinkWorker.as_str()) else {
@@ -209,8 +202,7 @@ pub async fn caseload(
         });
     };
     access::may_view_caseload(actor, &worker_id, &member.organisation_id)?;
-    let filter = ChildFilter { link_worker_id: Some(worker_id), ..ChildFilter::default() };
-    list(db, actor, filter, page, fields).await
+    Ok(ChildFilter { link_worker_id: Some(worker_id), ..ChildFilter::default() })
 }
 
 #[derive(Debug, Clone, Validate)]
@@ -229,7 +221,11 @@ pub struct NewRelationship {
 }
 
 /// Records a parent, carer or trusted adult around the child, and how they are involved.
-pub async fn add_relationship(db: &DatabaseConnection, actor: &Actor, mut input: NewRelationship) -> Result<relationship::Model> {
+pub async fn add_relationship(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    mut input: NewRelationship,
+) -> Result<relationship::Model> {
     input.phone = blank_to_none(input.phone);
     input.notes = blank_to_none(input.notes);
     input.validate()?;
@@ -261,15 +257,15 @@ pub async fn add_relationship(db: &DatabaseConnection, actor: &Actor, mut input:
 /// The children (ids) the actor may see, as a subquery for batch loaders: every batch
 /// of child-level rows is filtered through it, so the row scope holds inside batches too.
 pub fn visible_child_ids(actor: &Actor) -> sea_orm::sea_query::SelectStatement {
-    Query::select()
-        .column(child::Column::Id)
-        .from(child::Entity)
-        .cond_where(access::child_condition(actor))
-        .to_owned()
+    Query::select().column(child::Column::Id).from(child::Entity).cond_where(access::child_condition(actor)).to_owned()
 }
 
 /// Relationships of many children at once (for the per-request loader).
-pub async fn relationships_of<C: ConnectionTrait>(conn: &C, actor: &Actor, child_ids: &[String]) -> Result<Vec<relationship::Model>> {
+pub async fn relationships_of<C: ConnectionTrait>(
+    conn: &C,
+    actor: &Actor,
+    child_ids: &[String],
+) -> Result<Vec<relationship::Model>> {
     Ok(relationship::Entity::find()
         .filter(relationship::Column::ChildId.is_in(child_ids.to_vec()))
         .filter(relationship::Column::ChildId.in_subquery(visible_child_ids(actor)))
@@ -279,7 +275,11 @@ pub async fn relationships_of<C: ConnectionTrait>(conn: &C, actor: &Actor, child
 }
 
 /// Enrolments of many children at once (for the per-request loader).
-pub async fn enrolments_of<C: ConnectionTrait>(conn: &C, actor: &Actor, child_ids: &[String]) -> Result<Vec<enrolment_store::Model>> {
+pub async fn enrolments_of<C: ConnectionTrait>(
+    conn: &C,
+    actor: &Actor,
+    child_ids: &[String],
+) -> Result<Vec<enrolment_store::Model>> {
     Ok(enrolment_store::Entity::find()
         .filter(enrolment_store::Column::ChildId.is_in(child_ids.to_vec()))
         .filter(enrolment_store::Column::ChildId.in_subquery(visible_child_ids(actor)))
@@ -288,7 +288,11 @@ pub async fn enrolments_of<C: ConnectionTrait>(conn: &C, actor: &Actor, child_id
 }
 
 /// The transition history of many enrolments at once, oldest first.
-pub async fn transitions_of<C: ConnectionTrait>(conn: &C, actor: &Actor, enrolment_ids: &[String]) -> Result<Vec<enrolment_transition::Model>> {
+pub async fn transitions_of<C: ConnectionTrait>(
+    conn: &C,
+    actor: &Actor,
+    enrolment_ids: &[String],
+) -> Result<Vec<enrolment_transition::Model>> {
     let visible = Query::select()
         .column(enrolment_store::Column::Id)
         .from(enrolment_store::Entity)

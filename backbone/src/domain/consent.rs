@@ -14,7 +14,9 @@ use crate::domain::validate;
 use crate::domain::{GiverKind, LawfulBasisKind, OrganisationKind, Purpose, SpecialCategoryCondition};
 use crate::error::{Error, Result};
 use crate::store::{consent, consent_partner, lawful_basis, organisation, participation};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
+};
 use validator::Validate;
 
 async fn begin_write(db: &DatabaseConnection, actor: &Actor, child_id: &str) -> Result<Audited> {
@@ -25,7 +27,8 @@ async fn begin_write(db: &DatabaseConnection, actor: &Actor, child_id: &str) -> 
 }
 
 fn date_field(field: &str, value: &str) -> Result<chrono::NaiveDate> {
-    validate::past_date(value).map_err(|e| Error::invalid(field, e.message.map(|m| m.to_string()).unwrap_or_default()))?;
+    validate::past_date(value)
+        .map_err(|e| Error::invalid(field, e.message.map(|m| m.to_string()).unwrap_or_default()))?;
     validate::parse_date(value).ok_or_else(|| Error::invalid(field, "must be a date written YYYY-MM-DD"))
 }
 
@@ -43,7 +46,11 @@ pub struct NewParticipation {
 }
 
 /// Records the family's agreement to take part; the enrolment moves to `consented`.
-pub async fn record_participation(db: &DatabaseConnection, actor: &Actor, input: NewParticipation) -> Result<participation::Model> {
+pub async fn record_participation(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    input: NewParticipation,
+) -> Result<participation::Model> {
     input.validate()?;
     let agreed_on = date_field("agreedOn", &input.agreed_on)?;
     let mut tx = begin_write(db, actor, &input.child_id).await?;
@@ -76,7 +83,11 @@ pub struct NewLawfulBasis {
 }
 
 /// Records the lawful basis for processing the child's record (the newest one applies).
-pub async fn record_lawful_basis(db: &DatabaseConnection, actor: &Actor, input: NewLawfulBasis) -> Result<lawful_basis::Model> {
+pub async fn record_lawful_basis(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    input: NewLawfulBasis,
+) -> Result<lawful_basis::Model> {
     input.validate()?;
     let mut tx = begin_write(db, actor, &input.child_id).await?;
     let created = lawful_basis::ActiveModel {
@@ -178,9 +189,11 @@ pub struct Withdrawal {
 pub async fn withdraw_consent(db: &DatabaseConnection, actor: &Actor, input: Withdrawal) -> Result<consent::Model> {
     input.validate()?;
     let withdrawn_on = date_field("withdrawnOn", &input.withdrawn_on)?;
-    let found = consent::Entity::find_by_id(input.consent_id.clone()).one(db).await?.ok_or(Error::NotFound("consent"))?;
+    let found =
+        consent::Entity::find_by_id(input.consent_id.clone()).one(db).await?.ok_or(Error::NotFound("consent"))?;
     let mut tx = begin_write(db, actor, &found.child_id).await?;
-    let found = consent::Entity::find_by_id(input.consent_id.clone()).one(&*tx).await?.ok_or(Error::NotFound("consent"))?;
+    let found =
+        consent::Entity::find_by_id(input.consent_id.clone()).one(&*tx).await?.ok_or(Error::NotFound("consent"))?;
     if found.withdrawn_at.is_some() {
         return Err(Error::conflict("this consent has already been withdrawn"));
     }
@@ -200,7 +213,11 @@ pub async fn withdraw_consent(db: &DatabaseConnection, actor: &Actor, input: Wit
 }
 
 /// Consents of many children, newest first (for the per-request loader).
-pub async fn consents_of<C: ConnectionTrait>(conn: &C, actor: &Actor, child_ids: &[String]) -> Result<Vec<consent::Model>> {
+pub async fn consents_of<C: ConnectionTrait>(
+    conn: &C,
+    actor: &Actor,
+    child_ids: &[String],
+) -> Result<Vec<consent::Model>> {
     Ok(consent::Entity::find()
         .filter(consent::Column::ChildId.is_in(child_ids.to_vec()))
         .filter(consent::Column::ChildId.in_subquery(crate::domain::children::visible_child_ids(actor)))
@@ -218,7 +235,11 @@ pub async fn partners_of<C: ConnectionTrait>(conn: &C, consent_ids: &[String]) -
 }
 
 /// Agreements to take part of many children, newest first.
-pub async fn participation_of<C: ConnectionTrait>(conn: &C, actor: &Actor, child_ids: &[String]) -> Result<Vec<participation::Model>> {
+pub async fn participation_of<C: ConnectionTrait>(
+    conn: &C,
+    actor: &Actor,
+    child_ids: &[String],
+) -> Result<Vec<participation::Model>> {
     Ok(participation::Entity::find()
         .filter(participation::Column::ChildId.is_in(child_ids.to_vec()))
         .filter(participation::Column::ChildId.in_subquery(crate::domain::children::visible_child_ids(actor)))
@@ -228,7 +249,11 @@ pub async fn participation_of<C: ConnectionTrait>(conn: &C, actor: &Actor, child
 }
 
 /// Lawful bases of many children, newest first.
-pub async fn lawful_bases_of<C: ConnectionTrait>(conn: &C, actor: &Actor, child_ids: &[String]) -> Result<Vec<lawful_basis::Model>> {
+pub async fn lawful_bases_of<C: ConnectionTrait>(
+    conn: &C,
+    actor: &Actor,
+    child_ids: &[String],
+) -> Result<Vec<lawful_basis::Model>> {
     Ok(lawful_basis::Entity::find()
         .filter(lawful_basis::Column::ChildId.is_in(child_ids.to_vec()))
         .filter(lawful_basis::Column::ChildId.in_subquery(crate::domain::children::visible_child_ids(actor)))

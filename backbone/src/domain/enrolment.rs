@@ -14,7 +14,9 @@ use crate::auth::Actor;
 use crate::domain::{EnrolmentStatus, ExitReason, OrganisationKind, Role};
 use crate::error::{Error, Result};
 use crate::store::{enrolment, enrolment_transition, lawful_basis};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, Set,
+};
 use validator::Validate;
 
 /// A move in the enrolment state machine.
@@ -49,11 +51,7 @@ pub fn next(from: EnrolmentStatus, transition: Transition) -> Result<EnrolmentSt
         (Active, Transition::Complete) => Completed,
         (Identified | Consented | Enrolled | Active, Transition::Exit(_)) => Exited,
         _ => {
-            return Err(Error::conflict(format!(
-                "cannot {} a child whose enrolment is {}",
-                transition.verb(),
-                from
-            )));
+            return Err(Error::conflict(format!("cannot {} a child whose enrolment is {}", transition.verb(), from)));
         }
     };
     Ok(to)
@@ -134,7 +132,8 @@ pub async fn enrol(db: &DatabaseConnection, actor: &Actor, input: Enrol) -> Resu
     if bases == 0 && current.status == EnrolmentStatus::Consented.as_str() {
         return Err(Error::conflict("record the lawful basis for processing this child's data before enrolling"));
     }
-    let updated = apply(&mut tx, &input.child_id, Transition::Enrol, Some(input.cohort.trim().to_owned()), None).await?;
+    let updated =
+        apply(&mut tx, &input.child_id, Transition::Enrol, Some(input.cohort.trim().to_owned()), None).await?;
     tx.commit().await?;
     Ok(updated)
 }
@@ -147,7 +146,8 @@ pub async fn transition(
     transition: Transition,
     note: Option<String>,
 ) -> Result<enrolment::Model> {
-    crate::domain::validate::id(child_id).map_err(|_| Error::invalid("childId", "must be an id returned by this API"))?;
+    crate::domain::validate::id(child_id)
+        .map_err(|_| Error::invalid("childId", "must be an id returned by this API"))?;
     if let Some(n) = &note {
         crate::domain::validate::notes(n).map_err(|_| Error::invalid("note", "must be at most 2000 characters"))?;
     }
@@ -159,14 +159,19 @@ pub async fn transition(
 
 /// Puts the child on a link worker's caseload. The link worker must work at the child's
 /// anchor. Anchor leads (for their anchor) and admins only.
-pub async fn assign_link_worker(db: &DatabaseConnection, actor: &Actor, child_id: &str, link_worker_id: &str) -> Result<enrolment::Model> {
-    crate::domain::validate::id(child_id).map_err(|_| Error::invalid("childId", "must be an id returned by this API"))?;
+pub async fn assign_link_worker(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    child_id: &str,
+    link_worker_id: &str,
+) -> Result<enrolment::Model> {
+    crate::domain::validate::id(child_id)
+        .map_err(|_| Error::invalid("childId", "must be an id returned by this API"))?;
     let mut tx = begin_for_child(db, actor, child_id, Right::Manage).await?;
     let child = access::find_child(&*tx, actor, child_id).await?;
     let member = crate::domain::accounts::membership_of(&*tx, link_worker_id).await?;
-    let is_link_worker_here = member.as_ref().is_some_and(|m| {
-        m.role == Role::LinkWorker.as_str() && m.organisation_id == child.anchor_id
-    });
+    let is_link_worker_here =
+        member.as_ref().is_some_and(|m| m.role == Role::LinkWorker.as_str() && m.organisation_id == child.anchor_id);
     if !is_link_worker_here {
         return Err(Error::invalid("linkWorkerId", "must be a link worker at the child's anchor"));
     }

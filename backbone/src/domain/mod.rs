@@ -195,3 +195,25 @@ pub struct Page<T> {
     pub items: Vec<T>,
     pub has_next_page: bool,
 }
+
+/// Keyset pagination by id (UUIDv7, so creation order): the one way every list pages.
+pub async fn keyset_page<E, C>(
+    conn: &C,
+    query: sea_orm::Select<E>,
+    id: E::Column,
+    page: PageRequest,
+) -> Result<Page<E::Model>>
+where
+    E: sea_orm::EntityTrait,
+    C: sea_orm::ConnectionTrait,
+{
+    use sea_orm::{ColumnTrait, QueryFilter, QueryOrder, QuerySelect};
+    let mut query = query;
+    if let Some(after) = page.after {
+        query = query.filter(id.gt(after));
+    }
+    let mut items = query.order_by_asc(id).limit(page.first + 1).all(conn).await?;
+    let has_next_page = items.len() as u64 > page.first;
+    items.truncate(page.first as usize);
+    Ok(Page { items, has_next_page })
+}

@@ -79,9 +79,7 @@ pub fn upn(value: &str) -> Result<(), ValidationError> {
     if v.len() != 13 || !v[1..12].iter().all(|c| c.is_ascii_digit()) {
         return Err(fail("upn", "must be 13 characters: a letter then 12 digits"));
     }
-    let value_of = |c: char| -> Option<u32> {
-        c.to_digit(10).or_else(|| LETTERS.find(c).map(|i| i as u32))
-    };
+    let value_of = |c: char| -> Option<u32> { c.to_digit(10).or_else(|| LETTERS.find(c).map(|i| i as u32)) };
     let mut sum = 0u32;
     for (i, c) in v[1..].iter().enumerate() {
         let Some(n) = value_of(*c) else {
@@ -118,10 +116,8 @@ pub fn postcode(value: &str) -> Result<(), ValidationError> {
         && outward.chars().all(|c| c.is_ascii_alphanumeric())
         && outward.chars().any(|c| c.is_ascii_digit());
     let inw: Vec<char> = inward.chars().collect();
-    let in_ok = inw.len() == 3
-        && inw[0].is_ascii_digit()
-        && inw[1].is_ascii_alphabetic()
-        && inw[2].is_ascii_alphabetic();
+    let in_ok =
+        inw.len() == 3 && inw[0].is_ascii_digit() && inw[1].is_ascii_alphabetic() && inw[2].is_ascii_alphabetic();
     if out_ok && in_ok { Ok(()) } else { Err(fail("postcode", "must be a UK postcode such as SW1A 1AA")) }
 }
 

@@ -6,8 +6,8 @@ use crate::auth::Actor;
 use crate::domain::{children, consent};
 use crate::error::Error;
 use crate::store::{
-    consent as consent_store, enrolment, enrolment_transition, lawful_basis, organisation, participation,
-    relationship, user,
+    consent as consent_store, enrolment, enrolment_transition, lawful_basis, organisation, participation, relationship,
+    user,
 };
 use async_graphql::dataloader::Loader;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};

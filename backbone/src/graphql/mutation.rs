@@ -65,13 +65,15 @@ impl Mutation {
 
     /// Records the family's agreement to take part: `IDENTIFIED → CONSENTED`.
     async fn record_participation(&self, ctx: &Context<'_>, input: RecordParticipationInput) -> Result<Child> {
-        let created = domain::consent::record_participation(&services(ctx)?.db, actor(ctx)?, input.into()).await.gql()?;
+        let created =
+            domain::consent::record_participation(&services(ctx)?.db, actor(ctx)?, input.into()).await.gql()?;
         child_after(ctx, &created.child_id).await
     }
 
     /// Records the lawful basis for processing the child's record (needed to enrol).
     async fn record_lawful_basis(&self, ctx: &Context<'_>, input: RecordLawfulBasisInput) -> Result<LawfulBasis> {
-        let created = domain::consent::record_lawful_basis(&services(ctx)?.db, actor(ctx)?, input.into()).await.gql()?;
+        let created =
+            domain::consent::record_lawful_basis(&services(ctx)?.db, actor(ctx)?, input.into()).await.gql()?;
         Ok(LawfulBasis(created))
     }
 
@@ -100,18 +102,28 @@ impl Mutation {
 
     /// `ENROLLED → ACTIVE`: support has started.
     async fn start_support(&self, ctx: &Context<'_>, child_id: ID, note: Option<String>) -> Result<Child> {
-        domain::enrolment::transition(&services(ctx)?.db, actor(ctx)?, &child_id, Transition::StartSupport, note).await.gql()?;
+        domain::enrolment::transition(&services(ctx)?.db, actor(ctx)?, &child_id, Transition::StartSupport, note)
+            .await
+            .gql()?;
         child_after(ctx, &child_id).await
     }
 
     /// `ACTIVE → COMPLETED`: the child finished the programme.
     async fn complete_enrolment(&self, ctx: &Context<'_>, child_id: ID, note: Option<String>) -> Result<Child> {
-        domain::enrolment::transition(&services(ctx)?.db, actor(ctx)?, &child_id, Transition::Complete, note).await.gql()?;
+        domain::enrolment::transition(&services(ctx)?.db, actor(ctx)?, &child_id, Transition::Complete, note)
+            .await
+            .gql()?;
         child_after(ctx, &child_id).await
     }
 
     /// Any open state `→ EXITED`, with a reason.
-    async fn exit_child(&self, ctx: &Context<'_>, child_id: ID, reason: ExitReason, note: Option<String>) -> Result<Child> {
+    async fn exit_child(
+        &self,
+        ctx: &Context<'_>,
+        child_id: ID,
+        reason: ExitReason,
+        note: Option<String>,
+    ) -> Result<Child> {
         let t = Transition::Exit(reason.into());
         domain::enrolment::transition(&services(ctx)?.db, actor(ctx)?, &child_id, t, note).await.gql()?;
         child_after(ctx, &child_id).await
@@ -119,7 +131,9 @@ impl Mutation {
 
     /// Puts a child on a link worker's caseload (anchor leads and admins).
     async fn assign_link_worker(&self, ctx: &Context<'_>, child_id: ID, link_worker_id: ID) -> Result<Child> {
-        domain::enrolment::assign_link_worker(&services(ctx)?.db, actor(ctx)?, &child_id, &link_worker_id).await.gql()?;
+        domain::enrolment::assign_link_worker(&services(ctx)?.db, actor(ctx)?, &child_id, &link_worker_id)
+            .await
+            .gql()?;
         child_after(ctx, &child_id).await
     }
 

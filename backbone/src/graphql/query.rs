@@ -36,9 +36,21 @@ fn page_request(ctx: &Context<'_>, first: Option<i32>, after: Option<String>) ->
     PageRequest::new(first, after, limits.default_page_size, limits.max_page_size).gql()
 }
 
-fn child_connection(ctx: &Context<'_>, page: Page<child::Model>, after: bool) -> Result<Connection<String, Child>> {
-    let mut conn = Connection::new(after, page.has_next_page);
-    for m in page.items {
+/// One page of children (audited per child) as a Relay connection.
+async fn child_connection(
+    ctx: &Context<'_>,
+    filter: domain::children::ChildFilter,
+    first: Option<i32>,
+    after: Option<String>,
+) -> Result<Connection<String, Child>> {
+    let actor = actor(ctx)?;
+    let had_after = after.is_some();
+    let page = page_request(ctx, first, after)?;
+    let fields = selected_child_fields(ctx);
+    let found: Page<child::Model> =
+        domain::children::list(&services(ctx)?.db, actor, filter, page, fields).await.gql()?;
+    let mut conn = Connection::new(had_after, found.has_next_page);
+    for m in found.items {
         conn.edges.push(Edge::new(encode_cursor(&m.id), Child::new(ctx, m)?));
     }
     Ok(conn)
@@ -77,13 +89,7 @@ impl Query {
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<Connection<String, Child>> {
-        let actor = actor(ctx)?;
-        let had_after = after.is_some();
-        let page = page_request(ctx, first, after)?;
-        let fields = selected_child_fields(ctx);
-        let filter = filter.unwrap_or_default().into();
-        let found = domain::children::list(&services(ctx)?.db, actor, filter, page, fields).await.gql()?;
-        child_connection(ctx, found, had_after)
+        child_connection(ctx, filter.unwrap_or_default().into(), first, after).await
     }
 
     /// A link worker's caseload: by default the caller's own. Anchor leads may name a
@@ -96,13 +102,10 @@ impl Query {
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<Connection<String, Child>> {
-        let actor = actor(ctx)?;
-        let had_after = after.is_some();
-        let page = page_request(ctx, first, after)?;
-        let fields = selected_child_fields(ctx);
-        let found =
-            domain::children::caseload(&services(ctx)?.db, actor, link_worker_id.map(|i| i.0), page, fields).await.gql()?;
-        child_connection(ctx, found, had_after)
+        let filter = domain::children::caseload_filter(&services(ctx)?.db, actor(ctx)?, link_worker_id.map(|i| i.0))
+            .await
+            .gql()?;
+        child_connection(ctx, filter, first, after).await
     }
 
     /// The organisations of the partnership (anchors, partners, funders, the backbone):

@@ -8,7 +8,9 @@ use crate::error::Error;
 use crate::graphql::errors::to_gql;
 use crate::graphql::loaders::*;
 use crate::graphql::{actor, loader};
-use crate::store::{child, consent, enrolment, enrolment_transition, lawful_basis, organisation, participation, relationship, user};
+use crate::store::{
+    child, consent, enrolment, enrolment_transition, lawful_basis, organisation, participation, relationship, user,
+};
 use async_graphql::{Context, Enum, ID, Object, Result, SimpleObject};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 
@@ -310,7 +312,12 @@ impl Enrolment {
     async fn link_worker(&self, ctx: &Context<'_>) -> Result<Option<User>> {
         let Some(id) = &self.0.link_worker_id else { return Ok(None) };
         let found = loader(ctx)?.load_one(UserById(id.clone())).await.map_err(shared)?;
-        Ok(found.map(|u| User { user: u, organisation_id: None, role: Some(domain::Role::LinkWorker), designated_safeguarding_lead: false }))
+        Ok(found.map(|u| User {
+            user: u,
+            organisation_id: None,
+            role: Some(domain::Role::LinkWorker),
+            designated_safeguarding_lead: false,
+        }))
     }
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
@@ -464,10 +471,8 @@ impl Consent {
     /// The partner organisations this consent covers.
     async fn partners(&self, ctx: &Context<'_>) -> Result<Vec<Organisation>> {
         let ids = loader(ctx)?.load_one(PartnersOfConsent(self.model.id.clone())).await.map_err(shared)?;
-        let orgs = loader(ctx)?
-            .load_many(ids.unwrap_or_default().into_iter().map(OrganisationById))
-            .await
-            .map_err(shared)?;
+        let orgs =
+            loader(ctx)?.load_many(ids.unwrap_or_default().into_iter().map(OrganisationById)).await.map_err(shared)?;
         let mut list: Vec<Organisation> = orgs.into_values().map(Organisation).collect();
         list.sort_by(|a, b| a.0.name.cmp(&b.0.name));
         Ok(list)

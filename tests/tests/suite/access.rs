@@ -28,8 +28,7 @@ use std::collections::BTreeSet;
 
 const CHILD: &str = "query($id: ID!) { child(id: $id) { id firstName anchor { id } } }";
 const CHILDREN: &str = "{ children(first: 100) { edges { node { id firstName } } } }";
-const CASELOAD: &str =
-    "query($w: ID) { caseload(linkWorkerId: $w, first: 100) { edges { node { id } } } }";
+const CASELOAD: &str = "query($w: ID) { caseload(linkWorkerId: $w, first: 100) { edges { node { id } } } }";
 const ADD_RELATIONSHIP: &str = "mutation($c: ID!, $n: String!) { addRelationship(input: {childId: $c, kind: PARENT, \
      name: $n, involvement: MAIN_CONTACT, parentalResponsibility: true}) { id name } }";
 const ASSIGN: &str = "mutation($c: ID!, $w: ID!) { assignLinkWorker(childId: $c, linkWorkerId: $w) { id enrolment { linkWorker { id } } } }";
@@ -61,13 +60,11 @@ async fn caseload(zone: &Zone, who: &Account, worker: Option<&str>) -> Value {
 }
 
 async fn add_relationship(zone: &Zone, who: &Account, child: &str, name: &str) -> Value {
-    zone.as_(who, ADD_RELATIONSHIP, json!({ "c": child, "n": name }))
-        .await
+    zone.as_(who, ADD_RELATIONSHIP, json!({ "c": child, "n": name })).await
 }
 
 async fn assign(zone: &Zone, who: &Account, child: &str, worker: &str) -> Value {
-    zone.as_(who, ASSIGN, json!({ "c": child, "w": worker }))
-        .await
+    zone.as_(who, ASSIGN, json!({ "c": child, "w": worker })).await
 }
 
 async fn identify(zone: &Zone, who: &Account, anchor: Option<&str>) -> Value {
@@ -82,16 +79,9 @@ async fn record_of(zone: &Zone, child: &str) -> (Value, Vec<String>) {
     assert_ok(&body);
     let names = body["data"]["child"]["relationships"]
         .as_array()
-        .map(|rs| {
-            rs.iter()
-                .filter_map(|r| r["name"].as_str().map(str::to_owned))
-                .collect()
-        })
+        .map(|rs| rs.iter().filter_map(|r| r["name"].as_str().map(str::to_owned)).collect())
         .unwrap_or_default();
-    (
-        body["data"]["child"]["enrolment"]["linkWorker"]["id"].clone(),
-        names,
-    )
+    (body["data"]["child"]["enrolment"]["linkWorker"]["id"].clone(), names)
 }
 
 // ---- assertions -------------------------------------------------------------------
@@ -99,13 +89,8 @@ async fn record_of(zone: &Zone, child: &str) -> (Value, Vec<String>) {
 /// The ids in a connection (`children` or `caseload`), asserting there was no error.
 fn ids_of(body: &Value, field: &str) -> BTreeSet<String> {
     assert_ok(body);
-    let edges = body["data"][field]["edges"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no {field} edges in {body}"));
-    edges
-        .iter()
-        .map(|e| e["node"]["id"].as_str().expect("node id").to_owned())
-        .collect()
+    let edges = body["data"][field]["edges"].as_array().unwrap_or_else(|| panic!("no {field} edges in {body}"));
+    edges.iter().map(|e| e["node"]["id"].as_str().expect("node id").to_owned()).collect()
 }
 
 fn set(ids: &[&String]) -> BTreeSet<String> {
@@ -167,17 +152,8 @@ async fn children_lists_are_exact_for_every_role() {
         assert_eq!(visible(&zone, who).await, want, "children as {name}");
     }
     // Each link worker's own caseload is exactly their child.
-    for (who, child) in [
-        (&zone.link_worker, a1),
-        (&zone.link_worker_2, a2),
-        (&zone.link_worker_b, b1),
-    ] {
-        assert_eq!(
-            ids_of(&caseload(&zone, who, None).await, "caseload"),
-            set(&[child]),
-            "{}",
-            who.email
-        );
+    for (who, child) in [(&zone.link_worker, a1), (&zone.link_worker_2, a2), (&zone.link_worker_b, b1)] {
+        assert_eq!(ids_of(&caseload(&zone, who, None).await, "caseload"), set(&[child]), "{}", who.email);
     }
 }
 
@@ -200,27 +176,14 @@ async fn existence_does_not_leak() {
         let nonexistent = read_child(&zone, who, &missing_id()).await;
         assert_not_found(&out_of_scope);
         assert_not_found(&nonexistent);
-        assert!(
-            out_of_scope["errors"][0]["message"].is_string(),
-            "{out_of_scope}"
-        );
-        assert_eq!(
-            error_shape(&out_of_scope),
-            error_shape(&nonexistent),
-            "read as {}",
-            who.email
-        );
+        assert!(out_of_scope["errors"][0]["message"].is_string(), "{out_of_scope}");
+        assert_eq!(error_shape(&out_of_scope), error_shape(&nonexistent), "read as {}", who.email);
 
         // Write: likewise (the scope is checked before the right, so no role learns more).
         let out_of_scope = add_relationship(&zone, who, child, "Pat Example").await;
         let nonexistent = add_relationship(&zone, who, &missing_id(), "Pat Example").await;
         assert_not_found(&out_of_scope);
-        assert_eq!(
-            error_shape(&out_of_scope),
-            error_shape(&nonexistent),
-            "write as {}",
-            who.email
-        );
+        assert_eq!(error_shape(&out_of_scope), error_shape(&nonexistent), "write as {}", who.email);
     }
     // The child does exist: someone in scope reads it.
     assert_reads(&read_child(&zone, &zone.link_worker_2, a2).await, a2);
@@ -239,20 +202,11 @@ async fn link_worker_sees_and_writes_only_their_caseload() {
     assert_not_found(&read_child(&zone, me, a2).await);
     assert_not_found(&read_child(&zone, me, b1).await);
     let listed = visible(&zone, me).await;
-    assert!(
-        listed.contains(a1) && !listed.contains(a2) && !listed.contains(b1),
-        "{listed:?}"
-    );
+    assert!(listed.contains(a1) && !listed.contains(a2) && !listed.contains(b1), "{listed:?}");
 
     // Caseloads: their own (by default or by name), not a colleague's, not another anchor's.
-    assert_eq!(
-        ids_of(&caseload(&zone, me, None).await, "caseload"),
-        set(&[a1])
-    );
-    assert_eq!(
-        ids_of(&caseload(&zone, me, Some(&me.id)).await, "caseload"),
-        set(&[a1])
-    );
+    assert_eq!(ids_of(&caseload(&zone, me, None).await, "caseload"), set(&[a1]));
+    assert_eq!(ids_of(&caseload(&zone, me, Some(&me.id)).await, "caseload"), set(&[a1]));
     assert_forbidden(&caseload(&zone, me, Some(&zone.link_worker_2.id)).await);
     assert_forbidden(&caseload(&zone, me, Some(&zone.link_worker_b.id)).await);
 
@@ -263,35 +217,19 @@ async fn link_worker_sees_and_writes_only_their_caseload() {
     assert_eq!(record_of(&zone, a1).await.1, vec!["Pat Example".to_owned()]);
     assert_not_found(&add_relationship(&zone, me, a2, "Sneaky Entry").await);
     assert_not_found(&add_relationship(&zone, me, b1, "Sneaky Entry").await);
-    assert!(
-        record_of(&zone, a2).await.1.is_empty(),
-        "a refused write was recorded"
-    );
-    assert!(
-        record_of(&zone, b1).await.1.is_empty(),
-        "a refused write was recorded"
-    );
+    assert!(record_of(&zone, a2).await.1.is_empty(), "a refused write was recorded");
+    assert!(record_of(&zone, b1).await.1.is_empty(), "a refused write was recorded");
 
     // Managing caseloads is not theirs, even for their own child.
     assert_forbidden(&assign(&zone, me, a1, &me.id).await);
     assert_forbidden(&assign(&zone, me, a1, &zone.link_worker_2.id).await);
-    assert_eq!(
-        record_of(&zone, a1).await.0,
-        json!(me.id),
-        "a refused assignment moved the child"
-    );
+    assert_eq!(record_of(&zone, a1).await.0, json!(me.id), "a refused assignment moved the child");
 
     // Identifying: at their own anchor (onto their own caseload), not at another.
     let new = identify(&zone, me, None).await;
     assert_ok(&new);
-    assert_eq!(
-        new["data"]["identifyChild"]["anchor"]["id"],
-        json!(zone.anchor_a)
-    );
-    assert_eq!(
-        new["data"]["identifyChild"]["enrolment"]["linkWorker"]["id"],
-        json!(me.id)
-    );
+    assert_eq!(new["data"]["identifyChild"]["anchor"]["id"], json!(zone.anchor_a));
+    assert_eq!(new["data"]["identifyChild"]["enrolment"]["linkWorker"]["id"], json!(me.id));
     assert_forbidden(&identify(&zone, me, Some(&zone.anchor_b)).await);
 }
 
@@ -311,30 +249,17 @@ async fn anchor_lead_manages_their_own_anchor_only() {
     assert_eq!(visible(&zone, me).await, set(&[a1, a2]));
 
     // Caseloads of their anchor's link workers, not another anchor's.
-    assert_eq!(
-        ids_of(
-            &caseload(&zone, me, Some(&zone.link_worker_2.id)).await,
-            "caseload"
-        ),
-        set(&[a2])
-    );
+    assert_eq!(ids_of(&caseload(&zone, me, Some(&zone.link_worker_2.id)).await, "caseload"), set(&[a2]));
     assert_forbidden(&caseload(&zone, me, Some(&zone.link_worker_b.id)).await);
 
     // Assigning: within their anchor only.
     let moved = assign(&zone, me, a1, &zone.link_worker_2.id).await;
     assert_ok(&moved);
-    assert_eq!(
-        moved["data"]["assignLinkWorker"]["enrolment"]["linkWorker"]["id"],
-        json!(zone.link_worker_2.id)
-    );
+    assert_eq!(moved["data"]["assignLinkWorker"]["enrolment"]["linkWorker"]["id"], json!(zone.link_worker_2.id));
     let across = assign(&zone, me, a2, &zone.link_worker_b.id).await;
     assert_refused(&across, "INVALID_INPUT");
     assert_eq!(error_field(&across), Some("linkWorkerId"), "{across}");
-    assert_eq!(
-        record_of(&zone, a2).await.0,
-        json!(zone.link_worker_2.id),
-        "a refused assignment moved the child"
-    );
+    assert_eq!(record_of(&zone, a2).await.0, json!(zone.link_worker_2.id), "a refused assignment moved the child");
     // A child of another anchor is not theirs to touch (nor to know of).
     assert_not_found(&assign(&zone, me, b1, &zone.link_worker.id).await);
     assert_eq!(record_of(&zone, b1).await.0, json!(zone.link_worker_b.id));
@@ -346,10 +271,7 @@ async fn anchor_lead_manages_their_own_anchor_only() {
     // Identifying: at their own anchor (by default), not at another.
     let new = identify(&zone, me, Some(&zone.anchor_a)).await;
     assert_ok(&new);
-    assert_eq!(
-        new["data"]["identifyChild"]["anchor"]["id"],
-        json!(zone.anchor_a)
-    );
+    assert_eq!(new["data"]["identifyChild"]["anchor"]["id"], json!(zone.anchor_a));
     assert_ok(&identify(&zone, me, None).await);
     assert_forbidden(&identify(&zone, me, Some(&zone.anchor_b)).await);
 
@@ -368,26 +290,17 @@ async fn access_follows_the_caseload_on_the_next_request() {
 
     let moved = assign(&zone, &zone.anchor_lead, a2, &lw.id).await;
     assert_ok(&moved);
-    assert_eq!(
-        moved["data"]["assignLinkWorker"]["enrolment"]["linkWorker"]["id"],
-        json!(lw.id)
-    );
+    assert_eq!(moved["data"]["assignLinkWorker"]["enrolment"]["linkWorker"]["id"], json!(lw.id));
 
     // Same tokens, very next requests: the new worker has the child, the old one does not.
     assert_reads(&read_child(&zone, lw, a2).await, a2);
     assert_eq!(visible(&zone, lw).await, set(&[a1, a2]));
-    assert_eq!(
-        ids_of(&caseload(&zone, lw, None).await, "caseload"),
-        set(&[a1, a2])
-    );
+    assert_eq!(ids_of(&caseload(&zone, lw, None).await, "caseload"), set(&[a1, a2]));
     assert_ok(&add_relationship(&zone, lw, a2, "Pat Example").await);
 
     assert_not_found(&read_child(&zone, lw2, a2).await);
     assert_eq!(visible(&zone, lw2).await, set(&[]));
-    assert_eq!(
-        ids_of(&caseload(&zone, lw2, None).await, "caseload"),
-        set(&[])
-    );
+    assert_eq!(ids_of(&caseload(&zone, lw2, None).await, "caseload"), set(&[]));
     assert_not_found(&add_relationship(&zone, lw2, a2, "Pat Example").await);
 }
 
@@ -397,45 +310,22 @@ async fn partners_see_and_write_no_child() {
     let children = [&zone.child_a1, &zone.child_a2, &zone.child_b1];
     for who in [&zone.partner_worker, &zone.partner_lead] {
         // Signed in and answered: they may list the partnership's organisations.
-        let orgs = zone
-            .as_(
-                who,
-                "{ organisations(kind: PARTNER) { edges { node { id } } } }",
-                json!({}),
-            )
-            .await;
-        assert_eq!(
-            ids_of(&orgs, "organisations"),
-            set(&[&zone.partner_1, &zone.partner_2]),
-            "{}",
-            who.email
-        );
+        let orgs = zone.as_(who, "{ organisations(kind: PARTNER) { edges { node { id } } } }", json!({})).await;
+        assert_eq!(ids_of(&orgs, "organisations"), set(&[&zone.partner_1, &zone.partner_2]), "{}", who.email);
 
         for child in children {
             assert_not_found(&read_child(&zone, who, child).await);
         }
         let list = list_children(&zone, who).await;
         assert_ok(&list);
-        assert_eq!(
-            list["data"]["children"]["edges"],
-            json!([]),
-            "{}",
-            who.email
-        );
+        assert_eq!(list["data"]["children"]["edges"], json!([]), "{}", who.email);
 
         assert_not_found(&add_relationship(&zone, who, &zone.child_a1, "Pat Example").await);
         assert_forbidden(&identify(&zone, who, Some(&zone.anchor_a)).await);
         assert_forbidden(&caseload(&zone, who, Some(&zone.link_worker.id)).await);
     }
-    assert!(
-        record_of(&zone, &zone.child_a1).await.1.is_empty(),
-        "a refused write was recorded"
-    );
-    assert_eq!(
-        visible(&zone, &zone.admin).await.len(),
-        3,
-        "a refused identification was recorded"
-    );
+    assert!(record_of(&zone, &zone.child_a1).await.1.is_empty(), "a refused write was recorded");
+    assert_eq!(visible(&zone, &zone.admin).await.len(), 3, "a refused identification was recorded");
 }
 
 #[tokio::test]
@@ -458,10 +348,7 @@ async fn funder_never_sees_a_child() {
     assert_forbidden(&caseload(&zone, me, Some(&zone.link_worker.id)).await);
     // Out of scope before out of right: assigning a child the funder cannot see is NOT_FOUND.
     assert_not_found(&assign(&zone, me, &zone.child_a1, &zone.link_worker.id).await);
-    assert!(
-        record_of(&zone, &zone.child_a1).await.1.is_empty(),
-        "a refused write was recorded"
-    );
+    assert!(record_of(&zone, &zone.child_a1).await.1.is_empty(), "a refused write was recorded");
 }
 
 #[tokio::test]
@@ -473,18 +360,10 @@ async fn analyst_sees_every_child_pseudonymised_and_writes_nothing() {
         dateOfBirth: \"2015-09-01\", yearGroup: 4, anchorId: $a, upn: \"A123456789012\", \
         contactPhone: \"07700 900002\", contactEmail: \"family@example.org\", postcode: \"ZZ9 9ZZ\", \
         characteristics: {eal: true}}) { id upn contactEmail } }";
-    let dee = zone
-        .as_(&zone.admin, full, json!({ "a": zone.anchor_b }))
-        .await;
+    let dee = zone.as_(&zone.admin, full, json!({ "a": zone.anchor_b })).await;
     assert_ok(&dee);
-    assert_eq!(
-        dee["data"]["identifyChild"]["upn"], "A123456789012",
-        "the admin sees the UPN"
-    );
-    let dee = dee["data"]["identifyChild"]["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
+    assert_eq!(dee["data"]["identifyChild"]["upn"], "A123456789012", "the admin sees the UPN");
+    let dee = dee["data"]["identifyChild"]["id"].as_str().expect("id").to_owned();
     for child in [&zone.child_a1, &zone.child_a2, &zone.child_b1, &dee] {
         assert_ok(&add_relationship(&zone, &zone.admin, child, "Pat Example").await);
     }
@@ -495,37 +374,17 @@ async fn analyst_sees_every_child_pseudonymised_and_writes_nothing() {
         let body = zone.as_(me, q, json!({ "id": child })).await;
         assert_reads(&body, child);
         let c = &body["data"]["child"];
-        for personal in [
-            "firstName",
-            "lastName",
-            "dateOfBirth",
-            "upn",
-            "contactPhone",
-            "contactEmail",
-            "postcode",
-        ] {
-            assert!(
-                c[personal].is_null(),
-                "{personal} shown to an analyst: {body}"
-            );
+        for personal in ["firstName", "lastName", "dateOfBirth", "upn", "contactPhone", "contactEmail", "postcode"] {
+            assert!(c[personal].is_null(), "{personal} shown to an analyst: {body}");
         }
         assert!(c["age"].is_i64() && c["yearGroup"].is_i64(), "{body}");
-        assert!(
-            c["characteristics"]["freeSchoolMeals"].is_boolean(),
-            "{body}"
-        );
+        assert!(c["characteristics"]["freeSchoolMeals"].is_boolean(), "{body}");
         assert_eq!(c["relationships"][0]["kind"], "PARENT", "{body}");
-        assert!(
-            c["relationships"][0]["name"].is_null(),
-            "an adult's name shown to an analyst: {body}"
-        );
+        assert!(c["relationships"][0]["name"].is_null(), "an adult's name shown to an analyst: {body}");
         // The same fields are there for someone with the full view.
         let admin = zone.as_(&zone.admin, q, json!({ "id": child })).await;
         assert!(admin["data"]["child"]["firstName"].is_string(), "{admin}");
-        assert_eq!(
-            admin["data"]["child"]["relationships"][0]["name"], "Pat Example",
-            "{admin}"
-        );
+        assert_eq!(admin["data"]["child"]["relationships"][0]["name"], "Pat Example", "{admin}");
     }
     let dee_body = zone.as_(me, q, json!({ "id": dee })).await;
     assert_eq!(dee_body["data"]["child"]["yearGroup"], 4);
@@ -533,10 +392,7 @@ async fn analyst_sees_every_child_pseudonymised_and_writes_nothing() {
 
     // Every child, pseudonymised in lists too.
     let list = list_children(&zone, me).await;
-    assert_eq!(
-        ids_of(&list, "children"),
-        set(&[&zone.child_a1, &zone.child_a2, &zone.child_b1, &dee])
-    );
+    assert_eq!(ids_of(&list, "children"), set(&[&zone.child_a1, &zone.child_a2, &zone.child_b1, &dee]));
     for edge in list["data"]["children"]["edges"].as_array().expect("edges") {
         assert!(edge["node"]["firstName"].is_null(), "{list}");
     }
@@ -547,16 +403,8 @@ async fn analyst_sees_every_child_pseudonymised_and_writes_nothing() {
     assert_forbidden(&assign(&zone, me, &zone.child_a1, &zone.link_worker_2.id).await);
     assert_forbidden(&zone.as_(me, CREATE_ORGANISATION, json!({})).await);
     let (worker, names) = record_of(&zone, &zone.child_a1).await;
-    assert_eq!(
-        names,
-        vec!["Pat Example".to_owned()],
-        "a refused write was recorded"
-    );
-    assert_eq!(
-        worker,
-        json!(zone.link_worker.id),
-        "a refused assignment moved the child"
-    );
+    assert_eq!(names, vec!["Pat Example".to_owned()], "a refused write was recorded");
+    assert_eq!(worker, json!(zone.link_worker.id), "a refused assignment moved the child");
 }
 
 #[tokio::test]
@@ -584,23 +432,11 @@ async fn admin_sees_everything_in_full_and_writes_anywhere() {
 
     // Writes anywhere, any caseload.
     assert_ok(&add_relationship(&zone, me, &zone.child_b1, "Pat Example").await);
-    assert_eq!(
-        record_of(&zone, &zone.child_b1).await.1,
-        vec!["Pat Example".to_owned()]
-    );
+    assert_eq!(record_of(&zone, &zone.child_b1).await.1, vec!["Pat Example".to_owned()]);
     let moved = assign(&zone, me, &zone.child_a1, &zone.link_worker_2.id).await;
     assert_ok(&moved);
-    assert_eq!(
-        moved["data"]["assignLinkWorker"]["enrolment"]["linkWorker"]["id"],
-        json!(zone.link_worker_2.id)
-    );
-    assert_eq!(
-        ids_of(
-            &caseload(&zone, me, Some(&zone.link_worker_b.id)).await,
-            "caseload"
-        ),
-        set(&[&zone.child_b1])
-    );
+    assert_eq!(moved["data"]["assignLinkWorker"]["enrolment"]["linkWorker"]["id"], json!(zone.link_worker_2.id));
+    assert_eq!(ids_of(&caseload(&zone, me, Some(&zone.link_worker_b.id)).await, "caseload"), set(&[&zone.child_b1]));
     assert_ok(&identify(&zone, me, Some(&zone.anchor_b)).await);
     // Even an admin puts a child only on the caseload of a link worker at the child's anchor.
     let across = assign(&zone, me, &zone.child_b1, &zone.link_worker.id).await;
@@ -610,15 +446,8 @@ async fn admin_sees_everything_in_full_and_writes_anywhere() {
     // Organisations: the admin's to create, not an anchor lead's.
     let created = zone.as_(me, CREATE_ORGANISATION, json!({})).await;
     assert_ok(&created);
-    assert!(
-        created["data"]["createOrganisation"]["id"].is_string(),
-        "{created}"
-    );
-    assert_forbidden(
-        &zone
-            .as_(&zone.anchor_lead, CREATE_ORGANISATION, json!({}))
-            .await,
-    );
+    assert!(created["data"]["createOrganisation"]["id"].is_string(), "{created}");
+    assert_forbidden(&zone.as_(&zone.anchor_lead, CREATE_ORGANISATION, json!({})).await);
 }
 
 #[tokio::test]
@@ -631,20 +460,9 @@ async fn nested_reads_respect_the_row_scope() {
     assert_ok(&add_relationship(&zone, &zone.admin, b1, "Secret Elsewhere").await);
     let mut consents = Vec::new();
     for child in [a1, a2, b1] {
-        let body = zone
-            .as_(
-                &zone.admin,
-                RECORD_CONSENT,
-                json!({ "c": child, "p": zone.partner_1 }),
-            )
-            .await;
+        let body = zone.as_(&zone.admin, RECORD_CONSENT, json!({ "c": child, "p": zone.partner_1 })).await;
         assert_ok(&body);
-        consents.push(
-            body["data"]["recordConsent"]["id"]
-                .as_str()
-                .expect("consent id")
-                .to_owned(),
-        );
+        consents.push(body["data"]["recordConsent"]["id"].as_str().expect("consent id").to_owned());
     }
 
     let nested = "{ children(first: 50) { edges { node { id relationships { name } \
@@ -652,41 +470,18 @@ async fn nested_reads_respect_the_row_scope() {
     let body = zone.as_(&zone.link_worker, nested, json!({})).await;
     assert_eq!(ids_of(&body, "children"), set(&[a1]));
     let node = &body["data"]["children"]["edges"][0]["node"];
-    assert_eq!(
-        node["relationships"],
-        json!([{ "name": "Pat Example" }]),
-        "{body}"
-    );
+    assert_eq!(node["relationships"], json!([{ "name": "Pat Example" }]), "{body}");
     assert_eq!(node["enrolment"]["status"], "IDENTIFIED", "{body}");
-    assert_eq!(
-        node["enrolment"]["linkWorker"]["id"],
-        json!(zone.link_worker.id),
-        "{body}"
-    );
-    assert_eq!(
-        node["consents"],
-        json!([{ "id": consents[0], "partners": [{ "id": zone.partner_1 }] }]),
-        "{body}"
-    );
+    assert_eq!(node["enrolment"]["linkWorker"]["id"], json!(zone.link_worker.id), "{body}");
+    assert_eq!(node["consents"], json!([{ "id": consents[0], "partners": [{ "id": zone.partner_1 }] }]), "{body}");
     let text = body.to_string();
-    for leaked in [
-        a2.as_str(),
-        b1.as_str(),
-        &consents[1],
-        &consents[2],
-        "Secret",
-    ] {
-        assert!(
-            !text.contains(leaked),
-            "{leaked} leaked to a link worker: {text}"
-        );
+    for leaked in [a2.as_str(), b1.as_str(), &consents[1], &consents[2], "Secret"] {
+        assert!(!text.contains(leaked), "{leaked} leaked to a link worker: {text}");
     }
 
     // The same through `caseload` and `child`.
     let through_caseload = nested.replace("children(first: 50)", "caseload(first: 50)");
-    let body = zone
-        .as_(&zone.link_worker, &through_caseload, json!({}))
-        .await;
+    let body = zone.as_(&zone.link_worker, &through_caseload, json!({})).await;
     assert_eq!(ids_of(&body, "caseload"), set(&[a1]));
     assert!(!body.to_string().contains("Secret"), "{body}");
     let one = "query($id: ID!) { child(id: $id) { relationships { name } consents { id } } }";
@@ -696,14 +491,9 @@ async fn nested_reads_respect_the_row_scope() {
     let body = zone.as_(&zone.anchor_lead, nested, json!({})).await;
     assert_eq!(ids_of(&body, "children"), set(&[a1, a2]));
     let text = body.to_string();
+    assert!(text.contains("Pat Example") && text.contains("Secret Colleague"), "{text}");
     assert!(
-        text.contains("Pat Example") && text.contains("Secret Colleague"),
-        "{text}"
-    );
-    assert!(
-        !text.contains("Secret Elsewhere")
-            && !text.contains(&consents[2])
-            && !text.contains(b1.as_str()),
+        !text.contains("Secret Elsewhere") && !text.contains(&consents[2]) && !text.contains(b1.as_str()),
         "{text}"
     );
 

@@ -21,7 +21,11 @@ async fn reads_and_writes_are_audited_with_actor_fields_and_request_id() {
     let zone = Zone::new().await;
     let before = events_for(&zone, &zone.child_a1).await.len();
     let read = zone
-        .as_(&zone.link_worker, "query($c: ID!) { child(id: $c) { firstName dateOfBirth } }", json!({"c": zone.child_a1}))
+        .as_(
+            &zone.link_worker,
+            "query($c: ID!) { child(id: $c) { firstName dateOfBirth } }",
+            json!({"c": zone.child_a1}),
+        )
         .await;
     assert_ok(&read);
     let events = events_for(&zone, &zone.child_a1).await;
@@ -38,7 +42,10 @@ async fn reads_and_writes_are_audited_with_actor_fields_and_request_id() {
     assert_ok(&list);
     assert_eq!(events_for(&zone, &zone.child_a2).await.last().map(|e| e.action.as_str()), Some("child.read"));
     let b1 = events_for(&zone, &zone.child_b1).await;
-    assert!(b1.iter().all(|e| e.actor_user_id.as_deref() != Some(zone.anchor_lead.id.as_str())), "not read, not audited");
+    assert!(
+        b1.iter().all(|e| e.actor_user_id.as_deref() != Some(zone.anchor_lead.id.as_str())),
+        "not read, not audited"
+    );
 
     // A write is audited with what it touched.
     let write = zone
@@ -57,9 +64,10 @@ async fn reads_and_writes_are_audited_with_actor_fields_and_request_id() {
     assert_eq!(error_code(&denied), Some("NOT_FOUND"));
     assert!(events_for(&zone, &zone.child_a1).await.iter().all(|e| e.actor_role != "funder"));
 
-    assert_eq!(audit::verify(&zone.app.db, |_, _| {}).await.expect("verify"), Verdict::Intact {
-        events: audit_event::Entity::find().all(&zone.app.db).await.expect("all").len() as u64
-    });
+    assert_eq!(
+        audit::verify(&zone.app.db, |_, _| {}).await.expect("verify"),
+        Verdict::Intact { events: audit_event::Entity::find().all(&zone.app.db).await.expect("all").len() as u64 }
+    );
 }
 
 #[tokio::test]

@@ -33,7 +33,8 @@ async fn wrong_password_unknown_email_and_missing_token_are_unauthenticated() {
 
     let anon = zone.app.graphql(None, "{ me { email } }", json!({})).await;
     assert_eq!(error_code(&anon), Some("UNAUTHENTICATED"));
-    let anon_child = zone.app.graphql(None, "query($id: ID!) { child(id: $id) { id } }", json!({"id": zone.child_a1})).await;
+    let anon_child =
+        zone.app.graphql(None, "query($id: ID!) { child(id: $id) { id } }", json!({"id": zone.child_a1})).await;
     assert_eq!(error_code(&anon_child), Some("UNAUTHENTICATED"));
     let bogus = zone.app.graphql(Some("bb_not-a-token"), "{ me { email } }", json!({})).await;
     assert_eq!(error_code(&bogus), Some("UNAUTHENTICATED"));

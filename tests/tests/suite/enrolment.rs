@@ -31,8 +31,12 @@ async fn lawful_basis(zone: &Zone, child: &str) -> Value {
 }
 
 async fn enrol(zone: &Zone, child: &str) -> Value {
-    zone.as_(&zone.link_worker, "mutation($c: ID!) { enrol(childId: $c, cohort: \"2026/27\") { id } }", json!({"c": child}))
-        .await
+    zone.as_(
+        &zone.link_worker,
+        "mutation($c: ID!) { enrol(childId: $c, cohort: \"2026/27\") { id } }",
+        json!({"c": child}),
+    )
+    .await
 }
 
 async fn simple(zone: &Zone, mutation: &str, child: &str) -> Value {
@@ -86,8 +90,13 @@ async fn the_whole_path_with_every_refusal_on_the_way() {
     assert_ok(&simple(&zone, "completeEnrolment", &c).await);
     let done = status(&zone, &c).await;
     assert_eq!(done["status"], "COMPLETED");
-    let history: Vec<(Value, Value)> =
-        done["history"].as_array().cloned().unwrap_or_default().into_iter().map(|h| (h["from"].clone(), h["to"].clone())).collect();
+    let history: Vec<(Value, Value)> = done["history"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|h| (h["from"].clone(), h["to"].clone()))
+        .collect();
     assert_eq!(
         history,
         vec![
@@ -167,7 +176,9 @@ async fn consent_is_a_history_and_withdrawal_happens_once() {
     conflict(&zone.as_(&zone.link_worker, withdraw, json!({"id": id})).await);
 
     // The withdrawn consent is still on the record.
-    let read = zone.as_(&zone.link_worker, "query($c: ID!) { child(id: $c) { consents { id withdrawn } } }", json!({"c": c})).await;
+    let read = zone
+        .as_(&zone.link_worker, "query($c: ID!) { child(id: $c) { consents { id withdrawn } } }", json!({"c": c}))
+        .await;
     assert_eq!(read["data"]["child"]["consents"][0]["withdrawn"], true);
 
     // A consent naming a non-partner organisation (an anchor) is invalid.

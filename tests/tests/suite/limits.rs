@@ -41,7 +41,8 @@ async fn depth_and_aliases_are_limited() {
     assert_eq!(error_code(&refused), Some("BAD_REQUEST"), "{refused}");
     assert!(refused["data"].is_null());
 
-    let aliases = |n: usize| format!("{{ {} }}", (0..n).map(|i| format!("a{i}: me {{ email }}")).collect::<Vec<_>>().join(" "));
+    let aliases =
+        |n: usize| format!("{{ {} }}", (0..n).map(|i| format!("a{i}: me {{ email }}")).collect::<Vec<_>>().join(" "));
     assert_ok(&zone.app.graphql(t, &aliases(15), json!({})).await);
     let body = zone.app.graphql(t, &aliases(16), json!({})).await;
     assert_eq!(error_code(&body), Some("BAD_REQUEST"), "{body}");
@@ -54,7 +55,10 @@ async fn complexity_is_limited() {
     let zone = Zone::from_app(app).await;
     let t = Some(zone.admin.token.as_str());
     // 100 children × several fields is far above 50; 2 children is below.
-    let big = zone.app.graphql(t, "{ children(first: 100) { edges { node { id firstName lastName age } } } }", json!({})).await;
+    let big = zone
+        .app
+        .graphql(t, "{ children(first: 100) { edges { node { id firstName lastName age } } } }", json!({}))
+        .await;
     assert_eq!(error_code(&big), Some("BAD_REQUEST"), "{big}");
     let small = zone.app.graphql(t, "{ children(first: 2) { edges { node { id firstName } } } }", json!({})).await;
     assert_ok(&small);
@@ -115,7 +119,8 @@ async fn introspection_is_off_outside_demo_mode_and_graphiql_not_served() {
     assert_eq!(page.status(), 404);
     let health = zone.app.http.get(zone.app.url("/healthz")).send().await.expect("sent");
     assert_eq!(health.status(), 200);
-    let ready: serde_json::Value = zone.app.http.get(zone.app.url("/readyz")).send().await.expect("sent").json().await.expect("json");
+    let ready: serde_json::Value =
+        zone.app.http.get(zone.app.url("/readyz")).send().await.expect("sent").json().await.expect("json");
     assert_eq!(ready["status"], "ready");
 }
 

@@ -88,17 +88,26 @@ async fn relationship_and_consent_inputs_are_validated_without_writing() {
     let rel = "mutation($c: ID!, $n: String!, $pr: Boolean!, $ph: String) { addRelationship(input: {childId: $c, kind: TRUSTED_ADULT, name: $n, involvement: MENTOR, parentalResponsibility: $pr, phone: $ph}) { id } }";
     let empty_name = zone.as_(&zone.link_worker, rel, json!({"c": zone.child_a1, "n": "", "pr": false})).await;
     assert_eq!(error_field(&empty_name), Some("name"), "{empty_name}");
-    let bad_phone = zone.as_(&zone.link_worker, rel, json!({"c": zone.child_a1, "n": "Sam Coach", "pr": false, "ph": "12"})).await;
+    let bad_phone =
+        zone.as_(&zone.link_worker, rel, json!({"c": zone.child_a1, "n": "Sam Coach", "pr": false, "ph": "12"})).await;
     assert_eq!(error_field(&bad_phone), Some("phone"), "{bad_phone}");
     let trusted_pr = zone.as_(&zone.link_worker, rel, json!({"c": zone.child_a1, "n": "Sam Coach", "pr": true})).await;
     assert_eq!(error_field(&trusted_pr), Some("parentalResponsibility"), "{trusted_pr}");
 
     let consent = "mutation($c: ID!, $p: [ID!]!, $on: String!) { recordConsent(input: {childId: $c, givenBy: PARENT, givenByName: \"Pat\", givenOn: $on, purposes: [], partnerIds: $p, evidence: \"Form\"}) { id } }";
-    let no_purpose = zone.as_(&zone.link_worker, consent, json!({"c": zone.child_a1, "p": [zone.partner_1], "on": "2026-01-01"})).await;
+    let no_purpose = zone
+        .as_(&zone.link_worker, consent, json!({"c": zone.child_a1, "p": [zone.partner_1], "on": "2026-01-01"}))
+        .await;
     assert_eq!(error_code(&no_purpose), Some("INVALID_INPUT"), "{no_purpose}");
     assert_eq!(counts(&zone).await, before);
 
-    let enrol_bad_cohort = zone.as_(&zone.link_worker, "mutation($c: ID!) { enrol(childId: $c, cohort: \"next year\") { id } }", json!({"c": zone.child_a1})).await;
+    let enrol_bad_cohort = zone
+        .as_(
+            &zone.link_worker,
+            "mutation($c: ID!) { enrol(childId: $c, cohort: \"next year\") { id } }",
+            json!({"c": zone.child_a1}),
+        )
+        .await;
     assert_eq!(error_field(&enrol_bad_cohort), Some("cohort"), "{enrol_bad_cohort}");
     assert_eq!(counts(&zone).await, before);
 }
