@@ -90,6 +90,9 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             }
             let app = Application::build(settings, StartOptions { demo }).await?;
             print_banner(app.address(), demo);
+            if demo {
+                open_browser(&format!("http://{}/", app.address()));
+            }
             app.run_until_stopped().await?;
             Ok(ExitCode::SUCCESS)
         }
@@ -138,6 +141,31 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                 }
             }
         }
+    }
+}
+
+/// Opens GraphiQL in the user's browser when run from a terminal (best effort; set
+/// `BACKBONE_NO_BROWSER=1` to skip). Failure is silent: the address is printed anyway.
+fn open_browser(url: &str) {
+    use std::io::IsTerminal;
+    if std::env::var_os("BACKBONE_NO_BROWSER").is_some() || !std::io::stdout().is_terminal() {
+        return;
+    }
+    let opener = if cfg!(target_os = "macos") {
+        Some(("open", vec![url]))
+    } else if cfg!(target_os = "windows") {
+        Some(("cmd", vec!["/C", "start", "", url]))
+    } else if std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some() {
+        Some(("xdg-open", vec![url]))
+    } else {
+        None
+    };
+    if let Some((program, args)) = opener {
+        let _ = std::process::Command::new(program)
+            .args(args)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn();
     }
 }
 

@@ -81,3 +81,52 @@ pub fn finish(mut response: Response, request_id: &str) -> Response {
     }
     response
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use async_graphql::{PathSegment, ServerError};
+
+    fn code(e: &ServerError) -> Option<Value> {
+        e.extensions.as_ref().and_then(|x| x.get("code").cloned())
+    }
+
+    #[test]
+    fn internal_causes_never_reach_the_client() {
+        let err = Error::Internal(anyhow::anyhow!("duplicate key value violates constraint children_pkey at 10.0.0.5"));
+        let mut server = to_gql(&err).into_server_error(Default::default());
+        server.path = vec![PathSegment::Field("child".into())];
+        let response = finish(Response::from_errors(vec![server]), "req-123");
+        let e = &response.errors[0];
+        assert_eq!(code(e), Some(Value::from("INTERNAL")));
+        assert!(e.message.contains("req-123"));
+        assert!(!e.message.contains("constraint") && !e.message.contains("10.0.0.5"), "{}", e.message);
+    }
+
+    #[test]
+    fn an_uncoded_resolver_error_is_treated_as_internal_and_a_parse_error_as_bad_request() {
+        let mut leaked = ServerError::new("sqlx: connection refused (db.internal:5432)", None);
+        leaked.path = vec![PathSegment::Field("children".into())];
+        let parse = ServerError::new("Unknown field \"nope\"", None);
+        let response = finish(Response::from_errors(vec![leaked, parse]), "req-9");
+        assert_eq!(code(&response.errors[0]), Some(Value::from("INTERNAL")));
+        assert!(!response.errors[0].message.contains("db.internal"));
+        assert_eq!(code(&response.errors[1]), Some(Value::from("BAD_REQUEST")));
+        assert_eq!(response.errors[1].message, "Unknown field \"nope\"");
+        for e in &response.errors {
+            assert_eq!(e.extensions.as_ref().and_then(|x| x.get("requestId").cloned()), Some(Value::from("req-9")));
+        }
+    }
+
+    #[test]
+    fn invalid_input_names_every_field() {
+        let err = Error::InvalidInput(vec![
+            crate::error::FieldError { field: "dateOfBirth".into(), message: "must be a date".into() },
+            crate::error::FieldError { field: "firstName".into(), message: "must not be empty".into() },
+        ]);
+        let gql = to_gql(&err);
+        let ext = gql.extensions.expect("extensions");
+        assert_eq!(ext.get("field"), Some(&Value::from("dateOfBirth")));
+        assert!(matches!(ext.get("fields"), Some(Value::List(l)) if l.len() == 2));
+    }
+}
