@@ -1,27 +1,71 @@
-//! Request limits async-graphql does not have built in: a cap on aliases per operation
-//! (depth and complexity limits are set on the schema; body size, batching and timeouts
-//! are enforced in `http`).
+//! Query-shape limits checked right after parsing, before anything runs: depth (counted
+//! on data fields, so that introspection — GraphiQL's schema query is deeply nested, and
+//! is only enabled in demo mode — is not refused) and aliases (which async-graphql does
+//! not limit). Complexity is limited by the schema; body size, batching and timeouts in
+//! `http`.
 
 use crate::graphql::errors::bad_request;
 use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery};
-use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
+use async_graphql::parser::types::{ExecutableDocument, FragmentDefinition, Selection, SelectionSet};
+use async_graphql::{Name, Positioned};
 use async_graphql::{ServerResult, Variables};
+use std::collections::HashMap;
 use std::sync::Arc;
 
-/// Refuses documents with more than `max` aliased fields (aliases multiply work without
-/// deepening the query, so depth and complexity limits alone do not stop them).
-pub struct AliasLimit {
-    pub max: usize,
+/// Refuses documents nested deeper than `max_depth` data fields, or with more than
+/// `max_aliases` aliased fields (aliases multiply work without deepening the query, so
+/// depth and complexity limits alone do not stop them).
+pub struct ShapeLimits {
+    pub max_depth: usize,
+    pub max_aliases: usize,
 }
 
-impl ExtensionFactory for AliasLimit {
+impl ExtensionFactory for ShapeLimits {
     fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(AliasLimitExtension { max: self.max })
+        Arc::new(ShapeLimitsExtension { max_depth: self.max_depth, max_aliases: self.max_aliases })
     }
 }
 
-struct AliasLimitExtension {
-    max: usize,
+struct ShapeLimitsExtension {
+    max_depth: usize,
+    max_aliases: usize,
+}
+
+type Fragments = HashMap<Name, Positioned<FragmentDefinition>>;
+
+/// Depth of data fields below `set`: introspection fields (`__schema`, `__type`) count
+/// as nothing; fragments are followed (each at most once on a path, so cycles end).
+fn depth(set: &SelectionSet, fragments: &Fragments, path: &mut Vec<Name>) -> usize {
+    set.items
+        .iter()
+        .map(|item| match &item.node {
+            Selection::Field(f) if f.node.name.node.starts_with("__") => 0,
+            Selection::Field(f) => 1 + depth(&f.node.selection_set.node, fragments, path),
+            Selection::InlineFragment(f) => depth(&f.node.selection_set.node, fragments, path),
+            Selection::FragmentSpread(s) => {
+                let name = &s.node.fragment_name.node;
+                match fragments.get(name) {
+                    Some(frag) if !path.contains(name) => {
+                        path.push(name.clone());
+                        let d = depth(&frag.node.selection_set.node, fragments, path);
+                        path.pop();
+                        d
+                    }
+                    _ => 0,
+                }
+            }
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+/// The deepest operation of the document.
+pub fn depth_of(doc: &ExecutableDocument) -> usize {
+    doc.operations
+        .iter()
+        .map(|(_, op)| depth(&op.node.selection_set.node, &doc.fragments, &mut Vec::new()))
+        .max()
+        .unwrap_or(0)
 }
 
 fn count_aliases(set: &SelectionSet) -> usize {
@@ -43,7 +87,7 @@ pub fn aliases_in(doc: &ExecutableDocument) -> usize {
 }
 
 #[async_trait::async_trait]
-impl Extension for AliasLimitExtension {
+impl Extension for ShapeLimitsExtension {
     async fn parse_query(
         &self,
         ctx: &ExtensionContext<'_>,
@@ -52,9 +96,13 @@ impl Extension for AliasLimitExtension {
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
         let doc = next.run(ctx, query, variables).await?;
+        let d = depth_of(&doc);
+        if d > self.max_depth {
+            return Err(bad_request(format!("the query is nested {d} deep; at most {} is allowed", self.max_depth)));
+        }
         let n = aliases_in(&doc);
-        if n > self.max {
-            return Err(bad_request(format!("the query uses {n} aliases; at most {} are allowed", self.max)));
+        if n > self.max_aliases {
+            return Err(bad_request(format!("the query uses {n} aliases; at most {} are allowed", self.max_aliases)));
         }
         Ok(doc)
     }
@@ -71,5 +119,18 @@ mod tests {
         )
         .expect("parses");
         assert_eq!(aliases_in(&doc), 4);
+    }
+
+    #[test]
+    fn depth_counts_data_fields_through_fragments_but_not_introspection() {
+        let parse = |q: &str| async_graphql::parser::parse_query(q).expect("parses");
+        assert_eq!(depth_of(&parse("{ me { organisation { name } } }")), 3);
+        assert_eq!(
+            depth_of(&parse("{ me { ...F } } fragment F on User { organisation { ... on Organisation { id } } }")),
+            3
+        );
+        assert_eq!(depth_of(&parse("{ __schema { types { fields { type { ofType { ofType { name } } } } } } }")), 0);
+        // A fragment cycle (invalid, refused later by validation) does not loop here.
+        assert_eq!(depth_of(&parse("{ me { ...A } } fragment A on User { ...B } fragment B on User { ...A }")), 1);
     }
 }

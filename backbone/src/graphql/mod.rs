@@ -38,12 +38,11 @@ pub enum Identity {
 /// exporting the SDL.
 pub fn build_schema(limits: &GraphqlSettings, services: Option<Services>) -> AppSchema {
     let mut builder = Schema::build(query::Query, mutation::Mutation, EmptySubscription)
-        .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity)
         .limit_recursive_depth(32)
         .limit_directives(10)
         .disable_suggestions()
-        .extension(limits::AliasLimit { max: limits.max_aliases });
+        .extension(limits::ShapeLimits { max_depth: limits.max_depth, max_aliases: limits.max_aliases });
     if !limits.introspection {
         builder = builder.disable_introspection();
     }

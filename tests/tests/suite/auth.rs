@@ -103,6 +103,19 @@ async fn demo_mode_seeds_the_zone_and_every_demo_account_logs_in() {
         after = page["data"]["children"]["pageInfo"]["endCursor"].as_str().map(str::to_owned);
     }
     assert_eq!(seen, 200);
+    // GraphiQL's own schema query (deeply nested type references) passes the limits.
+    let type_ref = "kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } }";
+    let introspection = format!(
+        "query IntrospectionQuery {{ __schema {{ queryType {{ name }} mutationType {{ name }} types {{ ...FullType }} directives {{ name locations args {{ ...InputValue }} }} }} }} \
+         fragment FullType on __Type {{ kind name description fields(includeDeprecated: true) {{ name args {{ ...InputValue }} type {{ ...TypeRef }} isDeprecated }} \
+         inputFields {{ ...InputValue }} interfaces {{ ...TypeRef }} enumValues(includeDeprecated: true) {{ name }} possibleTypes {{ ...TypeRef }} }} \
+         fragment InputValue on __InputValue {{ name type {{ ...TypeRef }} defaultValue }} \
+         fragment TypeRef on __Type {{ {type_ref} }}"
+    );
+    let schema = app.graphql(Some(&admin), &introspection, json!({})).await;
+    assert_ok(&schema);
+    assert_eq!(schema["data"]["__schema"]["queryType"]["name"], "Query");
+
     // GraphiQL is served, from the binary, in demo mode.
     let page = app.http.get(app.url("/")).send().await.expect("GraphiQL");
     assert_eq!(page.status(), 200);
