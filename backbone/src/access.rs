@@ -115,12 +115,13 @@ pub fn may_identify_at(actor: &Actor, anchor_id: &str) -> Result<()> {
 }
 
 /// May the actor see the caseload of this link worker (a member of `link_worker_org`)?
-/// A link worker sees their own; anchor leads those of their anchor; admins any.
+/// A link worker sees their own; anchor leads those of their anchor; analysts (in their
+/// pseudonymised view) and admins any.
 pub fn may_view_caseload(actor: &Actor, link_worker_id: &str, link_worker_org: &str) -> Result<()> {
     match actor.role {
         Role::LinkWorker if actor.user_id == link_worker_id => Ok(()),
         Role::AnchorLead if actor.organisation_id == link_worker_org => Ok(()),
-        Role::BackboneAdmin | Role::System => Ok(()),
+        Role::BackboneAnalyst | Role::BackboneAdmin | Role::System => Ok(()),
         _ => Err(Error::forbidden("you may not see this caseload")),
     }
 }

@@ -10,12 +10,13 @@ use crate::auth;
 use crate::error::Error;
 use crate::graphql::errors::{bad_request, finish};
 use crate::graphql::{AppSchema, Identity, make_loader};
+use async_graphql::ParseRequestError;
 use async_graphql::{BatchRequest, BatchResponse, Response};
-use async_graphql_axum::{GraphQLBatchRequest, GraphQLResponse};
+use async_graphql_axum::{GraphQLBatchRequest, GraphQLResponse, rejection::GraphQLRejection};
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderName, StatusCode, header};
 use axum::response::IntoResponse;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use sea_orm::DatabaseConnection;
 use std::sync::Arc;
@@ -40,7 +41,8 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// The service's router with every layer.
 pub fn router(state: Arc<AppState>, settings: &crate::settings::Settings) -> Router {
     let mut app = Router::new()
-        .route("/graphql", get(graphql).post(graphql))
+        // POST only: a GET would put operations (and `login`'s password) in URLs and logs.
+        .route("/graphql", post(graphql))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .with_state(state);
@@ -88,13 +90,47 @@ async fn identify(state: &AppState, headers: &HeaderMap, request_id: &str) -> Re
     }
 }
 
+/// A refusal before execution, as a GraphQL error body with a code and the request id.
+fn refuse(status: StatusCode, message: String, request_id: &str) -> axum::response::Response {
+    let body = finish(Response::from_errors(vec![bad_request(message)]), request_id);
+    (status, Json(body)).into_response()
+}
+
+/// Turns an unreadable request into a coded JSON error (413 when over the size limit,
+/// whether announced by `content-length` or found while reading a chunked body).
+fn rejected(rejection: GraphQLRejection, request_id: &str) -> axum::response::Response {
+    let too_large = || refuse(StatusCode::PAYLOAD_TOO_LARGE, "the request body is too large".into(), request_id);
+    match rejection.0 {
+        ParseRequestError::PayloadTooLarge => too_large(),
+        ParseRequestError::Io(e) if e.to_string().contains("length limit exceeded") => too_large(),
+        ParseRequestError::InvalidRequest(e) => {
+            refuse(StatusCode::BAD_REQUEST, format!("the body is not a GraphQL request in JSON: {e}"), request_id)
+        }
+        other => {
+            tracing::debug!(error = ?other, "unreadable request");
+            refuse(StatusCode::BAD_REQUEST, "the body is not a GraphQL request in JSON".into(), request_id)
+        }
+    }
+}
+
 async fn graphql(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
-    request: GraphQLBatchRequest,
-) -> GraphQLResponse {
+    request: Result<GraphQLBatchRequest, GraphQLRejection>,
+) -> axum::response::Response {
     let request_id = headers.get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-").to_owned();
-    let batch = request.into_inner();
+    let is_json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.trim_start().to_ascii_lowercase().starts_with("application/json"));
+    if !is_json {
+        let msg = "send the request as `content-type: application/json`".to_owned();
+        return refuse(StatusCode::UNSUPPORTED_MEDIA_TYPE, msg, &request_id);
+    }
+    let batch = match request {
+        Ok(r) => r.into_inner(),
+        Err(rejection) => return rejected(rejection, &request_id),
+    };
     let count = match &batch {
         BatchRequest::Single(_) => 1,
         BatchRequest::Batch(list) => list.len(),
@@ -105,12 +141,13 @@ async fn graphql(
         } else {
             format!("at most {} operations may be batched in one request", state.max_batch)
         };
-        let refused = finish(Response::from_errors(vec![bad_request(msg)]), &request_id);
-        return BatchResponse::Single(refused).into();
+        return refuse(StatusCode::BAD_REQUEST, msg, &request_id);
     }
     let identity = match identify(&state, &headers, &request_id).await {
         Ok(identity) => identity,
-        Err(response) => return BatchResponse::Single(finish(response, &request_id)).into(),
+        Err(response) => {
+            return GraphQLResponse::from(BatchResponse::Single(finish(response, &request_id))).into_response();
+        }
     };
     let run = |req: async_graphql::Request| {
         let req = match &identity {
@@ -131,7 +168,7 @@ async fn graphql(
             BatchResponse::Batch(out)
         }
     };
-    response.into()
+    GraphQLResponse::from(response).into_response()
 }
 
 async fn healthz() -> &'static str {

@@ -54,6 +54,7 @@ pub async fn identify(db: &DatabaseConnection, actor: &Actor, mut input: NewChil
     input.contact_phone = blank_to_none(input.contact_phone);
     input.contact_email = blank_to_none(input.contact_email);
     input.postcode = blank_to_none(input.postcode);
+    access::require(actor, Right::Write)?;
     input.validate()?;
     let anchor_id = match (&input.anchor_id, actor.organisation_kind) {
         (Some(id), _) => id.trim().to_owned(),
@@ -193,15 +194,20 @@ pub async fn caseload_filter(
     link_worker_id: Option<String>,
 ) -> Result<ChildFilter> {
     let worker_id = link_worker_id.unwrap_or_else(|| actor.user_id.clone());
+    if worker_id == actor.user_id && actor.role != crate::domain::Role::LinkWorker {
+        return Err(Error::forbidden("only link workers have a caseload: name a link worker with linkWorkerId"));
+    }
     let member = crate::domain::accounts::membership_of(db, &worker_id).await?;
-    let Some(member) = member.filter(|m| m.role == crate::domain::Role::LinkWorker.as_str()) else {
-        return Err(if actor.user_id == worker_id {
-            Error::forbidden("only link workers have a caseload")
-        } else {
-            Error::invalid("linkWorkerId", "must be the id of a link worker")
-        });
-    };
-    access::may_view_caseload(actor, &worker_id, &member.organisation_id)?;
+    // Whether the id is a link worker at all is itself only for those who may see the
+    // caseload: every other answer is the same refusal.
+    match member.filter(|m| m.role == crate::domain::Role::LinkWorker.as_str()) {
+        Some(m) => access::may_view_caseload(actor, &worker_id, &m.organisation_id)?,
+        None => {
+            return Err(access::may_view_caseload(actor, &worker_id, "")
+                .err()
+                .unwrap_or_else(|| Error::invalid("linkWorkerId", "must be the id of a link worker")));
+        }
+    }
     Ok(ChildFilter { link_worker_id: Some(worker_id), ..ChildFilter::default() })
 }
 

@@ -189,11 +189,14 @@ pub struct Withdrawal {
 pub async fn withdraw_consent(db: &DatabaseConnection, actor: &Actor, input: Withdrawal) -> Result<consent::Model> {
     input.validate()?;
     let withdrawn_on = date_field("withdrawnOn", &input.withdrawn_on)?;
-    let found =
-        consent::Entity::find_by_id(input.consent_id.clone()).one(db).await?.ok_or(Error::NotFound("consent"))?;
-    let mut tx = begin_write(db, actor, &found.child_id).await?;
-    let found =
-        consent::Entity::find_by_id(input.consent_id.clone()).one(&*tx).await?.ok_or(Error::NotFound("consent"))?;
+    // A consent of a child outside the caller's scope answers exactly as a missing one.
+    let mut tx = Audited::begin(db, actor).await?;
+    let found = consent::Entity::find_by_id(input.consent_id.clone())
+        .filter(consent::Column::ChildId.in_subquery(crate::domain::children::visible_child_ids(actor)))
+        .one(&*tx)
+        .await?
+        .ok_or(Error::NotFound("consent"))?;
+    access::require(actor, Right::Write)?;
     if found.withdrawn_at.is_some() {
         return Err(Error::conflict("this consent has already been withdrawn"));
     }

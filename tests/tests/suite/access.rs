@@ -503,3 +503,56 @@ async fn nested_reads_respect_the_row_scope() {
         assert_eq!(ids_of(&body, "children"), set(&[]), "{}", who.email);
     }
 }
+
+#[tokio::test]
+async fn ids_of_consents_and_link_workers_do_not_leak_either() {
+    let zone = Zone::new().await;
+    // A real consent on child_a1, recorded by its link worker.
+    let recorded = zone
+        .as_(
+            &zone.link_worker,
+            "mutation($c: ID!, $p: [ID!]!) { recordConsent(input: {childId: $c, givenBy: PARENT, givenByName: \"Pat\", \
+             givenOn: \"2026-01-05\", purposes: [REFERRAL], partnerIds: $p, evidence: \"Signed form\"}) { id } }",
+            json!({ "c": zone.child_a1, "p": [zone.partner_1] }),
+        )
+        .await;
+    assert_ok(&recorded);
+    let consent = recorded["data"]["recordConsent"]["id"].as_str().unwrap_or_default().to_owned();
+    let withdraw = "mutation($id: ID!) { withdrawConsent(input: {consentId: $id, withdrawnOn: \"2026-02-01\", reason: \"Asked\"}) { id } }";
+    // Outside the scope, a real consent answers exactly as a missing one...
+    for who in [&zone.partner_worker, &zone.funder, &zone.link_worker_2, &zone.anchor_lead_b] {
+        let real = zone.as_(who, withdraw, json!({ "id": consent })).await;
+        let missing = zone.as_(who, withdraw, json!({ "id": missing_id() })).await;
+        assert_not_found(&real);
+        assert_eq!(error_shape(&real), error_shape(&missing), "{}", who.email);
+    }
+    // ...an analyst sees it but may not write; the link worker may.
+    assert_forbidden(&zone.as_(&zone.analyst, withdraw, json!({ "id": consent })).await);
+    assert_ok(&zone.as_(&zone.link_worker, withdraw, json!({ "id": consent })).await);
+
+    // Naming a link worker's caseload: a real link worker and any other id get the same
+    // refusal from those who may not look.
+    for who in [&zone.funder, &zone.partner_lead, &zone.link_worker_2, &zone.anchor_lead_b] {
+        let real = caseload(&zone, who, Some(&zone.link_worker.id)).await;
+        let other = caseload(&zone, who, Some(&zone.admin.id)).await;
+        let missing = caseload(&zone, who, Some(&missing_id())).await;
+        assert_forbidden(&real);
+        assert_eq!(error_shape(&real), error_shape(&other), "{}", who.email);
+        assert_eq!(error_shape(&real), error_shape(&missing), "{}", who.email);
+    }
+    // Those who may look learn that a non-link-worker id is not one.
+    let not_a_worker = caseload(&zone, &zone.admin, Some(&zone.funder.id)).await;
+    assert_eq!(error_code(&not_a_worker), Some("INVALID_INPUT"));
+    assert_eq!(error_field(&not_a_worker), Some("linkWorkerId"));
+    // Analysts may look at any caseload, pseudonymised.
+    let analyst = zone
+        .as_(
+            &zone.analyst,
+            "query($w: ID) { caseload(linkWorkerId: $w) { edges { node { id firstName } } } }",
+            json!({ "w": zone.link_worker.id }),
+        )
+        .await;
+    assert_ok(&analyst);
+    assert_eq!(analyst["data"]["caseload"]["edges"][0]["node"]["id"], zone.child_a1.as_str());
+    assert!(analyst["data"]["caseload"]["edges"][0]["node"]["firstName"].is_null());
+}

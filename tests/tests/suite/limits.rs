@@ -173,3 +173,51 @@ async fn a_stalled_request_is_cut_off_at_the_timeout() {
     let text = String::from_utf8_lossy(&response);
     assert!(text.starts_with("HTTP/1.1 408"), "{text}");
 }
+
+#[tokio::test]
+async fn only_json_posts_reach_graphql_and_unreadable_bodies_get_coded_errors() {
+    let app = TestApp::spawn().await;
+    // GET would put operations (and passwords) in URLs: not allowed.
+    let get = app.http.get(app.url("/graphql?query=%7B__typename%7D")).send().await.expect("sent");
+    assert_eq!(get.status(), 405);
+    // Not JSON.
+    let plain = app
+        .http
+        .post(app.url("/graphql"))
+        .header("content-type", "text/plain")
+        .body(r#"{"query":"{ __typename }"}"#)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(plain.status(), 415);
+    let body: serde_json::Value = plain.json().await.expect("json");
+    assert_eq!(error_code(&body), Some("BAD_REQUEST"));
+    // JSON content type, but not JSON.
+    let garbage = app
+        .http
+        .post(app.url("/graphql"))
+        .header("content-type", "application/json")
+        .body("not json")
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(garbage.status(), 400);
+    let body: serde_json::Value = garbage.json().await.expect("json");
+    assert_eq!(error_code(&body), Some("BAD_REQUEST"), "{body}");
+    assert!(body["errors"][0]["extensions"]["requestId"].is_string());
+}
+
+#[tokio::test]
+async fn an_oversized_chunked_body_is_refused_as_too_large() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = TestApp::spawn().await;
+    let mut stream = tokio::net::TcpStream::connect(app.address).await.expect("connect");
+    let head = "POST /graphql HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n";
+    stream.write_all(head.as_bytes()).await.expect("head");
+    let chunk = format!("{{\"query\":\"{{ __typename }}\",\"pad\":\"{}\"}}", "x".repeat(70 * 1024));
+    let _ = stream.write_all(format!("{:x}\r\n{chunk}\r\n0\r\n\r\n", chunk.len()).as_bytes()).await;
+    let mut response = Vec::new();
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(20), stream.read_to_end(&mut response)).await;
+    let text = String::from_utf8_lossy(&response);
+    assert!(text.starts_with("HTTP/1.1 413"), "{text}");
+}
