@@ -1,6 +1,5 @@
 //! Organisations and accounts: run by the backbone team (and the system, for seeds).
 
-use crate::access::{self, Right};
 use crate::audit::{Audited, now};
 use crate::auth::{self, Actor};
 use crate::domain::{OrganisationKind, Role};
@@ -131,13 +130,6 @@ pub async fn organisation<C: ConnectionTrait>(db: &C, id: &str) -> Result<organi
 /// The membership of a user, if any.
 pub async fn membership_of<C: ConnectionTrait>(db: &C, user_id: &str) -> Result<Option<membership::Model>> {
     Ok(membership::Entity::find().filter(membership::Column::UserId.eq(user_id.to_owned())).one(db).await?)
-}
-
-/// A user's display details, for staff who work with them (a link worker's name on a
-/// child's record). Only staff with a right over children may look users up.
-pub async fn user<C: ConnectionTrait>(db: &C, actor: &Actor, id: &str) -> Result<user::Model> {
-    access::require(actor, Right::Read)?;
-    user::Entity::find_by_id(id.to_owned()).one(db).await?.ok_or(Error::NotFound("user"))
 }
 
 /// Organisations, optionally of one kind, a page at a time.
