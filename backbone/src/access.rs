@@ -3,25 +3,33 @@
 //!
 //! 1. **Row scope** ([`child_condition`]): applied inside every query that touches
 //!    children, so a child outside it answers exactly as a child that does not exist
-//!    (`NOT_FOUND`) and never appears in a list.
-//! 2. **Field view** ([`child_view`]): full, or pseudonymised for analysts.
+//!    (`NOT_FOUND`) and never appears in a list. Records hanging off a child (referrals,
+//!    attendance, notes, …) have their own scopes here, each built on the child's.
+//! 2. **Field view** ([`child_view`]): full, pseudonymised for analysts, or the narrow
+//!    partner view.
 //! 3. **Rights** ([`Right`], ordered): what the actor may do to children in scope.
 //!
-//! | role            | scope                        | view          | right  |
-//! |-----------------|------------------------------|---------------|--------|
-//! | link worker     | their caseload, at their anchor | full       | Write  |
-//! | anchor lead     | every child of their anchor  | full          | Manage |
-//! | partner (both)  | none yet (referrals later)   | —             | None   |
-//! | funder          | never a child                | —             | None   |
-//! | backbone analyst| every child                  | pseudonymised | Read   |
-//! | backbone admin  | every child                  | full          | Manage |
-//! | system          | every child                  | full          | Manage |
+//! | role            | scope                                   | view          | right  |
+//! |-----------------|-----------------------------------------|---------------|--------|
+//! | link worker     | their caseload, at their anchor          | full          | Write  |
+//! | anchor lead     | every child of their anchor              | full          | Manage |
+//! | partner (both)  | children with a live referral to their organisation, while consent covers it | partner | None (partner verbs only) |
+//! | funder          | never a child                            | —             | None   |
+//! | backbone analyst| every child                              | pseudonymised | Read   |
+//! | backbone admin  | every child                              | full          | Manage |
+//! | system          | every child                              | full          | Manage |
+//!
+//! A live referral is one that is `sent`, `accepted` or `active`. Consent covers a partner
+//! while a consent naming that organisation is not withdrawn. Both are checked in the
+//! query itself, so a withdrawal ends access on the very next request.
 
 use crate::auth::Actor;
-use crate::domain::{OrganisationKind, Role};
+use crate::domain::{NoteVisibility, OrganisationKind, ReferralStatus, Role};
 use crate::error::{Error, Result};
-use crate::store::{child, enrolment};
-use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use crate::store::{
+    attendance, child, consent, consent_partner, enrolment, progress_note, referral, safeguarding_concern, session,
+};
+use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter};
 
 /// What an actor may do to the children in their scope, weakest first.
@@ -31,9 +39,9 @@ pub enum Right {
     None,
     /// Read a pseudonymised view.
     Read,
-    /// Record and change the child's record: relationships, consent, enrolment.
+    /// Record and change the child's record: relationships, consent, enrolment, referrals.
     Write,
-    /// Also manage caseloads: assign link workers.
+    /// Also manage caseloads: assign link workers, hand children over.
     Manage,
 }
 
@@ -43,6 +51,9 @@ pub enum ChildView {
     Full,
     /// No names, date of birth, UPN, contact details or postcode.
     Pseudonymised,
+    /// What a partner's work needs: first name, age, year group, the anchor, and their
+    /// own referrals (with the needs the link worker wrote for them). Nothing else.
+    Partner,
 }
 
 /// The actor's right over the children in their scope.
@@ -64,12 +75,46 @@ pub fn require(actor: &Actor, needed: Right) -> Result<()> {
     }
 }
 
+fn is_partner(actor: &Actor) -> bool {
+    matches!(actor.role, Role::PartnerWorker | Role::PartnerLead)
+}
+
 /// The field view of children for this actor.
 pub fn child_view(actor: &Actor) -> ChildView {
     match actor.role {
         Role::BackboneAnalyst => ChildView::Pseudonymised,
+        Role::PartnerWorker | Role::PartnerLead => ChildView::Partner,
         _ => ChildView::Full,
     }
+}
+
+fn nothing() -> Condition {
+    Condition::all().add(Expr::val(1).eq(0))
+}
+
+/// Children with a live referral to `organisation_id`.
+fn live_referrals_to(organisation_id: &str) -> SelectStatement {
+    Query::select()
+        .column(referral::Column::ChildId)
+        .from(referral::Entity)
+        .and_where(referral::Column::OrganisationId.eq(organisation_id.to_owned()))
+        .and_where(referral::Column::Status.is_in(ReferralStatus::spellings(ReferralStatus::LIVE)))
+        .to_owned()
+}
+
+/// Children whose consent (not withdrawn) covers sharing with `organisation_id`.
+pub fn consent_covers(organisation_id: &str) -> SelectStatement {
+    Query::select()
+        .column((consent::Entity, consent::Column::ChildId))
+        .from(consent::Entity)
+        .inner_join(
+            consent_partner::Entity,
+            Expr::col((consent_partner::Entity, consent_partner::Column::ConsentId))
+                .equals((consent::Entity, consent::Column::Id)),
+        )
+        .and_where(Expr::col((consent_partner::Entity, consent_partner::Column::OrganisationId)).eq(organisation_id))
+        .and_where(Expr::col((consent::Entity, consent::Column::WithdrawnAt)).is_null())
+        .to_owned()
 }
 
 /// The row scope: a condition on `children` selecting exactly the children this actor may
@@ -87,10 +132,160 @@ pub fn child_condition(actor: &Actor) -> Condition {
                     .to_owned(),
             ),
         ),
-        // Partners see children only through live referrals (a later change); funders
-        // never see a child.
-        Role::PartnerWorker | Role::PartnerLead | Role::Funder => Condition::all().add(Expr::val(1).eq(0)),
+        Role::PartnerWorker | Role::PartnerLead => Condition::all()
+            .add(child::Column::Id.in_subquery(live_referrals_to(&actor.organisation_id)))
+            .add(child::Column::Id.in_subquery(consent_covers(&actor.organisation_id))),
+        Role::Funder => nothing(),
     }
+}
+
+/// The children (ids) the actor may see, as a subquery.
+pub fn visible_child_ids(actor: &Actor) -> SelectStatement {
+    Query::select().column(child::Column::Id).from(child::Entity).cond_where(child_condition(actor)).to_owned()
+}
+
+/// The children whose record beyond the partner view (enrolment, relationships,
+/// consents, contacts, …) the actor may see: the row scope, except for partners, who see
+/// none of it.
+pub fn record_child_ids(actor: &Actor) -> SelectStatement {
+    let cond = if is_partner(actor) { nothing() } else { child_condition(actor) };
+    Query::select().column(child::Column::Id).from(child::Entity).cond_where(cond).to_owned()
+}
+
+/// The referrals the actor may see: every referral of a child in scope; for partners,
+/// only their own organisation's live referrals (never another partner's).
+pub fn referral_condition(actor: &Actor) -> Condition {
+    let cond = Condition::all().add(referral::Column::ChildId.in_subquery(visible_child_ids(actor)));
+    if is_partner(actor) {
+        cond.add(referral::Column::OrganisationId.eq(actor.organisation_id.clone()))
+            .add(referral::Column::Status.is_in(ReferralStatus::spellings(ReferralStatus::LIVE)))
+    } else {
+        cond
+    }
+}
+
+/// The referrals (ids) the actor may see, as a subquery.
+pub fn visible_referral_ids(actor: &Actor) -> SelectStatement {
+    Query::select().column(referral::Column::Id).from(referral::Entity).cond_where(referral_condition(actor)).to_owned()
+}
+
+/// Attendance rows the actor may see: those of referrals they may see.
+pub fn attendance_condition(actor: &Actor) -> Condition {
+    Condition::all().add(attendance::Column::ReferralId.in_subquery(visible_referral_ids(actor)))
+}
+
+/// Sessions the actor may see: a partner's own organisation's; for staff, sessions a child
+/// in their scope was registered at; admins, analysts and the system all.
+pub fn session_condition(actor: &Actor) -> Condition {
+    match actor.role {
+        Role::BackboneAdmin | Role::BackboneAnalyst | Role::System => Condition::all(),
+        Role::PartnerWorker | Role::PartnerLead => {
+            Condition::all().add(session::Column::OrganisationId.eq(actor.organisation_id.clone()))
+        }
+        Role::LinkWorker | Role::AnchorLead => Condition::all().add(
+            session::Column::Id.in_subquery(
+                Query::select()
+                    .column(attendance::Column::SessionId)
+                    .from(attendance::Entity)
+                    .cond_where(attendance_condition(actor))
+                    .to_owned(),
+            ),
+        ),
+        Role::Funder => nothing(),
+    }
+}
+
+/// May the actor read a session's own notes? Only its organisation and backbone admins.
+pub fn may_read_session_notes(actor: &Actor, session_organisation_id: &str) -> bool {
+    matches!(actor.role, Role::BackboneAdmin | Role::System) || actor.organisation_id == session_organisation_id
+}
+
+/// Progress notes the actor may read: their own organisation's notes on children in scope;
+/// notes shared with the link worker also by the child's link worker and anchor lead;
+/// admins all. Analysts (pseudonymised view) and funders none: narrative identifies.
+pub fn note_condition(actor: &Actor) -> Condition {
+    match actor.role {
+        Role::BackboneAdmin | Role::System => Condition::all(),
+        Role::PartnerWorker | Role::PartnerLead => Condition::all()
+            .add(progress_note::Column::ChildId.in_subquery(visible_child_ids(actor)))
+            .add(progress_note::Column::OrganisationId.eq(actor.organisation_id.clone())),
+        Role::LinkWorker | Role::AnchorLead => {
+            Condition::all().add(progress_note::Column::ChildId.in_subquery(record_child_ids(actor))).add(
+                Condition::any()
+                    .add(progress_note::Column::OrganisationId.eq(actor.organisation_id.clone()))
+                    .add(progress_note::Column::Visibility.eq(NoteVisibility::SharedWithLinkWorker.as_str())),
+            )
+        }
+        Role::BackboneAnalyst | Role::Funder => nothing(),
+    }
+}
+
+/// May the actor write progress notes and raise safeguarding concerns about children in
+/// their scope? Staff who work with children: link workers, anchor leads, partners, admins.
+pub fn may_write_casework(actor: &Actor) -> Result<()> {
+    match actor.role {
+        Role::BackboneAnalyst | Role::Funder => {
+            Err(Error::forbidden(format!("your role ({}) may not do this", actor.role.as_str().replace('_', " "))))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Safeguarding concerns the actor may read: those about children of their anchor if they
+/// are a designated safeguarding lead there; backbone admins all; nobody else any.
+pub fn safeguarding_condition(actor: &Actor) -> Condition {
+    match actor.role {
+        Role::BackboneAdmin | Role::System => Condition::all(),
+        _ if actor.designated_safeguarding_lead && actor.organisation_kind == OrganisationKind::Anchor => {
+            Condition::all().add(
+                safeguarding_concern::Column::ChildId.in_subquery(
+                    Query::select()
+                        .column(child::Column::Id)
+                        .from(child::Entity)
+                        .and_where(child::Column::AnchorId.eq(actor.organisation_id.clone()))
+                        .to_owned(),
+                ),
+            )
+        }
+        _ => nothing(),
+    }
+}
+
+/// May the actor read safeguarding concerns at all? Refused the same way whether or not a
+/// concern exists, so that existence does not leak.
+pub fn may_read_safeguarding(actor: &Actor) -> Result<()> {
+    let dsl = actor.designated_safeguarding_lead && actor.organisation_kind == OrganisationKind::Anchor;
+    if dsl || matches!(actor.role, Role::BackboneAdmin | Role::System) {
+        Ok(())
+    } else {
+        Err(Error::forbidden("only the anchor's designated safeguarding leads and backbone admins read safeguarding concerns"))
+    }
+}
+
+/// May the actor act for this partner organisation (respond to its referrals, log its
+/// sessions)? Its partner workers and leads; backbone admins and the system.
+pub fn may_act_for_partner(actor: &Actor, organisation_id: &str) -> Result<()> {
+    match actor.role {
+        Role::PartnerWorker | Role::PartnerLead if actor.organisation_id == organisation_id => Ok(()),
+        Role::BackboneAdmin | Role::System => Ok(()),
+        _ => Err(Error::forbidden("only the partner organisation's own staff may do this")),
+    }
+}
+
+/// May the actor manage this partner organisation's programmes? Its partner leads, and
+/// backbone admins.
+pub fn may_manage_programmes(actor: &Actor, organisation_id: &str) -> Result<()> {
+    match actor.role {
+        Role::PartnerLead if actor.organisation_id == organisation_id => Ok(()),
+        Role::BackboneAdmin | Role::System => Ok(()),
+        _ => Err(Error::forbidden("only the partner's leads (or backbone admins) manage its programmes")),
+    }
+}
+
+/// May the actor see staff accounts named on records (link workers, authors)? Everyone
+/// who works with children; not funders.
+pub fn may_see_staff(actor: &Actor) -> Result<()> {
+    if actor.role == Role::Funder { Err(Error::forbidden("funders see aggregates only")) } else { Ok(()) }
 }
 
 /// Loads a child the actor may see, or `NOT_FOUND` — the same answer whether the child
@@ -101,6 +296,15 @@ pub async fn find_child<C: ConnectionTrait>(conn: &C, actor: &Actor, child_id: &
         .one(conn)
         .await?
         .ok_or(Error::NotFound("child"))
+}
+
+/// Loads a referral the actor may see, or `NOT_FOUND`.
+pub async fn find_referral<C: ConnectionTrait>(conn: &C, actor: &Actor, referral_id: &str) -> Result<referral::Model> {
+    referral::Entity::find_by_id(referral_id.to_owned())
+        .filter(referral_condition(actor))
+        .one(conn)
+        .await?
+        .ok_or(Error::NotFound("referral"))
 }
 
 /// May the actor identify a new child at this anchor? Link workers and anchor leads at
@@ -123,5 +327,17 @@ pub fn may_view_caseload(actor: &Actor, link_worker_id: &str, link_worker_org: &
         Role::AnchorLead if actor.organisation_id == link_worker_org => Ok(()),
         Role::BackboneAnalyst | Role::BackboneAdmin | Role::System => Ok(()),
         _ => Err(Error::forbidden("you may not see this caseload")),
+    }
+}
+
+/// May the actor hand a child over to a link worker at `to_anchor`? Within the child's
+/// anchor: its anchor lead (or an admin). To another anchor (the child moved school): the
+/// current anchor's lead or an admin.
+pub fn may_hand_over(actor: &Actor, child_anchor: &str) -> Result<()> {
+    require(actor, Right::Manage)?;
+    match actor.role {
+        Role::BackboneAdmin | Role::System => Ok(()),
+        Role::AnchorLead if actor.organisation_id == child_anchor => Ok(()),
+        _ => Err(Error::forbidden("only the child's anchor lead or a backbone admin hands a child over")),
     }
 }

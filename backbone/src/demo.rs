@@ -168,7 +168,7 @@ async fn seed_child(
     };
     let child = children::identify(db, system, new).await?;
     if let Some(worker) = c.link_worker_email.as_ref().and_then(|e| users.get(e)) {
-        enrolment::assign_link_worker(db, system, &child.id, worker).await?;
+        crate::domain::casework::hand_over(db, system, &child.id, worker, None).await?;
     }
     for r in &c.relationships {
         let input = children::NewRelationship {

@@ -16,6 +16,7 @@ pub struct Settings {
     pub server: ServerSettings,
     pub graphql: GraphqlSettings,
     pub auth: AuthSettings,
+    pub brokering: BrokeringSettings,
 }
 
 #[derive(Clone, Serialize, Deserialize)]
@@ -80,6 +81,15 @@ pub struct AuthSettings {
     pub token_ttl_minutes: i64,
 }
 
+/// When a child's attendance at a programme counts as dropping (an event for the link
+/// worker): the rate falls below `attendance_alert_below` once at least
+/// `attendance_alert_after_sessions` sessions have been offered.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
+pub struct BrokeringSettings {
+    pub attendance_alert_below: f64,
+    pub attendance_alert_after_sessions: i64,
+}
+
 impl Default for Settings {
     fn default() -> Self {
         Settings {
@@ -104,6 +114,7 @@ impl Default for Settings {
                 introspection: false,
             },
             auth: AuthSettings { token_ttl_minutes: 8 * 60 },
+            brokering: BrokeringSettings { attendance_alert_below: 0.75, attendance_alert_after_sessions: 3 },
         }
     }
 }

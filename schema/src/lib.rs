@@ -22,6 +22,15 @@ mod m20261123_000011_create_enrolments;
 mod m20261123_000012_create_enrolment_transitions;
 mod m20261123_000013_create_audit_events;
 mod m20261123_000014_create_audit_head;
+mod m20261123_000015_create_programmes;
+mod m20261123_000016_create_referrals;
+mod m20261123_000017_create_referral_transitions;
+mod m20261123_000018_create_sessions;
+mod m20261123_000019_create_attendances;
+mod m20261123_000020_create_contacts;
+mod m20261123_000021_create_progress_notes;
+mod m20261123_000022_create_safeguarding_concerns;
+mod m20261123_000023_create_handovers;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -44,6 +53,15 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000012_create_enrolment_transitions::Migration),
             Box::new(m20261123_000013_create_audit_events::Migration),
             Box::new(m20261123_000014_create_audit_head::Migration),
+            Box::new(m20261123_000015_create_programmes::Migration),
+            Box::new(m20261123_000016_create_referrals::Migration),
+            Box::new(m20261123_000017_create_referral_transitions::Migration),
+            Box::new(m20261123_000018_create_sessions::Migration),
+            Box::new(m20261123_000019_create_attendances::Migration),
+            Box::new(m20261123_000020_create_contacts::Migration),
+            Box::new(m20261123_000021_create_progress_notes::Migration),
+            Box::new(m20261123_000022_create_safeguarding_concerns::Migration),
+            Box::new(m20261123_000023_create_handovers::Migration),
         ]
     }
 }
@@ -76,4 +94,18 @@ pub(crate) fn at_null<T: IntoIden>(name: T) -> ColumnDef {
 /// A short enumeration value, validated by the service.
 pub(crate) fn kind<T: IntoIden>(name: T) -> ColumnDef {
     ColumnDef::new(name).string_len(40).not_null().take()
+}
+
+/// A (non-unique) index over `cols`; call `.unique()` on it for a unique one.
+pub(crate) fn index<T, C, I>(name: &str, table: T, cols: I) -> IndexCreateStatement
+where
+    T: IntoIden,
+    C: IntoIden,
+    I: IntoIterator<Item = C>,
+{
+    let mut idx = Index::create().name(name).table(table).to_owned();
+    for c in cols {
+        idx.col(c);
+    }
+    idx
 }

@@ -144,3 +144,27 @@ pub async fn organisations(
     }
     crate::domain::keyset_page(db, query, organisation::Column::Id, page).await
 }
+
+/// Marks (or unmarks) an anchor's member as a designated safeguarding lead: they then read
+/// the safeguarding concerns about that anchor's children. Backbone admins only. Takes
+/// effect on the member's next request.
+pub async fn set_designated_safeguarding_lead(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    user_id: &str,
+    designated: bool,
+) -> Result<membership::Model> {
+    require_backbone_admin(actor)?;
+    let member = membership_of(db, user_id).await?.ok_or_else(|| Error::invalid("userId", "no account has this id"))?;
+    let org = organisation(db, &member.organisation_id).await?;
+    if designated && org.kind != OrganisationKind::Anchor.as_str() {
+        return Err(Error::invalid("userId", "designated safeguarding leads are staff of an anchor"));
+    }
+    let mut tx = Audited::begin(db, actor).await?;
+    let mut active: membership::ActiveModel = member.into();
+    active.designated_safeguarding_lead = Set(designated);
+    let updated = active.update(&*tx).await?;
+    tx.record("account.designated_safeguarding_lead", None, &["designatedSafeguardingLead"]);
+    tx.commit().await?;
+    Ok(updated)
+}

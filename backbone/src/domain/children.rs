@@ -256,12 +256,6 @@ pub async fn add_relationship(
     Ok(created)
 }
 
-/// The children (ids) the actor may see, as a subquery for batch loaders: every batch
-/// of child-level rows is filtered through it, so the row scope holds inside batches too.
-pub fn visible_child_ids(actor: &Actor) -> sea_orm::sea_query::SelectStatement {
-    Query::select().column(child::Column::Id).from(child::Entity).cond_where(access::child_condition(actor)).to_owned()
-}
-
 /// Relationships of many children at once (for the per-request loader).
 pub async fn relationships_of<C: ConnectionTrait>(
     conn: &C,
@@ -270,7 +264,7 @@ pub async fn relationships_of<C: ConnectionTrait>(
 ) -> Result<Vec<relationship::Model>> {
     Ok(relationship::Entity::find()
         .filter(relationship::Column::ChildId.is_in(child_ids.to_vec()))
-        .filter(relationship::Column::ChildId.in_subquery(visible_child_ids(actor)))
+        .filter(relationship::Column::ChildId.in_subquery(access::record_child_ids(actor)))
         .order_by_asc(relationship::Column::Id)
         .all(conn)
         .await?)
@@ -284,7 +278,7 @@ pub async fn enrolments_of<C: ConnectionTrait>(
 ) -> Result<Vec<enrolment_store::Model>> {
     Ok(enrolment_store::Entity::find()
         .filter(enrolment_store::Column::ChildId.is_in(child_ids.to_vec()))
-        .filter(enrolment_store::Column::ChildId.in_subquery(visible_child_ids(actor)))
+        .filter(enrolment_store::Column::ChildId.in_subquery(access::record_child_ids(actor)))
         .all(conn)
         .await?)
 }
@@ -298,7 +292,7 @@ pub async fn transitions_of<C: ConnectionTrait>(
     let visible = Query::select()
         .column(enrolment_store::Column::Id)
         .from(enrolment_store::Entity)
-        .and_where(enrolment_store::Column::ChildId.in_subquery(visible_child_ids(actor)))
+        .and_where(enrolment_store::Column::ChildId.in_subquery(access::record_child_ids(actor)))
         .to_owned();
     Ok(enrolment_transition::Entity::find()
         .filter(enrolment_transition::Column::EnrolmentId.is_in(enrolment_ids.to_vec()))
@@ -308,8 +302,8 @@ pub async fn transitions_of<C: ConnectionTrait>(
         .await?)
 }
 
-/// Users by id (link workers named on records), for staff with a right over children.
+/// Users by id (link workers and authors named on records), for staff who work with children.
 pub async fn users_by_id<C: ConnectionTrait>(conn: &C, actor: &Actor, ids: &[String]) -> Result<Vec<user::Model>> {
-    access::require(actor, Right::Read)?;
+    access::may_see_staff(actor)?;
     Ok(user::Entity::find().filter(user::Column::Id.is_in(ids.to_vec())).all(conn).await?)
 }

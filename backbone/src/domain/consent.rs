@@ -26,12 +26,6 @@ async fn begin_write(db: &DatabaseConnection, actor: &Actor, child_id: &str) -> 
     Ok(tx)
 }
 
-fn date_field(field: &str, value: &str) -> Result<chrono::NaiveDate> {
-    validate::past_date(value)
-        .map_err(|e| Error::invalid(field, e.message.map(|m| m.to_string()).unwrap_or_default()))?;
-    validate::parse_date(value).ok_or_else(|| Error::invalid(field, "must be a date written YYYY-MM-DD"))
-}
-
 #[derive(Debug, Clone, Validate)]
 pub struct NewParticipation {
     #[validate(custom(function = "crate::domain::validate::id"))]
@@ -52,7 +46,7 @@ pub async fn record_participation(
     input: NewParticipation,
 ) -> Result<participation::Model> {
     input.validate()?;
-    let agreed_on = date_field("agreedOn", &input.agreed_on)?;
+    let agreed_on = validate::past_date_in("agreedOn", &input.agreed_on)?;
     let mut tx = begin_write(db, actor, &input.child_id).await?;
     let created = participation::ActiveModel {
         id: Set(uuid::Uuid::now_v7().to_string()),
@@ -130,7 +124,7 @@ pub async fn record_consent(db: &DatabaseConnection, actor: &Actor, input: NewCo
     if input.purposes.is_empty() {
         return Err(Error::invalid("purposes", "must name at least one purpose"));
     }
-    let given_on = date_field("givenOn", &input.given_on)?;
+    let given_on = validate::past_date_in("givenOn", &input.given_on)?;
     let mut partner_ids = input.partner_ids.iter().map(|p| p.trim().to_owned()).collect::<Vec<_>>();
     partner_ids.sort();
     partner_ids.dedup();
@@ -142,9 +136,7 @@ pub async fn record_consent(db: &DatabaseConnection, actor: &Actor, input: NewCo
     if partners.len() != partner_ids.len() {
         return Err(Error::invalid("partnerIds", "every id must be a partner organisation"));
     }
-    let mut purposes = input.purposes.iter().map(|p| p.as_str()).collect::<Vec<_>>();
-    purposes.sort();
-    purposes.dedup();
+    let purposes = crate::domain::join_list(&input.purposes, Purpose::as_str);
     let mut tx = begin_write(db, actor, &input.child_id).await?;
     let consent_id = uuid::Uuid::now_v7().to_string();
     let created = consent::ActiveModel {
@@ -153,7 +145,7 @@ pub async fn record_consent(db: &DatabaseConnection, actor: &Actor, input: NewCo
         given_by: Set(input.given_by.as_str().to_owned()),
         given_by_name: Set(input.given_by_name.trim().to_owned()),
         given_on: Set(given_on),
-        purposes: Set(purposes.join(",")),
+        purposes: Set(purposes),
         evidence: Set(input.evidence.trim().to_owned()),
         recorded_by: Set(actor.user_id.clone()),
         recorded_at: Set(now()),
@@ -188,11 +180,11 @@ pub struct Withdrawal {
 /// withdrawn is a `CONFLICT`.
 pub async fn withdraw_consent(db: &DatabaseConnection, actor: &Actor, input: Withdrawal) -> Result<consent::Model> {
     input.validate()?;
-    let withdrawn_on = date_field("withdrawnOn", &input.withdrawn_on)?;
+    let withdrawn_on = validate::past_date_in("withdrawnOn", &input.withdrawn_on)?;
     // A consent of a child outside the caller's scope answers exactly as a missing one.
     let mut tx = Audited::begin(db, actor).await?;
     let found = consent::Entity::find_by_id(input.consent_id.clone())
-        .filter(consent::Column::ChildId.in_subquery(crate::domain::children::visible_child_ids(actor)))
+        .filter(consent::Column::ChildId.in_subquery(access::record_child_ids(actor)))
         .one(&*tx)
         .await?
         .ok_or(Error::NotFound("consent"))?;
@@ -223,7 +215,7 @@ pub async fn consents_of<C: ConnectionTrait>(
 ) -> Result<Vec<consent::Model>> {
     Ok(consent::Entity::find()
         .filter(consent::Column::ChildId.is_in(child_ids.to_vec()))
-        .filter(consent::Column::ChildId.in_subquery(crate::domain::children::visible_child_ids(actor)))
+        .filter(consent::Column::ChildId.in_subquery(access::record_child_ids(actor)))
         .order_by_desc(consent::Column::Id)
         .all(conn)
         .await?)
@@ -245,7 +237,7 @@ pub async fn participation_of<C: ConnectionTrait>(
 ) -> Result<Vec<participation::Model>> {
     Ok(participation::Entity::find()
         .filter(participation::Column::ChildId.is_in(child_ids.to_vec()))
-        .filter(participation::Column::ChildId.in_subquery(crate::domain::children::visible_child_ids(actor)))
+        .filter(participation::Column::ChildId.in_subquery(access::record_child_ids(actor)))
         .order_by_desc(participation::Column::Id)
         .all(conn)
         .await?)
@@ -259,7 +251,7 @@ pub async fn lawful_bases_of<C: ConnectionTrait>(
 ) -> Result<Vec<lawful_basis::Model>> {
     Ok(lawful_basis::Entity::find()
         .filter(lawful_basis::Column::ChildId.is_in(child_ids.to_vec()))
-        .filter(lawful_basis::Column::ChildId.in_subquery(crate::domain::children::visible_child_ids(actor)))
+        .filter(lawful_basis::Column::ChildId.in_subquery(access::record_child_ids(actor)))
         .order_by_desc(lawful_basis::Column::Id)
         .all(conn)
         .await?)

@@ -157,34 +157,6 @@ pub async fn transition(
     Ok(updated)
 }
 
-/// Puts the child on a link worker's caseload. The link worker must work at the child's
-/// anchor. Anchor leads (for their anchor) and admins only.
-pub async fn assign_link_worker(
-    db: &DatabaseConnection,
-    actor: &Actor,
-    child_id: &str,
-    link_worker_id: &str,
-) -> Result<enrolment::Model> {
-    crate::domain::validate::id(child_id)
-        .map_err(|_| Error::invalid("childId", "must be an id returned by this API"))?;
-    let mut tx = begin_for_child(db, actor, child_id, Right::Manage).await?;
-    let child = access::find_child(&*tx, actor, child_id).await?;
-    let member = crate::domain::accounts::membership_of(&*tx, link_worker_id).await?;
-    let is_link_worker_here =
-        member.as_ref().is_some_and(|m| m.role == Role::LinkWorker.as_str() && m.organisation_id == child.anchor_id);
-    if !is_link_worker_here {
-        return Err(Error::invalid("linkWorkerId", "must be a link worker at the child's anchor"));
-    }
-    let current = of_child(&*tx, child_id).await?;
-    let mut active: enrolment::ActiveModel = current.into();
-    active.link_worker_id = Set(Some(link_worker_id.to_owned()));
-    active.updated_at = Set(now());
-    let updated = active.update(&*tx).await?;
-    tx.record("enrolment.assign_link_worker", Some(child_id), &["enrolment.linkWorker"]);
-    tx.commit().await?;
-    Ok(updated)
-}
-
 /// The default link worker for a newly identified child: the identifying link worker.
 pub fn default_link_worker(actor: &Actor) -> Option<String> {
     (actor.role == Role::LinkWorker && actor.organisation_kind == OrganisationKind::Anchor)

@@ -4,9 +4,15 @@
 //! the change or not at all. No GraphQL types here.
 
 pub mod accounts;
+pub mod casework;
 pub mod children;
 pub mod consent;
+pub mod directory;
+pub mod engagement;
 pub mod enrolment;
+pub mod programmes;
+pub mod referrals;
+pub mod sessions;
 pub mod validate;
 
 use crate::error::{Error, Result};
@@ -164,6 +170,145 @@ str_enum! {
         Disengaged => "disengaged",
         Other => "other",
     }
+}
+
+str_enum! {
+    /// The outcome domains of the common "whole child" scale that programmes serve.
+    pub enum OutcomeDomain {
+        EmotionalWellbeing => "emotional_wellbeing",
+        Relationships => "relationships",
+        ConfidenceAspiration => "confidence_aspiration",
+        ProgressAtSchool => "progress_at_school",
+        AttendanceEngagement => "attendance_engagement",
+    }
+}
+
+str_enum! {
+    /// Whether a programme takes referrals.
+    pub enum ProgrammeStatus {
+        Active => "active",
+        Paused => "paused",
+    }
+}
+
+str_enum! {
+    /// How a programme is attended (Open Referral UK `attending_type`).
+    pub enum AttendingType {
+        InPerson => "in_person",
+        Online => "online",
+        Both => "both",
+    }
+}
+
+str_enum! {
+    /// A referral of a child to a programme: proposed → sent → accepted | declined →
+    /// active → completed, or withdrawn from any open state.
+    pub enum ReferralStatus {
+        Proposed => "proposed",
+        Sent => "sent",
+        Accepted => "accepted",
+        Declined => "declined",
+        Active => "active",
+        Completed => "completed",
+        Withdrawn => "withdrawn",
+    }
+}
+
+impl ReferralStatus {
+    /// The statuses in which the partner may see the child (with consent).
+    pub const LIVE: &'static [ReferralStatus] = &[ReferralStatus::Sent, ReferralStatus::Accepted, ReferralStatus::Active];
+    /// The statuses still open: they move with the child on handover.
+    pub const OPEN: &'static [ReferralStatus] =
+        &[ReferralStatus::Proposed, ReferralStatus::Sent, ReferralStatus::Accepted, ReferralStatus::Active];
+    /// The statuses that take up one of the programme's places.
+    pub const PLACED: &'static [ReferralStatus] = &[ReferralStatus::Accepted, ReferralStatus::Active];
+
+    /// Stored spellings of a set of statuses, for queries.
+    pub fn spellings(set: &[ReferralStatus]) -> Vec<&'static str> {
+        set.iter().map(|s| s.as_str()).collect()
+    }
+}
+
+str_enum! {
+    /// How a session was delivered.
+    pub enum SessionKind {
+        Group => "group",
+        OneToOne => "one_to_one",
+    }
+}
+
+str_enum! {
+    /// A child's attendance at a session.
+    pub enum AttendanceStatus {
+        Attended => "attended",
+        Absent => "absent",
+        /// The session did not happen for this child (not counted as offered).
+        Cancelled => "cancelled",
+    }
+}
+
+str_enum! {
+    /// A link worker's contact: informal (a chat at the gate) or formal (a planned meeting).
+    pub enum ContactKind {
+        Informal => "informal",
+        Formal => "formal",
+    }
+}
+
+str_enum! {
+    /// Who a link worker's contact was with.
+    pub enum ContactParty {
+        Child => "child",
+        Parent => "parent",
+        TrustedAdult => "trusted_adult",
+        SchoolStaff => "school_staff",
+    }
+}
+
+str_enum! {
+    /// Who may read a progress note.
+    pub enum NoteVisibility {
+        /// The author's organisation only.
+        Organisation => "organisation",
+        /// The author's organisation and the child's link worker (and anchor lead).
+        SharedWithLinkWorker => "shared_with_link_worker",
+    }
+}
+
+/// A child's engagement in one session: 1 disengaged, 2 participating, 3 fully engaged.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Engagement {
+    Disengaged = 1,
+    Participating = 2,
+    FullyEngaged = 3,
+}
+
+impl Engagement {
+    pub fn level(self) -> i16 {
+        self as i16
+    }
+
+    pub fn from_level(level: i16) -> Result<Engagement> {
+        match level {
+            1 => Ok(Engagement::Disengaged),
+            2 => Ok(Engagement::Participating),
+            3 => Ok(Engagement::FullyEngaged),
+            other => Err(Error::Internal(anyhow::anyhow!("unknown engagement level in the database: {other}"))),
+        }
+    }
+}
+
+/// Reads a comma-separated list of stored spellings.
+pub fn parse_list<T>(stored: &str, parse: impl Fn(&str) -> Result<T>) -> Result<Vec<T>> {
+    stored.split(',').filter(|p| !p.is_empty()).map(parse).collect()
+}
+
+/// Writes a set of values as a sorted, de-duplicated, comma-separated list.
+pub fn join_list<T: Copy>(values: &[T], spell: impl Fn(T) -> &'static str) -> String {
+    let mut spelt: Vec<&str> = values.iter().map(|v| spell(*v)).collect();
+    spelt.sort_unstable();
+    spelt.dedup();
+    spelt.join(",")
 }
 
 /// A page request for a keyset-paginated list: at most `first` items after the item whose

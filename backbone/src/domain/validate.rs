@@ -36,6 +36,38 @@ pub fn short_text(value: &str) -> Result<(), ValidationError> {
     Ok(())
 }
 
+/// A title (a programme's name): 1–200 characters.
+pub fn title(value: &str) -> Result<(), ValidationError> {
+    let v = value.trim();
+    if v.is_empty() {
+        return Err(fail("empty", "must not be empty"));
+    }
+    if v.chars().count() > 200 {
+        return Err(fail("length", "must be at most 200 characters"));
+    }
+    Ok(())
+}
+
+/// A narrative that must say something (a note, a concern, a description): 1–4000
+/// characters.
+pub fn narrative(value: &str) -> Result<(), ValidationError> {
+    let v = value.trim();
+    if v.is_empty() {
+        return Err(fail("empty", "must not be empty"));
+    }
+    if v.chars().count() > 4000 {
+        return Err(fail("length", "must be at most 4000 characters"));
+    }
+    Ok(())
+}
+
+/// Parses a date that must not be in the future, as `INVALID_INPUT` naming `field`.
+pub fn past_date_in(field: &str, value: &str) -> crate::error::Result<NaiveDate> {
+    use crate::error::Error;
+    past_date(value).map_err(|e| Error::invalid(field, e.message.map(|m| m.to_string()).unwrap_or_default()))?;
+    parse_date(value).ok_or_else(|| Error::invalid(field, "must be a date written YYYY-MM-DD"))
+}
+
 /// Optional notes: at most 2000 characters.
 pub fn notes(value: &str) -> Result<(), ValidationError> {
     if value.chars().count() > 2000 {

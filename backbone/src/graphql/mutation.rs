@@ -129,11 +129,18 @@ impl Mutation {
         child_after(ctx, &child_id).await
     }
 
-    /// Puts a child on a link worker's caseload (anchor leads and admins).
-    async fn assign_link_worker(&self, ctx: &Context<'_>, child_id: ID, link_worker_id: ID) -> Result<Child> {
-        domain::enrolment::assign_link_worker(&services(ctx)?.db, actor(ctx)?, &child_id, &link_worker_id)
-            .await
-            .gql()?;
+    /// Hands a child over to a link worker: puts them on the worker's caseload with
+    /// everything pending (open referrals follow), stamped in `Child.handovers`. A worker
+    /// at another anchor moves the child to that anchor (the child changed school). The
+    /// child's anchor lead, or a backbone admin.
+    async fn assign_link_worker(
+        &self,
+        ctx: &Context<'_>,
+        child_id: ID,
+        link_worker_id: ID,
+        note: Option<String>,
+    ) -> Result<Child> {
+        domain::casework::hand_over(&services(ctx)?.db, actor(ctx)?, &child_id, &link_worker_id, note).await.gql()?;
         child_after(ctx, &child_id).await
     }
 

@@ -1,0 +1,253 @@
+//! Sessions and attendance: a partner logs a session of one of its programmes, with a
+//! register of the children referred to that programme (attended / absent / cancelled,
+//! and each attendee's engagement). The register is all-or-nothing: one bad line and
+//! nothing is written. A child's first attended session makes their referral `active`.
+
+use crate::access;
+use crate::audit::{Audited, now};
+use crate::auth::Actor;
+use crate::domain::engagement;
+use crate::domain::referrals::{self, Move};
+use crate::domain::{AttendanceStatus, Engagement, ReferralStatus, SessionKind, validate};
+use crate::error::{Error, FieldError, Result};
+use crate::settings::BrokeringSettings;
+use crate::store::{attendance, referral, session};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set};
+use std::collections::{HashMap, HashSet};
+
+/// One line of a register.
+#[derive(Debug, Clone)]
+pub struct Attendee {
+    pub child_id: String,
+    pub status: AttendanceStatus,
+    /// Required when attended; not given otherwise.
+    pub engagement: Option<Engagement>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    pub programme_id: String,
+    pub held_on: String,
+    pub duration_minutes: i32,
+    pub kind: SessionKind,
+    pub notes: Option<String>,
+    pub attendees: Vec<Attendee>,
+}
+
+/// A child's attendance at a programme dropped below the configured rate with this
+/// session: the link worker is told.
+#[derive(Debug, Clone)]
+pub struct AttendanceAlert {
+    pub referral: referral::Model,
+    pub rate: f64,
+}
+
+/// What logging a session did.
+#[derive(Debug, Clone)]
+pub struct Logged {
+    pub session: session::Model,
+    /// Referrals that became `active` with this session.
+    pub started: Vec<referral::Model>,
+    pub alerts: Vec<AttendanceAlert>,
+}
+
+/// Checks every field and line, reporting all problems at once.
+fn check(input: &NewSession) -> Result<chrono::NaiveDate> {
+    let mut problems = Vec::new();
+    let mut bad = |field: String, message: &str| problems.push(FieldError { field, message: message.to_owned() });
+    if validate::id(&input.programme_id).is_err() {
+        bad("programmeId".into(), "must be an id returned by this API");
+    }
+    let held_on = validate::past_date_in("heldOn", &input.held_on);
+    if let Err(Error::InvalidInput(e)) = &held_on {
+        problems.extend(e.iter().cloned());
+    }
+    let mut bad = |field: String, message: &str| problems.push(FieldError { field, message: message.to_owned() });
+    if !(1..=600).contains(&input.duration_minutes) {
+        bad("durationMinutes".into(), "must be from 1 to 600 minutes");
+    }
+    if input.notes.as_deref().is_some_and(|n| validate::notes(n).is_err()) {
+        bad("notes".into(), "must be at most 2000 characters");
+    }
+    if input.attendees.is_empty() || input.attendees.len() > 200 {
+        bad("attendees".into(), "must list from 1 to 200 children");
+    }
+    if input.kind == SessionKind::OneToOne && input.attendees.len() > 1 {
+        bad("attendees".into(), "a one-to-one session has one child");
+    }
+    let mut seen = HashSet::new();
+    for (i, a) in input.attendees.iter().enumerate() {
+        if validate::id(&a.child_id).is_err() {
+            bad(format!("attendees[{i}].childId"), "must be an id returned by this API");
+        } else if !seen.insert(a.child_id.as_str()) {
+            bad(format!("attendees[{i}].childId"), "lists the same child twice");
+        }
+        match (a.status, a.engagement) {
+            (AttendanceStatus::Attended, None) => {
+                bad(format!("attendees[{i}].engagement"), "is required for a child who attended")
+            }
+            (AttendanceStatus::Absent | AttendanceStatus::Cancelled, Some(_)) => {
+                bad(format!("attendees[{i}].engagement"), "is only given for a child who attended")
+            }
+            _ => {}
+        }
+    }
+    if !problems.is_empty() {
+        return Err(Error::InvalidInput(problems));
+    }
+    held_on
+}
+
+/// Logs a session and its register in one transaction.
+pub async fn log(db: &DatabaseConnection, actor: &Actor, input: NewSession, alert: BrokeringSettings) -> Result<Logged> {
+    let held_on = check(&input)?;
+    let programme = crate::domain::programmes::find(db, &input.programme_id)
+        .await
+        .map_err(|_| Error::invalid("programmeId", "must be the id of a programme"))?;
+    access::may_act_for_partner(actor, &programme.organisation_id)?;
+
+    let mut tx = Audited::begin(db, actor).await?;
+    // Each attendee must have a referral to this programme that is accepted or active,
+    // and be visible to the caller (consent still covering the partner).
+    let child_ids: Vec<String> = input.attendees.iter().map(|a| a.child_id.clone()).collect();
+    let live: HashMap<String, referral::Model> = referral::Entity::find()
+        .filter(referral::Column::ProgrammeId.eq(programme.id.clone()))
+        .filter(referral::Column::ChildId.is_in(child_ids))
+        .filter(referral::Column::Status.is_in(ReferralStatus::spellings(ReferralStatus::PLACED)))
+        .filter(access::referral_condition(actor))
+        .all(&*tx)
+        .await?
+        .into_iter()
+        .map(|r| (r.child_id.clone(), r))
+        .collect();
+    let missing: Vec<FieldError> = input
+        .attendees
+        .iter()
+        .enumerate()
+        .filter(|(_, a)| !live.contains_key(&a.child_id))
+        .map(|(i, _)| FieldError {
+            field: format!("attendees[{i}].childId"),
+            message: "has no accepted or active referral to this programme".into(),
+        })
+        .collect();
+    if !missing.is_empty() {
+        return Err(Error::InvalidInput(missing));
+    }
+    let referral_ids: Vec<String> = live.values().map(|r| r.id.clone()).collect();
+    let before = engagement::by_referral(&*tx, actor, &referral_ids).await?;
+
+    let created = session::ActiveModel {
+        id: Set(uuid::Uuid::now_v7().to_string()),
+        programme_id: Set(programme.id.clone()),
+        organisation_id: Set(programme.organisation_id.clone()),
+        held_on: Set(held_on),
+        duration_minutes: Set(input.duration_minutes),
+        kind: Set(input.kind.as_str().to_owned()),
+        notes: Set(input.notes.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty())),
+        recorded_by: Set(actor.user_id.clone()),
+        recorded_at: Set(now()),
+    }
+    .insert(&*tx)
+    .await?;
+    let mut started = Vec::new();
+    for a in &input.attendees {
+        let r = &live[&a.child_id];
+        attendance::ActiveModel {
+            id: Set(uuid::Uuid::now_v7().to_string()),
+            session_id: Set(created.id.clone()),
+            referral_id: Set(r.id.clone()),
+            child_id: Set(a.child_id.clone()),
+            held_on: Set(held_on),
+            status: Set(a.status.as_str().to_owned()),
+            engagement: Set(a.engagement.map(Engagement::level)),
+        }
+        .insert(&*tx)
+        .await?;
+        tx.record("attendance.record", Some(&a.child_id), &["attendance"]);
+        if a.status == AttendanceStatus::Attended && r.status == ReferralStatus::Accepted.as_str() {
+            started.push(referrals::apply(&mut tx, r.clone(), Move::Start, None, None).await?);
+        }
+    }
+    let after = engagement::by_referral(&*tx, actor, &referral_ids).await?;
+    let dropped = |id: &String| {
+        let now = after.get(id).copied().unwrap_or_default();
+        let was = before.get(id).copied().unwrap_or_default();
+        let below = |e: engagement::Attendance| {
+            e.offered >= alert.attendance_alert_after_sessions
+                && e.rate().is_some_and(|r| r < alert.attendance_alert_below)
+        };
+        below(now) && !below(was)
+    };
+    let alerts = live
+        .values()
+        .filter(|r| dropped(&r.id))
+        .map(|r| AttendanceAlert {
+            referral: r.clone(),
+            rate: after.get(&r.id).and_then(|e| e.rate()).unwrap_or(0.0),
+        })
+        .collect();
+    tx.commit().await?;
+    Ok(Logged { session: created, started, alerts })
+}
+
+/// One session the caller may see, or `NOT_FOUND`.
+pub async fn get<C: ConnectionTrait>(conn: &C, actor: &Actor, session_id: &str) -> Result<session::Model> {
+    if uuid::Uuid::parse_str(session_id).is_err() {
+        return Err(Error::NotFound("session"));
+    }
+    session::Entity::find_by_id(session_id.to_owned())
+        .filter(access::session_condition(actor))
+        .one(conn)
+        .await?
+        .ok_or(Error::NotFound("session"))
+}
+
+/// Sessions of a programme the caller may see, oldest first, a page at a time.
+pub async fn of_programme(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    programme_id: &str,
+    page: crate::domain::PageRequest,
+) -> Result<crate::domain::Page<session::Model>> {
+    let query = session::Entity::find()
+        .filter(session::Column::ProgrammeId.eq(programme_id.to_owned()))
+        .filter(access::session_condition(actor));
+    crate::domain::keyset_page(db, query, session::Column::Id, page).await
+}
+
+/// Register lines of many sessions, in the caller's attendance scope (loader).
+pub async fn attendance_of_sessions<C: ConnectionTrait>(
+    conn: &C,
+    actor: &Actor,
+    session_ids: &[String],
+) -> Result<Vec<attendance::Model>> {
+    Ok(attendance::Entity::find()
+        .filter(attendance::Column::SessionId.is_in(session_ids.to_vec()))
+        .filter(access::attendance_condition(actor))
+        .order_by_asc(attendance::Column::Id)
+        .all(conn)
+        .await?)
+}
+
+/// Register lines of many referrals, newest first (loader).
+pub async fn attendance_of_referrals<C: ConnectionTrait>(
+    conn: &C,
+    actor: &Actor,
+    referral_ids: &[String],
+) -> Result<Vec<attendance::Model>> {
+    Ok(attendance::Entity::find()
+        .filter(attendance::Column::ReferralId.is_in(referral_ids.to_vec()))
+        .filter(access::attendance_condition(actor))
+        .order_by_desc(attendance::Column::HeldOn)
+        .all(conn)
+        .await?)
+}
+
+/// Sessions by id, in the caller's session scope (loader).
+pub async fn by_ids<C: ConnectionTrait>(conn: &C, actor: &Actor, ids: &[String]) -> Result<Vec<session::Model>> {
+    Ok(session::Entity::find()
+        .filter(session::Column::Id.is_in(ids.to_vec()))
+        .filter(access::session_condition(actor))
+        .all(conn)
+        .await?)
+}

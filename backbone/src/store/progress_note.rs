@@ -1,0 +1,22 @@
+//! The `progress_notes` table. Storage only: API types convert from [`Model`], never expose it.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "progress_notes")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: String,
+    pub child_id: String,
+    pub referral_id: Option<String>,
+    pub author_id: String,
+    pub organisation_id: String,
+    pub visibility: String,
+    pub body: String,
+    pub created_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

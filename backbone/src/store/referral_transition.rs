@@ -1,0 +1,21 @@
+//! The `referral_transitions` table. Storage only: API types convert from [`Model`], never expose it.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "referral_transitions")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: String,
+    pub referral_id: String,
+    pub from_status: Option<String>,
+    pub to_status: String,
+    pub actor_user_id: Option<String>,
+    pub at: DateTimeUtc,
+    pub note: Option<String>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
