@@ -330,9 +330,8 @@ pub fn may_view_caseload(actor: &Actor, link_worker_id: &str, link_worker_org: &
     }
 }
 
-/// May the actor hand a child over to a link worker at `to_anchor`? Within the child's
-/// anchor: its anchor lead (or an admin). To another anchor (the child moved school): the
-/// current anchor's lead or an admin.
+/// May the actor hand over a child of `child_anchor`? Its anchor lead (within the anchor)
+/// or a backbone admin (also to another anchor, when the child moves school).
 pub fn may_hand_over(actor: &Actor, child_anchor: &str) -> Result<()> {
     require(actor, Right::Manage)?;
     match actor.role {

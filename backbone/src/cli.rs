@@ -88,7 +88,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             if demo {
                 eprintln!("Preparing the demo zone (first run seeds ~200 synthetic children)...");
             }
-            let app = Application::build(settings, StartOptions { demo }).await?;
+            let app = Application::build(settings, StartOptions { demo, ..Default::default() }).await?;
             print_banner(app.address(), demo);
             if demo {
                 open_browser(&format!("http://{}/", app.address()));

@@ -43,6 +43,7 @@ pub fn router(state: Arc<AppState>, settings: &crate::settings::Settings) -> Rou
     let mut app = Router::new()
         // POST only: a GET would put operations (and `login`'s password) in URLs and logs.
         .route("/graphql", post(graphql))
+        .route("/graphql/ws", get(graphql_ws))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .with_state(state);
@@ -169,6 +170,43 @@ async fn graphql(
         }
     };
     GraphQLResponse::from(response).into_response()
+}
+
+/// Subscriptions over WebSocket. The token comes in the `connection_init` payload as
+/// `{"authorization": "Bearer <token>"}` (or `{"token": "<token>"}`); without a valid one
+/// the connection is refused.
+async fn graphql_ws(
+    State(state): State<Arc<AppState>>,
+    protocol: async_graphql_axum::GraphQLProtocol,
+    upgrade: axum::extract::WebSocketUpgrade,
+) -> axum::response::Response {
+    upgrade
+        .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
+        .on_upgrade(move |socket| {
+            let schema = state.schema.clone();
+            async_graphql_axum::GraphQLWebSocket::new(socket, schema, protocol)
+                .on_connection_init(move |payload| async move {
+                    let token = payload
+                        .get("authorization")
+                        .or_else(|| payload.get("Authorization"))
+                        .and_then(|v| v.as_str())
+                        .map(|v| v.trim_start_matches("Bearer ").trim_start_matches("bearer ").to_owned())
+                        .or_else(|| payload.get("token").and_then(|v| v.as_str()).map(str::to_owned))
+                        .ok_or_else(|| async_graphql::Error::new("send {\"authorization\": \"Bearer <token>\"} in connection_init"))?;
+                    let actor = auth::authenticate(&state.db, &token, state.allow_demo_logins, None)
+                        .await
+                        .map_err(|e| crate::graphql::errors::to_gql(&e))?;
+                    let mut data = async_graphql::Data::default();
+                    data.insert(make_loader(&state.db, &actor));
+                    data.insert(Identity::Known(actor));
+                    data.insert(crate::graphql::subscription::ConnectionToken {
+                        token,
+                        allow_demo: state.allow_demo_logins,
+                    });
+                    Ok(data)
+                })
+                .serve()
+        })
 }
 
 async fn healthz() -> &'static str {

@@ -13,6 +13,7 @@ pub mod cli;
 pub mod demo;
 pub mod domain;
 pub mod error;
+pub mod events;
 pub mod graphiql;
 pub mod graphql;
 pub mod http;

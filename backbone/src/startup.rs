@@ -17,6 +17,9 @@ pub struct StartOptions {
     /// Seed the demo zone, allow the demo accounts to log in, and turn on GraphiQL and
     /// introspection. Refused unless bound to a loopback address.
     pub demo: bool,
+    /// Counts every SQL statement the service runs (tests use it to show that batch
+    /// loading keeps a request's statement count flat as lists grow).
+    pub statement_counter: Option<Arc<std::sync::atomic::AtomicU64>>,
 }
 
 /// A built application, bound and ready to serve.
@@ -40,7 +43,12 @@ impl Application {
             settings.server.graphiql = true;
             settings.graphql.introspection = true;
         }
-        let db = db::connect(&settings.database_url(), settings.database.max_connections).await?;
+        let mut db = db::connect(&settings.database_url(), settings.database.max_connections).await?;
+        if let Some(counter) = options.statement_counter.clone() {
+            db.set_metric_callback(move |_| {
+                counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            });
+        }
         db::migrate(&db).await?;
         if options.demo {
             crate::demo::seed(&db, |_, _| {}).await?;
@@ -48,7 +56,7 @@ impl Application {
         let listener = TcpListener::bind(settings.server.bind).await?;
         let address = listener.local_addr()?;
         let allow_demo_logins = options.demo && address.ip().is_loopback();
-        let services = Services { db: db.clone(), settings: settings.clone(), allow_demo_logins };
+        let services = Services { db: db.clone(), settings: settings.clone(), allow_demo_logins, events: Default::default() };
         let schema = build_schema(&settings.graphql, Some(services));
         let state = Arc::new(AppState {
             schema,

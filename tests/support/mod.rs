@@ -221,7 +221,7 @@ impl Zone {
         };
         let add = async |first: &str, anchor: &str, worker: &str| {
             let c = children::identify(db, &system, child(first, anchor)).await.expect("child");
-            backbone::domain::enrolment::assign_link_worker(db, &system, &c.id, worker).await.expect("assign");
+            backbone::domain::casework::hand_over(db, &system, &c.id, worker, None).await.expect("assign");
             c.id
         };
         let child_a1 = add("Ada", &anchor_a, &link_worker.id).await;

@@ -153,7 +153,7 @@ pub async fn set_designated_safeguarding_lead(
     actor: &Actor,
     user_id: &str,
     designated: bool,
-) -> Result<membership::Model> {
+) -> Result<(user::Model, membership::Model)> {
     require_backbone_admin(actor)?;
     let member = membership_of(db, user_id).await?.ok_or_else(|| Error::invalid("userId", "no account has this id"))?;
     let org = organisation(db, &member.organisation_id).await?;
@@ -164,7 +164,8 @@ pub async fn set_designated_safeguarding_lead(
     let mut active: membership::ActiveModel = member.into();
     active.designated_safeguarding_lead = Set(designated);
     let updated = active.update(&*tx).await?;
+    let account = user::Entity::find_by_id(updated.user_id.clone()).one(&*tx).await?.ok_or(Error::NotFound("user"))?;
     tx.record("account.designated_safeguarding_lead", None, &["designatedSafeguardingLead"]);
     tx.commit().await?;
-    Ok(updated)
+    Ok((account, updated))
 }

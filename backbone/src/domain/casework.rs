@@ -183,7 +183,7 @@ pub struct HandedOver {
 /// Hands a child over to another link worker — at the same anchor, or at another anchor
 /// when the child moves school — moving the caseload entry and everything pending with it
 /// (open referrals follow the new worker), stamped in the handover history. Anchor leads
-/// of the child's anchor and backbone admins.
+/// within their anchor; backbone admins, also across anchors.
 pub async fn hand_over(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -203,6 +203,12 @@ pub async fn hand_over(
     let Some(member) = member.filter(|m| m.role == Role::LinkWorker.as_str()) else {
         return Err(Error::invalid("linkWorkerId", "must be the id of a link worker"));
     };
+    if member.organisation_id != found.anchor_id && !matches!(actor.role, Role::BackboneAdmin | Role::System) {
+        return Err(Error::invalid(
+            "linkWorkerId",
+            "must be a link worker at the child's anchor (only backbone admins move a child to another anchor)",
+        ));
+    }
     let current = enrolment::of_child(&*tx, child_id).await?;
     if current.link_worker_id.as_deref() == Some(to_link_worker_id) && member.organisation_id == found.anchor_id {
         return Err(Error::conflict("the child is already on this link worker's caseload"));

@@ -307,3 +307,13 @@ pub async fn users_by_id<C: ConnectionTrait>(conn: &C, actor: &Actor, ids: &[Str
     access::may_see_staff(actor)?;
     Ok(user::Entity::find().filter(user::Column::Id.is_in(ids.to_vec())).all(conn).await?)
 }
+
+/// Children by id, in the caller's row scope (for the per-request loader: a referral's or a
+/// register line's child).
+pub async fn by_ids<C: ConnectionTrait>(conn: &C, actor: &Actor, ids: &[String]) -> Result<Vec<child::Model>> {
+    Ok(child::Entity::find()
+        .filter(child::Column::Id.is_in(ids.to_vec()))
+        .filter(access::child_condition(actor))
+        .all(conn)
+        .await?)
+}

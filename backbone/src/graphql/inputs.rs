@@ -2,6 +2,7 @@
 //! bad one is `INVALID_INPUT` naming the field, like every other bad input.
 
 use crate::domain;
+use crate::graphql::brokering::*;
 use crate::graphql::types::*;
 use async_graphql::{ID, InputObject};
 
@@ -225,6 +226,178 @@ impl From<CreateAccountInput> for domain::accounts::NewAccount {
             role: i.role.into(),
             designated_safeguarding_lead: i.designated_safeguarding_lead,
             is_demo: false,
+        }
+    }
+}
+
+/// Narrows `programmes`.
+#[derive(InputObject, Default)]
+pub struct ProgrammeFilter {
+    /// Programmes serving this outcome domain.
+    pub domain: Option<OutcomeDomain>,
+    /// Programmes whose age range includes this age.
+    pub age: Option<i32>,
+    /// One partner's programmes.
+    pub partner_id: Option<ID>,
+    /// `true`: only programmes with a place free; `false`: only full ones.
+    pub has_capacity: Option<bool>,
+    /// Defaults to `ACTIVE`.
+    pub status: Option<ProgrammeStatus>,
+}
+
+impl From<ProgrammeFilter> for domain::programmes::ProgrammeFilter {
+    fn from(f: ProgrammeFilter) -> Self {
+        domain::programmes::ProgrammeFilter {
+            domain: f.domain.map(Into::into),
+            age: f.age,
+            partner_id: f.partner_id.map(|i| i.0),
+            has_capacity: f.has_capacity,
+            status: f.status.map(Into::into),
+        }
+    }
+}
+
+/// A programme's details (Open Referral UK field names where the standard has them).
+#[derive(InputObject)]
+pub struct ProgrammeInput {
+    pub name: String,
+    pub description: String,
+    /// The outcome domains it serves (at least one).
+    pub domains: Vec<OutcomeDomain>,
+    pub minimum_age: i32,
+    pub maximum_age: i32,
+    pub attending_type: AttendingType,
+    /// Required unless attended online only.
+    pub location_name: Option<String>,
+    pub postcode: Option<String>,
+    /// When it runs, in words, e.g. "Tuesdays 15:30–17:00 in term time".
+    pub schedule: String,
+    /// Places: how many children it takes at once.
+    pub capacity: i32,
+}
+
+impl From<ProgrammeInput> for domain::programmes::ProgrammeFields {
+    fn from(i: ProgrammeInput) -> Self {
+        domain::programmes::ProgrammeFields {
+            name: i.name,
+            description: i.description,
+            domains: i.domains.into_iter().map(Into::into).collect(),
+            minimum_age: i.minimum_age,
+            maximum_age: i.maximum_age,
+            attending_type: i.attending_type.into(),
+            location_name: i.location_name,
+            postcode: i.postcode,
+            schedule: i.schedule,
+            capacity: i.capacity,
+        }
+    }
+}
+
+/// A referral the link worker proposes.
+#[derive(InputObject)]
+pub struct ProposeReferralInput {
+    pub child_id: ID,
+    pub programme_id: ID,
+    /// What the partner is told: the child's needs relevant to this programme.
+    pub needs: String,
+    pub note: Option<String>,
+}
+
+impl From<ProposeReferralInput> for domain::referrals::NewReferral {
+    fn from(i: ProposeReferralInput) -> Self {
+        domain::referrals::NewReferral {
+            child_id: i.child_id.0,
+            programme_id: i.programme_id.0,
+            needs: i.needs,
+            note: i.note,
+        }
+    }
+}
+
+/// One line of a session's register.
+#[derive(InputObject)]
+pub struct AttendeeInput {
+    pub child_id: ID,
+    pub status: AttendanceStatus,
+    /// Required when attended; not given otherwise.
+    pub engagement: Option<EngagementLevel>,
+}
+
+/// A session and its register (one child for one-to-one, many for a group).
+#[derive(InputObject)]
+pub struct LogSessionInput {
+    pub programme_id: ID,
+    /// `YYYY-MM-DD`, not in the future.
+    pub held_on: String,
+    pub duration_minutes: i32,
+    pub kind: SessionKind,
+    pub notes: Option<String>,
+    pub attendees: Vec<AttendeeInput>,
+}
+
+impl From<LogSessionInput> for domain::sessions::NewSession {
+    fn from(i: LogSessionInput) -> Self {
+        domain::sessions::NewSession {
+            programme_id: i.programme_id.0,
+            held_on: i.held_on,
+            duration_minutes: i.duration_minutes,
+            kind: i.kind.into(),
+            notes: i.notes,
+            attendees: i
+                .attendees
+                .into_iter()
+                .map(|a| domain::sessions::Attendee {
+                    child_id: a.child_id.0,
+                    status: a.status.into(),
+                    engagement: a.engagement.map(Into::into),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// A link worker's interaction with a child or family.
+#[derive(InputObject)]
+pub struct LogContactInput {
+    pub child_id: ID,
+    /// `YYYY-MM-DD`, not in the future.
+    pub held_on: String,
+    pub minutes: i32,
+    pub kind: ContactKind,
+    pub with_whom: Vec<ContactParty>,
+    pub content: String,
+}
+
+impl From<LogContactInput> for domain::casework::NewContact {
+    fn from(i: LogContactInput) -> Self {
+        domain::casework::NewContact {
+            child_id: i.child_id.0,
+            held_on: i.held_on,
+            minutes: i.minutes,
+            kind: i.kind.into(),
+            with_whom: i.with_whom.into_iter().map(Into::into).collect(),
+            content: i.content,
+        }
+    }
+}
+
+/// A progress note.
+#[derive(InputObject)]
+pub struct AddProgressNoteInput {
+    pub child_id: ID,
+    /// The referral it is about (partners: one of yours).
+    pub referral_id: Option<ID>,
+    pub body: String,
+    pub visibility: NoteVisibility,
+}
+
+impl From<AddProgressNoteInput> for domain::casework::NewNote {
+    fn from(i: AddProgressNoteInput) -> Self {
+        domain::casework::NewNote {
+            child_id: i.child_id.0,
+            referral_id: i.referral_id.map(|r| r.0),
+            body: i.body,
+            visibility: i.visibility.into(),
         }
     }
 }

@@ -1,13 +1,15 @@
 //! Per-request batch loaders. Built for each request with the caller's [`Actor`], so the
-//! row scope applies inside every batch and no cache is shared between callers. A list
-//! of N children costs a fixed number of queries, not N.
+//! row scope applies inside every batch and no cache is shared between callers (the
+//! loader does not cache: each load reads the database as it is now). A list of N children
+//! costs a fixed number of queries, not N.
 
 use crate::auth::Actor;
-use crate::domain::{children, consent};
+use crate::domain::{casework, children, consent, engagement, programmes, referrals, sessions};
 use crate::error::Error;
 use crate::store::{
-    consent as consent_store, enrolment, enrolment_transition, lawful_basis, organisation, participation, relationship,
-    user,
+    attendance, child, consent as consent_store, enrolment, enrolment_transition, handover, lawful_basis, organisation,
+    participation, programme, progress_note, referral, referral_transition, relationship, safeguarding_concern,
+    session, user,
 };
 use async_graphql::dataloader::Loader;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
@@ -22,24 +24,7 @@ pub struct StoreLoader {
 
 type Shared = Arc<Error>;
 
-macro_rules! key {
-    ($name:ident) => {
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        pub struct $name(pub String);
-    };
-}
-
-key!(EnrolmentOfChild);
-key!(RelationshipsOfChild);
-key!(ConsentsOfChild);
-key!(PartnersOfConsent);
-key!(ParticipationOfChild);
-key!(LawfulBasesOfChild);
-key!(HistoryOfEnrolment);
-key!(OrganisationById);
-key!(UserById);
-
-fn ids<K: Clone>(keys: &[K], get: impl Fn(&K) -> String) -> Vec<String> {
+fn ids<K>(keys: &[K], get: impl Fn(&K) -> String) -> Vec<String> {
     keys.iter().map(get).collect()
 }
 
@@ -52,32 +37,77 @@ fn group<K: std::hash::Hash + Eq, T>(rows: Vec<T>, key: impl Fn(&T) -> K) -> Has
     map
 }
 
-impl Loader<EnrolmentOfChild> for StoreLoader {
-    type Value = enrolment::Model;
-    type Error = Shared;
-    async fn load(&self, keys: &[EnrolmentOfChild]) -> Result<HashMap<EnrolmentOfChild, Self::Value>, Shared> {
-        let rows = children::enrolments_of(&self.db, &self.actor, &ids(keys, |k| k.0.clone())).await?;
-        Ok(rows.into_iter().map(|r| (EnrolmentOfChild(r.child_id.clone()), r)).collect())
-    }
+/// Declares a key type and its loader. `one`: the fetch returns rows, one per key;
+/// `many`: rows grouped per key; `map`: the fetch returns a map by key already. Every fetch
+/// is a domain function `(conn, actor, ids)` that applies the caller's scope.
+macro_rules! loader {
+    (one $key:ident => $value:ty, $fetch:path, |$r:ident| $key_of:expr) => {
+        key!($key);
+        impl Loader<$key> for StoreLoader {
+            type Value = $value;
+            type Error = Shared;
+            async fn load(&self, keys: &[$key]) -> Result<HashMap<$key, $value>, Shared> {
+                let rows = $fetch(&self.db, &self.actor, &ids(keys, |k| k.0.clone())).await?;
+                Ok(rows.into_iter().map(|$r| ($key($key_of), $r)).collect())
+            }
+        }
+    };
+    (many $key:ident => $value:ty, $fetch:path, |$r:ident| $key_of:expr) => {
+        key!($key);
+        impl Loader<$key> for StoreLoader {
+            type Value = Vec<$value>;
+            type Error = Shared;
+            async fn load(&self, keys: &[$key]) -> Result<HashMap<$key, Vec<$value>>, Shared> {
+                let rows = $fetch(&self.db, &self.actor, &ids(keys, |k| k.0.clone())).await?;
+                Ok(group(rows, |$r| $key($key_of)))
+            }
+        }
+    };
+    (map $key:ident => $value:ty, $fetch:path) => {
+        key!($key);
+        impl Loader<$key> for StoreLoader {
+            type Value = $value;
+            type Error = Shared;
+            async fn load(&self, keys: &[$key]) -> Result<HashMap<$key, $value>, Shared> {
+                let rows = $fetch(&self.db, &self.actor, &ids(keys, |k| k.0.clone())).await?;
+                Ok(rows.into_iter().map(|(k, v)| ($key(k), v)).collect())
+            }
+        }
+    };
 }
 
-impl Loader<RelationshipsOfChild> for StoreLoader {
-    type Value = Vec<relationship::Model>;
-    type Error = Shared;
-    async fn load(&self, keys: &[RelationshipsOfChild]) -> Result<HashMap<RelationshipsOfChild, Self::Value>, Shared> {
-        let rows = children::relationships_of(&self.db, &self.actor, &ids(keys, |k| k.0.clone())).await?;
-        Ok(group(rows, |r| RelationshipsOfChild(r.child_id.clone())))
-    }
+macro_rules! key {
+    ($name:ident) => {
+        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+        pub struct $name(pub String);
+    };
 }
 
-impl Loader<ConsentsOfChild> for StoreLoader {
-    type Value = Vec<consent_store::Model>;
-    type Error = Shared;
-    async fn load(&self, keys: &[ConsentsOfChild]) -> Result<HashMap<ConsentsOfChild, Self::Value>, Shared> {
-        let rows = consent::consents_of(&self.db, &self.actor, &ids(keys, |k| k.0.clone())).await?;
-        Ok(group(rows, |r| ConsentsOfChild(r.child_id.clone())))
-    }
-}
+loader!(one ChildById => child::Model, children::by_ids, |r| r.id.clone());
+loader!(one EnrolmentOfChild => enrolment::Model, children::enrolments_of, |r| r.child_id.clone());
+loader!(many RelationshipsOfChild => relationship::Model, children::relationships_of, |r| r.child_id.clone());
+loader!(many ConsentsOfChild => consent_store::Model, consent::consents_of, |r| r.child_id.clone());
+loader!(many ParticipationOfChild => participation::Model, consent::participation_of, |r| r.child_id.clone());
+loader!(many LawfulBasesOfChild => lawful_basis::Model, consent::lawful_bases_of, |r| r.child_id.clone());
+loader!(many HistoryOfEnrolment => enrolment_transition::Model, children::transitions_of, |r| r.enrolment_id.clone());
+loader!(one UserById => user::Model, children::users_by_id, |r| r.id.clone());
+loader!(one ReferralById => referral::Model, referrals::by_ids, |r| r.id.clone());
+loader!(many ReferralsOfChild => referral::Model, referrals::of_children, |r| r.child_id.clone());
+loader!(many HistoryOfReferral => referral_transition::Model, referrals::history_of, |r| r.referral_id.clone());
+loader!(one SessionById => session::Model, sessions::by_ids, |r| r.id.clone());
+loader!(many AttendanceOfSession => attendance::Model, sessions::attendance_of_sessions, |r| r.session_id.clone());
+loader!(many AttendanceOfReferral => attendance::Model, sessions::attendance_of_referrals, |r| r.referral_id.clone());
+loader!(map EngagementOfReferral => engagement::Attendance, engagement::by_referral);
+loader!(map EngagementOfChild => engagement::Attendance, engagement::by_child);
+loader!(map ContactsOfChild => engagement::Contact, engagement::contacts_by_child);
+loader!(many NotesOfChild => progress_note::Model, casework::notes_of, |r| r.child_id.clone());
+loader!(many ConcernsOfChild => safeguarding_concern::Model, casework::concerns_of, |r| r.child_id.clone());
+loader!(many HandoversOfChild => handover::Model, casework::handovers_of, |r| r.child_id.clone());
+
+key!(PartnersOfConsent);
+key!(OrganisationById);
+key!(ProgrammeById);
+key!(PlacesTaken);
 
 impl Loader<PartnersOfConsent> for StoreLoader {
     type Value = Vec<String>;
@@ -89,33 +119,7 @@ impl Loader<PartnersOfConsent> for StoreLoader {
     }
 }
 
-impl Loader<ParticipationOfChild> for StoreLoader {
-    type Value = Vec<participation::Model>;
-    type Error = Shared;
-    async fn load(&self, keys: &[ParticipationOfChild]) -> Result<HashMap<ParticipationOfChild, Self::Value>, Shared> {
-        let rows = consent::participation_of(&self.db, &self.actor, &ids(keys, |k| k.0.clone())).await?;
-        Ok(group(rows, |r| ParticipationOfChild(r.child_id.clone())))
-    }
-}
-
-impl Loader<LawfulBasesOfChild> for StoreLoader {
-    type Value = Vec<lawful_basis::Model>;
-    type Error = Shared;
-    async fn load(&self, keys: &[LawfulBasesOfChild]) -> Result<HashMap<LawfulBasesOfChild, Self::Value>, Shared> {
-        let rows = consent::lawful_bases_of(&self.db, &self.actor, &ids(keys, |k| k.0.clone())).await?;
-        Ok(group(rows, |r| LawfulBasesOfChild(r.child_id.clone())))
-    }
-}
-
-impl Loader<HistoryOfEnrolment> for StoreLoader {
-    type Value = Vec<enrolment_transition::Model>;
-    type Error = Shared;
-    async fn load(&self, keys: &[HistoryOfEnrolment]) -> Result<HashMap<HistoryOfEnrolment, Self::Value>, Shared> {
-        let rows = children::transitions_of(&self.db, &self.actor, &ids(keys, |k| k.0.clone())).await?;
-        Ok(group(rows, |r| HistoryOfEnrolment(r.enrolment_id.clone())))
-    }
-}
-
+/// Organisations and programmes are not personal data: loaded without a scope.
 impl Loader<OrganisationById> for StoreLoader {
     type Value = organisation::Model;
     type Error = Shared;
@@ -129,11 +133,24 @@ impl Loader<OrganisationById> for StoreLoader {
     }
 }
 
-impl Loader<UserById> for StoreLoader {
-    type Value = user::Model;
+impl Loader<ProgrammeById> for StoreLoader {
+    type Value = programme::Model;
     type Error = Shared;
-    async fn load(&self, keys: &[UserById]) -> Result<HashMap<UserById, Self::Value>, Shared> {
-        let rows = children::users_by_id(&self.db, &self.actor, &ids(keys, |k| k.0.clone())).await?;
-        Ok(rows.into_iter().map(|r| (UserById(r.id.clone()), r)).collect())
+    async fn load(&self, keys: &[ProgrammeById]) -> Result<HashMap<ProgrammeById, Self::Value>, Shared> {
+        let rows = programme::Entity::find()
+            .filter(programme::Column::Id.is_in(ids(keys, |k| k.0.clone())))
+            .all(&self.db)
+            .await
+            .map_err(|e| Arc::new(Error::from(e)))?;
+        Ok(rows.into_iter().map(|r| (ProgrammeById(r.id.clone()), r)).collect())
+    }
+}
+
+impl Loader<PlacesTaken> for StoreLoader {
+    type Value = i64;
+    type Error = Shared;
+    async fn load(&self, keys: &[PlacesTaken]) -> Result<HashMap<PlacesTaken, i64>, Shared> {
+        let taken = programmes::places_taken(&self.db, &ids(keys, |k| k.0.clone())).await?;
+        Ok(taken.into_iter().map(|(k, v)| (PlacesTaken(k), v)).collect())
     }
 }

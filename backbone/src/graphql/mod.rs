@@ -1,23 +1,25 @@
 //! The GraphQL API: thin resolvers that parse, call the domain, and map types. The schema
 //! is built here with its limits; the SDL is exported to `schema/schema.graphql`.
 
+pub mod brokering;
 pub mod errors;
 pub mod inputs;
 pub mod limits;
 pub mod loaders;
 pub mod mutation;
 pub mod query;
+pub mod subscription;
 pub mod types;
 
 use crate::auth::Actor;
 use crate::error::Error;
 use crate::settings::GraphqlSettings;
 use async_graphql::dataloader::DataLoader;
-use async_graphql::{Context, EmptySubscription, Schema};
+use async_graphql::{Context, Schema};
 use loaders::StoreLoader;
 use sea_orm::DatabaseConnection;
 
-pub type AppSchema = Schema<query::Query, mutation::Mutation, EmptySubscription>;
+pub type AppSchema = Schema<query::Query, mutation::Mutation, subscription::Subscription>;
 
 /// Service-wide data every resolver may reach.
 pub struct Services {
@@ -25,6 +27,8 @@ pub struct Services {
     pub settings: crate::settings::Settings,
     /// Demo accounts may log in (demo mode, loopback only).
     pub allow_demo_logins: bool,
+    /// Real-time events for subscriptions.
+    pub events: crate::events::Bus,
 }
 
 /// Who is calling, resolved once per request from the bearer token.
@@ -37,7 +41,7 @@ pub enum Identity {
 /// Builds the schema with the configured limits. Without services it still builds, for
 /// exporting the SDL.
 pub fn build_schema(limits: &GraphqlSettings, services: Option<Services>) -> AppSchema {
-    let mut builder = Schema::build(query::Query, mutation::Mutation, EmptySubscription)
+    let mut builder = Schema::build(query::Query, mutation::Mutation, subscription::Subscription)
         .limit_complexity(limits.max_complexity)
         .limit_recursive_depth(32)
         .limit_directives(10)

@@ -6,12 +6,21 @@ use crate::auth;
 use crate::domain::enrolment::Transition;
 use crate::domain::{self};
 use crate::graphql::errors::GqlResult;
+use crate::events::{Event, EventKind};
+use crate::graphql::brokering::*;
 use crate::graphql::inputs::*;
 use crate::graphql::types::*;
 use crate::graphql::{actor, selected_child_fields, services};
 use async_graphql::{Context, ID, Object, Result};
 
 pub struct Mutation;
+
+/// Tells subscribers that a referral moved, after the change committed.
+fn referral_moved(ctx: &Context<'_>, r: &crate::store::referral::Model) -> Result<Referral> {
+    let status = crate::graphql::types::stored(domain::ReferralStatus::from_stored(&r.status))?;
+    services(ctx)?.events.publish(Event::about(r, EventKind::Referral(status)));
+    Ok(Referral(r.clone()))
+}
 
 /// The child after a change, read back (and audited as a read) for the response.
 async fn child_after(ctx: &Context<'_>, child_id: &str) -> Result<Child> {
@@ -130,9 +139,9 @@ impl Mutation {
     }
 
     /// Hands a child over to a link worker: puts them on the worker's caseload with
-    /// everything pending (open referrals follow), stamped in `Child.handovers`. A worker
-    /// at another anchor moves the child to that anchor (the child changed school). The
-    /// child's anchor lead, or a backbone admin.
+    /// everything pending (open referrals follow), stamped in `Child.handovers`. The
+    /// child's anchor lead within the anchor; a backbone admin also to a link worker at
+    /// another anchor, which moves the child there (the child changed school).
     async fn assign_link_worker(
         &self,
         ctx: &Context<'_>,
@@ -157,5 +166,132 @@ impl Mutation {
         let (org, role, dsl) = (new.organisation_id.clone(), new.role, new.designated_safeguarding_lead);
         let created = domain::accounts::create_account(&services(ctx)?.db, actor(ctx)?, new).await.gql()?;
         Ok(User { user: created, organisation_id: Some(org), role: Some(role), designated_safeguarding_lead: dsl })
+    }
+
+    /// Adds a programme to a partner (by default the caller's own organisation). Partner
+    /// leads for their organisation; backbone admins.
+    async fn create_programme(
+        &self,
+        ctx: &Context<'_>,
+        input: ProgrammeInput,
+        organisation_id: Option<ID>,
+    ) -> Result<Programme> {
+        let org = organisation_id.map(|o| o.0);
+        let created =
+            domain::programmes::create(&services(ctx)?.db, actor(ctx)?, org, input.into()).await.gql()?;
+        Ok(Programme(created))
+    }
+
+    /// Replaces a programme's details; `status` pauses or reopens it. Capacity cannot go
+    /// below the places taken (`CONFLICT`).
+    async fn update_programme(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        input: ProgrammeInput,
+        status: Option<ProgrammeStatus>,
+    ) -> Result<Programme> {
+        let db = &services(ctx)?.db;
+        let updated =
+            domain::programmes::update(db, actor(ctx)?, &id, input.into(), status.map(Into::into)).await.gql()?;
+        Ok(Programme(updated))
+    }
+
+    /// Proposes a referral of a child on the caller's caseload to a programme
+    /// (`PROPOSED`: the partner does not see it yet).
+    async fn propose_referral(&self, ctx: &Context<'_>, input: ProposeReferralInput) -> Result<Referral> {
+        let created = domain::referrals::propose(&services(ctx)?.db, actor(ctx)?, input.into()).await.gql()?;
+        Ok(Referral(created))
+    }
+
+    /// `PROPOSED → SENT`: the partner sees the child from now on. `CONFLICT` unless the
+    /// child is enrolled, their consent covers the partner, and the programme is active
+    /// with a place free.
+    async fn send_referral(&self, ctx: &Context<'_>, referral_id: ID, note: Option<String>) -> Result<Referral> {
+        let r = domain::referrals::send(&services(ctx)?.db, actor(ctx)?, &referral_id, note).await.gql()?;
+        referral_moved(ctx, &r)
+    }
+
+    /// The partner's answer: `SENT → ACCEPTED` (a place must be free) or `SENT → DECLINED`
+    /// (a reason is required).
+    async fn respond_to_referral(
+        &self,
+        ctx: &Context<'_>,
+        referral_id: ID,
+        accept: bool,
+        reason: Option<String>,
+        note: Option<String>,
+    ) -> Result<Referral> {
+        let db = &services(ctx)?.db;
+        let r = domain::referrals::respond(db, actor(ctx)?, &referral_id, accept, reason, note).await.gql()?;
+        referral_moved(ctx, &r)
+    }
+
+    /// `ACTIVE → COMPLETED`, by the link worker or the partner.
+    async fn complete_referral(&self, ctx: &Context<'_>, referral_id: ID, note: Option<String>) -> Result<Referral> {
+        let r = domain::referrals::complete(&services(ctx)?.db, actor(ctx)?, &referral_id, note).await.gql()?;
+        referral_moved(ctx, &r)
+    }
+
+    /// Any open status `→ WITHDRAWN`, by the link worker, with a reason. The partner loses
+    /// sight of the child at once.
+    async fn withdraw_referral(&self, ctx: &Context<'_>, referral_id: ID, reason: String) -> Result<Referral> {
+        let r = domain::referrals::withdraw(&services(ctx)?.db, actor(ctx)?, &referral_id, reason).await.gql()?;
+        referral_moved(ctx, &r)
+    }
+
+    /// Logs a session of one of the caller's programmes with its register, all or nothing:
+    /// every attendee must have an accepted or active referral to the programme. A child's
+    /// first attended session makes their referral `ACTIVE`.
+    async fn log_session(&self, ctx: &Context<'_>, input: LogSessionInput) -> Result<Session> {
+        let s = services(ctx)?;
+        let logged = domain::sessions::log(&s.db, actor(ctx)?, input.into(), s.settings.brokering).await.gql()?;
+        for r in &logged.started {
+            referral_moved(ctx, r)?;
+        }
+        for a in &logged.alerts {
+            s.events.publish(Event::about(&a.referral, EventKind::AttendanceDropped { rate: a.rate }));
+        }
+        Ok(Session(logged.session))
+    }
+
+    /// Logs a link worker's interaction with a child or family.
+    async fn log_contact(&self, ctx: &Context<'_>, input: LogContactInput) -> Result<Contact> {
+        let created = domain::casework::log_contact(&services(ctx)?.db, actor(ctx)?, input.into()).await.gql()?;
+        Ok(Contact(created))
+    }
+
+    /// Adds a progress note about a child the caller may see.
+    async fn add_progress_note(&self, ctx: &Context<'_>, input: AddProgressNoteInput) -> Result<ProgressNote> {
+        let created = domain::casework::add_note(&services(ctx)?.db, actor(ctx)?, input.into()).await.gql()?;
+        Ok(ProgressNote(created))
+    }
+
+    /// Raises a safeguarding concern about a child the caller may see. Only the anchor's
+    /// designated safeguarding leads and backbone admins can read it; the answer is a
+    /// receipt.
+    async fn raise_safeguarding_concern(&self, ctx: &Context<'_>, child_id: ID, body: String) -> Result<ConcernReceipt> {
+        let created =
+            domain::casework::raise_concern(&services(ctx)?.db, actor(ctx)?, &child_id, &body).await.gql()?;
+        Ok(ConcernReceipt { id: ID(created.id), created_at: created.created_at })
+    }
+
+    /// Marks (or unmarks) an anchor's member as a designated safeguarding lead (backbone
+    /// admins).
+    async fn set_designated_safeguarding_lead(
+        &self,
+        ctx: &Context<'_>,
+        user_id: ID,
+        designated: bool,
+    ) -> Result<User> {
+        let db = &services(ctx)?.db;
+        let (user, m) =
+            domain::accounts::set_designated_safeguarding_lead(db, actor(ctx)?, &user_id, designated).await.gql()?;
+        Ok(User {
+            user,
+            organisation_id: Some(m.organisation_id),
+            role: Some(crate::graphql::types::stored(domain::Role::from_stored(&m.role))?),
+            designated_safeguarding_lead: m.designated_safeguarding_lead,
+        })
     }
 }

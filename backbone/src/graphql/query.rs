@@ -3,7 +3,8 @@
 use crate::domain::{self, Page, PageRequest};
 use crate::error::Error;
 use crate::graphql::errors::GqlResult;
-use crate::graphql::inputs::ChildFilter;
+use crate::graphql::brokering::{InboxState, Programme, Referral, Session};
+use crate::graphql::inputs::{ChildFilter, ProgrammeFilter};
 use crate::graphql::types::{Child, Organisation, OrganisationKind, User};
 use crate::graphql::{actor, selected_child_fields, services};
 use crate::store::{child, organisation};
@@ -19,7 +20,7 @@ pub fn encode_cursor(id: &str) -> String {
     URL_SAFE_NO_PAD.encode(id)
 }
 
-fn page_request(ctx: &Context<'_>, first: Option<i32>, after: Option<String>) -> Result<PageRequest> {
+pub(crate) fn page_request(ctx: &Context<'_>, first: Option<i32>, after: Option<String>) -> Result<PageRequest> {
     let limits = &services(ctx)?.settings.graphql;
     let after = match after {
         None => None,
@@ -34,6 +35,18 @@ fn page_request(ctx: &Context<'_>, first: Option<i32>, after: Option<String>) ->
         ),
     };
     PageRequest::new(first, after, limits.default_page_size, limits.max_page_size).gql()
+}
+
+/// A page of items as a Relay connection, each edge's cursor its item's id.
+pub(crate) fn connection<M, T: async_graphql::OutputType>(
+    had_after: bool,
+    page: Page<M>,
+    wrap: impl Fn(M) -> T,
+    id: impl Fn(&M) -> &String,
+) -> Connection<String, T> {
+    let mut conn = Connection::new(had_after, page.has_next_page);
+    conn.edges.extend(page.items.into_iter().map(|m| Edge::new(encode_cursor(id(&m)), wrap(m))));
+    conn
 }
 
 /// One page of children (audited per child) as a Relay connection.
@@ -123,8 +136,83 @@ impl Query {
         let page = page_request(ctx, first, after)?;
         let found: Page<organisation::Model> =
             domain::accounts::organisations(&services(ctx)?.db, kind.map(Into::into), page).await.gql()?;
-        let mut conn = Connection::new(had_after, found.has_next_page);
-        conn.edges.extend(found.items.into_iter().map(|o| Edge::new(encode_cursor(&o.id), Organisation(o))));
-        Ok(conn)
+        Ok(connection(had_after, found, Organisation, |o| &o.id))
+    }
+
+    /// The programme directory: active programmes by default. Anyone signed in.
+    #[graphql(complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity + 1")]
+    async fn programmes(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<ProgrammeFilter>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<String, Programme>> {
+        actor(ctx)?;
+        let had_after = after.is_some();
+        let page = page_request(ctx, first, after)?;
+        let found =
+            domain::programmes::list(&services(ctx)?.db, filter.unwrap_or_default().into(), page).await.gql()?;
+        Ok(connection(had_after, found, Programme, |p| &p.id))
+    }
+
+    /// One programme. Anyone signed in.
+    async fn programme(&self, ctx: &Context<'_>, id: ID) -> Result<Programme> {
+        actor(ctx)?;
+        Ok(Programme(domain::programmes::find(&services(ctx)?.db, &id).await.gql()?))
+    }
+
+    /// One referral, if the caller may see it (`NOT_FOUND` otherwise). Audited.
+    async fn referral(&self, ctx: &Context<'_>, id: ID) -> Result<Referral> {
+        Ok(Referral(domain::referrals::get(&services(ctx)?.db, actor(ctx)?, &id).await.gql()?))
+    }
+
+    /// A partner's referral inbox: their organisation's live referrals, oldest first —
+    /// `NEW` (sent, awaiting an answer), `ACCEPTED` (no session yet), `ACTIVE`. Each
+    /// referral returned is an audited read.
+    #[graphql(complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity + 1")]
+    async fn referrals_inbox(
+        &self,
+        ctx: &Context<'_>,
+        state: Option<InboxState>,
+        programme_id: Option<ID>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<String, Referral>> {
+        let actor = actor(ctx)?;
+        let had_after = after.is_some();
+        let page = page_request(ctx, first, after)?;
+        let found = domain::referrals::inbox(
+            &services(ctx)?.db,
+            actor,
+            state.map(Into::into),
+            programme_id.map(|p| p.0),
+            page,
+        )
+        .await
+        .gql()?;
+        Ok(connection(had_after, found, Referral, |r| &r.id))
+    }
+
+    /// Sessions of a programme the caller may see, oldest first: a partner sees its own;
+    /// link workers those their children were registered at.
+    #[graphql(complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity + 1")]
+    async fn sessions(
+        &self,
+        ctx: &Context<'_>,
+        programme_id: ID,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<String, Session>> {
+        let actor = actor(ctx)?;
+        let had_after = after.is_some();
+        let page = page_request(ctx, first, after)?;
+        let found = domain::sessions::of_programme(&services(ctx)?.db, actor, &programme_id, page).await.gql()?;
+        Ok(connection(had_after, found, Session, |s| &s.id))
+    }
+
+    /// One session the caller may see (`NOT_FOUND` otherwise).
+    async fn session(&self, ctx: &Context<'_>, id: ID) -> Result<Session> {
+        Ok(Session(domain::sessions::get(&services(ctx)?.db, actor(ctx)?, &id).await.gql()?))
     }
 }

@@ -7,6 +7,9 @@ use crate::domain;
 use crate::error::Error;
 use crate::graphql::errors::to_gql;
 use crate::graphql::loaders::*;
+use crate::graphql::brokering::{
+    Contact, EngagementSummary, Handover, ProgressNote, SafeguardingConcern, SupportPackage,
+};
 use crate::graphql::{actor, loader};
 use crate::store::{
     child, consent, enrolment, enrolment_transition, lawful_basis, organisation, participation, relationship, user,
@@ -100,11 +103,11 @@ fn role_of(r: domain::Role) -> Role {
 }
 
 /// Reads a stored enum spelling, as a GraphQL error if the database holds nonsense.
-fn stored<T>(parsed: crate::error::Result<T>) -> Result<T> {
+pub(crate) fn stored<T>(parsed: crate::error::Result<T>) -> Result<T> {
     parsed.map_err(|e| to_gql(&e))
 }
 
-fn shared(e: std::sync::Arc<Error>) -> async_graphql::Error {
+pub(crate) fn shared(e: std::sync::Arc<Error>) -> async_graphql::Error {
     to_gql(&e)
 }
 
@@ -126,7 +129,7 @@ impl Organisation {
 
 /// Organisations are not personal data: batch-loaded when the caller is known, read
 /// directly otherwise (the user in `login`'s answer, before a token is in use).
-async fn organisation_by_id(ctx: &Context<'_>, id: &str) -> Result<Organisation> {
+pub(crate) async fn organisation_by_id(ctx: &Context<'_>, id: &str) -> Result<Organisation> {
     if actor(ctx).is_err() {
         let db = &crate::graphql::services(ctx)?.db;
         return crate::domain::accounts::organisation(db, id).await.map(Organisation).map_err(|e| to_gql(&e));
@@ -190,6 +193,10 @@ impl Child {
     fn personal<T: Clone>(&self, value: &T) -> Option<T> {
         (self.view == ChildView::Full).then(|| value.clone())
     }
+
+    fn id_key(&self) -> String {
+        self.model.id.clone()
+    }
 }
 
 /// Free school meals, SEND, EAL, looked after.
@@ -218,8 +225,9 @@ impl Child {
     async fn id(&self) -> ID {
         ID(self.model.id.clone())
     }
+    /// Null in the pseudonymised view; shown in the partner view.
     async fn first_name(&self) -> Option<String> {
-        self.personal(&self.model.first_name)
+        (self.view != ChildView::Pseudonymised).then(|| self.model.first_name.clone())
     }
     async fn last_name(&self) -> Option<String> {
         self.personal(&self.model.last_name)
@@ -248,25 +256,22 @@ impl Child {
     async fn postcode(&self) -> Option<String> {
         self.personal(&self.model.postcode).flatten()
     }
-    async fn characteristics(&self) -> Characteristics {
-        Characteristics {
+    /// Null in the partner view.
+    async fn characteristics(&self) -> Option<Characteristics> {
+        (self.view != ChildView::Partner).then(|| Characteristics {
             free_school_meals: self.model.free_school_meals,
             send: self.model.send,
             eal: self.model.eal,
             looked_after: self.model.looked_after,
-        }
+        })
     }
     /// The anchor (school or children's centre) that identified the child.
     async fn anchor(&self, ctx: &Context<'_>) -> Result<Organisation> {
         organisation_by_id(ctx, &self.model.anchor_id).await
     }
-    async fn enrolment(&self, ctx: &Context<'_>) -> Result<Enrolment> {
-        loader(ctx)?
-            .load_one(EnrolmentOfChild(self.model.id.clone()))
-            .await
-            .map_err(shared)?
-            .map(Enrolment)
-            .ok_or_else(|| to_gql(&Error::NotFound("enrolment")))
+    /// The child's enrolment; null in the partner view.
+    async fn enrolment(&self, ctx: &Context<'_>) -> Result<Option<Enrolment>> {
+        Ok(loader(ctx)?.load_one(EnrolmentOfChild(self.id_key())).await.map_err(shared)?.map(Enrolment))
     }
     /// Parents, carers and trusted adults around the child.
     async fn relationships(&self, ctx: &Context<'_>) -> Result<Vec<Relationship>> {
@@ -287,6 +292,56 @@ impl Child {
     async fn consents(&self, ctx: &Context<'_>) -> Result<Vec<Consent>> {
         let rows = loader(ctx)?.load_one(ConsentsOfChild(self.model.id.clone())).await.map_err(shared)?;
         Ok(rows.unwrap_or_default().into_iter().map(|m| Consent { model: m, view: self.view }).collect())
+    }
+    /// The support package: the child's referrals (for partners, only their own live
+    /// ones), with counts per status.
+    async fn support_package(&self, ctx: &Context<'_>) -> Result<SupportPackage> {
+        let rows = loader(ctx)?.load_one(ReferralsOfChild(self.id_key())).await.map_err(shared)?;
+        Ok(SupportPackage(rows.unwrap_or_default()))
+    }
+    /// Attendance over every referral the caller may see, and link-worker contact (not in
+    /// the partner view).
+    async fn engagement(&self, ctx: &Context<'_>) -> Result<EngagementSummary> {
+        let l = loader(ctx)?;
+        let a = l.load_one(EngagementOfChild(self.id_key())).await.map_err(shared)?;
+        let c = if self.view == ChildView::Partner {
+            None
+        } else {
+            Some(l.load_one(ContactsOfChild(self.id_key())).await.map_err(shared)?.unwrap_or_default())
+        };
+        Ok(EngagementSummary::new(a.unwrap_or_default(), c))
+    }
+    /// Link-worker contacts, oldest first (not in the partner view).
+    #[graphql(complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity + 1")]
+    async fn contacts(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<async_graphql::connection::Connection<String, Contact>> {
+        let had_after = after.is_some();
+        let page = crate::graphql::query::page_request(ctx, first, after)?;
+        let found = crate::domain::casework::contacts(&crate::graphql::services(ctx)?.db, actor(ctx)?, &self.model.id, page)
+            .await
+            .map_err(|e| to_gql(&e))?;
+        Ok(crate::graphql::query::connection(had_after, found, Contact, |c| &c.id))
+    }
+    /// Progress notes the caller may read, newest first.
+    async fn progress_notes(&self, ctx: &Context<'_>) -> Result<Vec<ProgressNote>> {
+        let rows = loader(ctx)?.load_one(NotesOfChild(self.id_key())).await.map_err(shared)?;
+        Ok(rows.unwrap_or_default().into_iter().map(ProgressNote).collect())
+    }
+    /// Safeguarding concerns, newest first: only the anchor's designated safeguarding
+    /// leads and backbone admins may ask (`FORBIDDEN` for anyone else, whether or not any
+    /// exist).
+    async fn safeguarding_concerns(&self, ctx: &Context<'_>) -> Result<Vec<SafeguardingConcern>> {
+        let rows = loader(ctx)?.load_one(ConcernsOfChild(self.id_key())).await.map_err(shared)?;
+        Ok(rows.unwrap_or_default().into_iter().map(SafeguardingConcern).collect())
+    }
+    /// Handovers between link workers (and anchors), oldest first.
+    async fn handovers(&self, ctx: &Context<'_>) -> Result<Vec<Handover>> {
+        let rows = loader(ctx)?.load_one(HandoversOfChild(self.id_key())).await.map_err(shared)?;
+        Ok(rows.unwrap_or_default().into_iter().map(Handover).collect())
     }
 }
 

@@ -18,7 +18,7 @@
 //! - `analyst_sees_every_child_pseudonymised_and_writes_nothing`: backbone analyst; every
 //!   child with personal fields (and adults' names) null, Read only.
 //! - `admin_sees_everything_in_full_and_writes_anywhere`: backbone admin; every child in
-//!   full, Manage everywhere, `createOrganisation`.
+//!   full, Manage everywhere (handover across anchors too), `createOrganisation`.
 //! - `nested_reads_respect_the_row_scope`: batched nested reads (relationships, enrolment,
 //!   consents) never reach past the row scope.
 
@@ -438,10 +438,21 @@ async fn admin_sees_everything_in_full_and_writes_anywhere() {
     assert_eq!(moved["data"]["assignLinkWorker"]["enrolment"]["linkWorker"]["id"], json!(zone.link_worker_2.id));
     assert_eq!(ids_of(&caseload(&zone, me, Some(&zone.link_worker_b.id)).await, "caseload"), set(&[&zone.child_b1]));
     assert_ok(&identify(&zone, me, Some(&zone.anchor_b)).await);
-    // Even an admin puts a child only on the caseload of a link worker at the child's anchor.
+    // An admin (only) hands a child over to another anchor's link worker: the child moves
+    // anchor with them, and the handover is stamped.
     let across = assign(&zone, me, &zone.child_b1, &zone.link_worker.id).await;
-    assert_refused(&across, "INVALID_INPUT");
-    assert_eq!(error_field(&across), Some("linkWorkerId"));
+    assert_ok(&across);
+    let moved = zone
+        .as_(
+            me,
+            "query($c: ID!) { child(id: $c) { anchor { id } handovers { fromAnchor { id } toAnchor { id } } } }",
+            json!({"c": zone.child_b1}),
+        )
+        .await;
+    assert_eq!(moved["data"]["child"]["anchor"]["id"], json!(zone.anchor_a), "{moved}");
+    let last = moved["data"]["child"]["handovers"].as_array().and_then(|h| h.last()).cloned().unwrap_or_default();
+    assert_eq!(last["fromAnchor"]["id"], json!(zone.anchor_b), "{moved}");
+    assert_eq!(last["toAnchor"]["id"], json!(zone.anchor_a), "{moved}");
 
     // Organisations: the admin's to create, not an anchor lead's.
     let created = zone.as_(me, CREATE_ORGANISATION, json!({})).await;

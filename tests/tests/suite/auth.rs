@@ -69,7 +69,7 @@ async fn demo_accounts_cannot_log_in_outside_demo_mode() {
 
 #[tokio::test]
 async fn demo_mode_seeds_the_zone_and_every_demo_account_logs_in() {
-    let app = TestApp::spawn_with(|_| {}, StartOptions { demo: true }).await;
+    let app = TestApp::spawn_with(|_| {}, StartOptions { demo: true, ..Default::default() }).await;
     let expected = [
         ("linkworker@demo.zone", "LINK_WORKER"),
         ("anchorlead@demo.zone", "ANCHOR_LEAD"),
@@ -126,7 +126,7 @@ async fn demo_mode_refuses_a_non_loopback_address() {
     let dir = tempfile::tempdir().expect("dir");
     let mut settings = test_settings(&fresh_database(&dir).await);
     settings.server.bind = "0.0.0.0:0".parse().expect("addr");
-    let built = backbone::startup::Application::build(settings, StartOptions { demo: true }).await;
+    let built = backbone::startup::Application::build(settings, StartOptions { demo: true, ..Default::default() }).await;
     let err = built.err().map(|e| e.to_string()).unwrap_or_default();
     assert!(err.contains("loopback"), "{err}");
 }

@@ -1,0 +1,65 @@
+//! Real-time events for subscriptions: a partner's referral inbox and a link worker's
+//! caseload. Published after the change has committed; carry ids only, so that what a
+//! subscriber sees of the record is resolved through `access` when the event is delivered.
+//!
+//! One process: a broadcast channel. Several processes would fan out through PostgreSQL
+//! `LISTEN/NOTIFY` (not built; see `docs/architecture.md`).
+
+use crate::domain::ReferralStatus;
+use chrono::{DateTime, Utc};
+use tokio::sync::broadcast;
+
+/// Something that happened to a referral.
+#[derive(Clone, Debug, PartialEq)]
+pub enum EventKind {
+    /// The referral moved to this status.
+    Referral(ReferralStatus),
+    /// The child's attendance at the programme fell below the alert rate.
+    AttendanceDropped { rate: f64 },
+}
+
+#[derive(Clone, Debug)]
+pub struct Event {
+    pub kind: EventKind,
+    pub referral_id: String,
+    pub child_id: String,
+    /// The partner organisation the referral is to.
+    pub organisation_id: String,
+    /// The link worker following the referral up.
+    pub link_worker_id: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
+impl Event {
+    pub fn about(referral: &crate::store::referral::Model, kind: EventKind) -> Event {
+        Event {
+            kind,
+            referral_id: referral.id.clone(),
+            child_id: referral.child_id.clone(),
+            organisation_id: referral.organisation_id.clone(),
+            link_worker_id: referral.link_worker_id.clone(),
+            at: Utc::now(),
+        }
+    }
+}
+
+/// The in-process event bus.
+#[derive(Clone)]
+pub struct Bus(broadcast::Sender<Event>);
+
+impl Default for Bus {
+    fn default() -> Self {
+        Bus(broadcast::channel(1024).0)
+    }
+}
+
+impl Bus {
+    /// Publishes to whoever is subscribed (nobody is fine).
+    pub fn publish(&self, event: Event) {
+        let _ = self.0.send(event);
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.0.subscribe()
+    }
+}
