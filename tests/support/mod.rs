@@ -7,7 +7,10 @@
 //! freshly created database there, so tests run in parallel on either engine.
 
 use backbone::auth::Actor;
-use backbone::domain::{OrganisationKind, Role, accounts, children};
+use backbone::domain::{
+    AttendingType, GiverKind, LawfulBasisKind, OrganisationKind, OutcomeDomain, Purpose, ReferralStatus, Role, accounts,
+    children, consent, enrolment, programmes, referrals,
+};
 use backbone::settings::Settings;
 use backbone::startup::{Application, StartOptions};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
@@ -134,6 +137,8 @@ pub struct Zone {
     pub anchor_lead_b: Account,
     pub partner_worker: Account,
     pub partner_lead: Account,
+    /// Partner worker at partner 2.
+    pub partner_worker_2: Account,
     pub funder: Account,
     pub analyst: Account,
     pub admin: Account,
@@ -187,6 +192,7 @@ impl Zone {
             ("leadb@test.zone", anchor_b.clone(), Role::AnchorLead),
             ("pw@test.zone", partner_1.clone(), Role::PartnerWorker),
             ("pl@test.zone", partner_1.clone(), Role::PartnerLead),
+            ("pw2@test.zone", partner_2.clone(), Role::PartnerWorker),
             ("funder@test.zone", funder_org.clone(), Role::Funder),
             ("analyst@test.zone", backbone.clone(), Role::BackboneAnalyst),
             ("admin@test.zone", backbone.clone(), Role::BackboneAdmin),
@@ -201,6 +207,7 @@ impl Zone {
         let mut next = || it.next().expect("account");
         let (link_worker, link_worker_2, link_worker_b) = (next(), next(), next());
         let (anchor_lead, anchor_lead_b, partner_worker, partner_lead) = (next(), next(), next(), next());
+        let partner_worker_2 = next();
         let (funder, analyst, admin) = (next(), next(), next());
 
         let child = |first: &str, anchor: &str| children::NewChild {
@@ -241,6 +248,7 @@ impl Zone {
             anchor_lead_b,
             partner_worker,
             partner_lead,
+            partner_worker_2,
             funder,
             analyst,
             admin,
@@ -253,5 +261,80 @@ impl Zone {
     /// Runs an operation as `who`.
     pub async fn as_(&self, who: &Account, query: &str, variables: Value) -> Value {
         self.app.graphql(Some(&who.token), query, variables).await
+    }
+
+    /// Adds an active programme to a partner (as the system), with `capacity` places, for
+    /// ages 5–16, serving emotional wellbeing and relationships. Returns its id.
+    pub async fn programme(&self, partner: &str, name: &str, capacity: i32) -> String {
+        let fields = programmes::ProgrammeFields {
+            name: name.into(),
+            description: "A test programme".into(),
+            domains: vec![OutcomeDomain::EmotionalWellbeing, OutcomeDomain::Relationships],
+            minimum_age: 5,
+            maximum_age: 16,
+            attending_type: AttendingType::InPerson,
+            location_name: Some("Test Hall".into()),
+            postcode: Some("ZZ1 1ZZ".into()),
+            schedule: "Tuesdays 15:30-17:00 in term time".into(),
+            capacity,
+        };
+        programmes::create(&self.app.db, &Actor::system(), Some(partner.into()), fields).await.expect("programme").id
+    }
+
+    /// Makes a child ready to be referred (as the system): agreement to take part, lawful
+    /// basis, consent covering `partners`, enrolled. Returns the consent's id.
+    pub async fn ready_for_referral(&self, child: &str, partners: &[&str]) -> String {
+        let (db, system) = (&self.app.db, Actor::system());
+        let participation = consent::NewParticipation {
+            child_id: child.into(),
+            agreed_by: GiverKind::Parent,
+            agreed_by_name: "Pat Example".into(),
+            agreed_on: "2025-01-10".into(),
+            evidence: "Signed form".into(),
+        };
+        consent::record_participation(db, &system, participation).await.expect("participation");
+        let basis = consent::NewLawfulBasis {
+            child_id: child.into(),
+            basis: LawfulBasisKind::PublicTask,
+            special_category: None,
+            data_sharing_agreement: "Test DSA".into(),
+        };
+        consent::record_lawful_basis(db, &system, basis).await.expect("lawful basis");
+        let given = consent::NewConsent {
+            child_id: child.into(),
+            given_by: GiverKind::Parent,
+            given_by_name: "Pat Example".into(),
+            given_on: "2025-01-10".into(),
+            purposes: vec![Purpose::Referral, Purpose::ProgressMonitoring],
+            partner_ids: partners.iter().map(|p| (*p).to_owned()).collect(),
+            evidence: "Signed form".into(),
+        };
+        let c = consent::record_consent(db, &system, given).await.expect("consent");
+        let enrol = enrolment::Enrol { child_id: child.into(), cohort: "2025/26".into() };
+        enrolment::enrol(db, &system, enrol).await.expect("enrol");
+        c.id
+    }
+
+    /// Refers a ready child to a programme and moves the referral (as the system) as far as
+    /// `until`: `Proposed`, `Sent` or `Accepted`. Returns the referral's id.
+    pub async fn refer(&self, child: &str, programme: &str, until: ReferralStatus) -> String {
+        let (db, system) = (&self.app.db, Actor::system());
+        let new = referrals::NewReferral {
+            child_id: child.into(),
+            programme_id: programme.into(),
+            needs: "Low confidence; finds groups hard".into(),
+            note: None,
+        };
+        let r = referrals::propose(db, &system, new).await.expect("propose").id;
+        if until == ReferralStatus::Proposed {
+            return r;
+        }
+        referrals::send(db, &system, &r, None).await.expect("send");
+        if until == ReferralStatus::Sent {
+            return r;
+        }
+        referrals::respond(db, &system, &r, true, None, None).await.expect("accept");
+        assert_eq!(until, ReferralStatus::Accepted, "refer() moves a referral at most to accepted");
+        r
     }
 }

@@ -12,6 +12,7 @@ use crate::domain::{
 use crate::error::{Error, Result};
 use crate::store::{programme, referral};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, Query};
+use sea_orm::Condition;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, Set,
 };
@@ -182,11 +183,14 @@ pub async fn list(db: &DatabaseConnection, filter: ProgrammeFilter, page: PageRe
     let status = filter.status.unwrap_or(ProgrammeStatus::Active);
     let mut query = programme::Entity::find().filter(programme::Column::Status.eq(status.as_str()));
     if let Some(d) = filter.domain {
-        // Domains are stored as a sorted comma-separated list of codes, none a substring
-        // of another, wrapped in commas here so that each matches whole.
-        let pattern = format!("%,{},%", d.as_str());
+        // Domains are stored as a comma-separated list of codes: match one whole code.
+        let code = d.as_str();
         query = query.filter(
-            Expr::cust_with_exprs("(',' || $1 || ',')", [Expr::col(programme::Column::Domains)]).like(pattern),
+            Condition::any()
+                .add(programme::Column::Domains.eq(code))
+                .add(programme::Column::Domains.like(format!("{code},%")))
+                .add(programme::Column::Domains.like(format!("%,{code}")))
+                .add(programme::Column::Domains.like(format!("%,{code},%"))),
         );
     }
     if let Some(age) = filter.age {
