@@ -258,7 +258,9 @@ pub fn may_read_safeguarding(actor: &Actor) -> Result<()> {
     if dsl || matches!(actor.role, Role::BackboneAdmin | Role::System) {
         Ok(())
     } else {
-        Err(Error::forbidden("only the anchor's designated safeguarding leads and backbone admins read safeguarding concerns"))
+        Err(Error::forbidden(
+            "only the anchor's designated safeguarding leads and backbone admins read safeguarding concerns",
+        ))
     }
 }
 

@@ -1,5 +1,6 @@
 //! The `backbone` command line: serve, migrate, seed, print the schema, verify the audit
-//! chain. Settings come from defaults, `backbone.toml` and the environment.
+//! chain, export the programme directory. Settings come from defaults, `backbone.toml`
+//! and the environment.
 
 use crate::audit::{self, Verdict};
 use crate::settings::Settings;
@@ -42,6 +43,21 @@ pub enum Command {
     Audit {
         #[command(subcommand)]
         what: AuditWhat,
+    },
+    /// Write data out.
+    Export {
+        #[command(subcommand)]
+        what: ExportWhat,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ExportWhat {
+    /// The programme directory as an Open Referral UK (ORUK 3.0) `/services` page, in JSON.
+    Directory {
+        /// Write to this file instead of standard output.
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
     },
 }
 
@@ -119,6 +135,20 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
         }
         Command::Schema => {
             print!("{}", crate::graphql::sdl());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Export { what: ExportWhat::Directory { out } } => {
+            let conn = db::connect(&settings.database_url(), 2).await?;
+            db::migrate(&conn).await?;
+            let page = crate::domain::directory::oruk_services(&conn).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            let json = serde_json::to_string_pretty(&page)?;
+            match out {
+                Some(path) => {
+                    std::fs::write(&path, json)?;
+                    eprintln!("wrote {} programmes to {}", page["total_items"], path.display());
+                }
+                None => println!("{json}"),
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Audit { what: AuditWhat::Verify } => {

@@ -180,33 +180,33 @@ async fn graphql_ws(
     protocol: async_graphql_axum::GraphQLProtocol,
     upgrade: axum::extract::WebSocketUpgrade,
 ) -> axum::response::Response {
-    upgrade
-        .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
-        .on_upgrade(move |socket| {
-            let schema = state.schema.clone();
-            async_graphql_axum::GraphQLWebSocket::new(socket, schema, protocol)
-                .on_connection_init(move |payload| async move {
-                    let token = payload
-                        .get("authorization")
-                        .or_else(|| payload.get("Authorization"))
-                        .and_then(|v| v.as_str())
-                        .map(|v| v.trim_start_matches("Bearer ").trim_start_matches("bearer ").to_owned())
-                        .or_else(|| payload.get("token").and_then(|v| v.as_str()).map(str::to_owned))
-                        .ok_or_else(|| async_graphql::Error::new("send {\"authorization\": \"Bearer <token>\"} in connection_init"))?;
-                    let actor = auth::authenticate(&state.db, &token, state.allow_demo_logins, None)
-                        .await
-                        .map_err(|e| crate::graphql::errors::to_gql(&e))?;
-                    let mut data = async_graphql::Data::default();
-                    data.insert(make_loader(&state.db, &actor));
-                    data.insert(Identity::Known(actor));
-                    data.insert(crate::graphql::subscription::ConnectionToken {
-                        token,
-                        allow_demo: state.allow_demo_logins,
-                    });
-                    Ok(data)
-                })
-                .serve()
-        })
+    upgrade.protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS).on_upgrade(move |socket| {
+        let schema = state.schema.clone();
+        async_graphql_axum::GraphQLWebSocket::new(socket, schema, protocol)
+            .on_connection_init(move |payload| async move {
+                let token = payload
+                    .get("authorization")
+                    .or_else(|| payload.get("Authorization"))
+                    .and_then(|v| v.as_str())
+                    .map(|v| v.trim_start_matches("Bearer ").trim_start_matches("bearer ").to_owned())
+                    .or_else(|| payload.get("token").and_then(|v| v.as_str()).map(str::to_owned))
+                    .ok_or_else(|| {
+                        async_graphql::Error::new("send {\"authorization\": \"Bearer <token>\"} in connection_init")
+                    })?;
+                let actor = auth::authenticate(&state.db, &token, state.allow_demo_logins, None)
+                    .await
+                    .map_err(|e| crate::graphql::errors::to_gql(&e))?;
+                let mut data = async_graphql::Data::default();
+                data.insert(make_loader(&state.db, &actor));
+                data.insert(Identity::Known(actor));
+                data.insert(crate::graphql::subscription::ConnectionToken {
+                    token,
+                    allow_demo: state.allow_demo_logins,
+                });
+                Ok(data)
+            })
+            .serve()
+    })
 }
 
 async fn healthz() -> &'static str {

@@ -56,7 +56,8 @@ impl Application {
         let listener = TcpListener::bind(settings.server.bind).await?;
         let address = listener.local_addr()?;
         let allow_demo_logins = options.demo && address.ip().is_loopback();
-        let services = Services { db: db.clone(), settings: settings.clone(), allow_demo_logins, events: Default::default() };
+        let services =
+            Services { db: db.clone(), settings: settings.clone(), allow_demo_logins, events: Default::default() };
         let schema = build_schema(&settings.graphql, Some(services));
         let state = Arc::new(AppState {
             schema,

@@ -36,7 +36,9 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        manager.create_index(index("idx_programmes_organisation", Programmes::Table, [Programmes::OrganisationId])).await?;
+        manager
+            .create_index(index("idx_programmes_organisation", Programmes::Table, [Programmes::OrganisationId]))
+            .await?;
         manager.create_index(index("idx_programmes_status", Programmes::Table, [Programmes::Status])).await
     }
 

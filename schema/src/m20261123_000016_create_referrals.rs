@@ -31,7 +31,9 @@ impl MigrationTrait for Migration {
                     .col(at(Referrals::CreatedAt))
                     .col(at(Referrals::UpdatedAt))
                     .foreign_key(
-                        ForeignKey::create().from(Referrals::Table, Referrals::ChildId).to(Children::Table, Children::Id),
+                        ForeignKey::create()
+                            .from(Referrals::Table, Referrals::ChildId)
+                            .to(Children::Table, Children::Id),
                     )
                     .foreign_key(
                         ForeignKey::create()
@@ -44,7 +46,9 @@ impl MigrationTrait for Migration {
                             .to(Organisations::Table, Organisations::Id),
                     )
                     .foreign_key(
-                        ForeignKey::create().from(Referrals::Table, Referrals::LinkWorkerId).to(Users::Table, Users::Id),
+                        ForeignKey::create()
+                            .from(Referrals::Table, Referrals::LinkWorkerId)
+                            .to(Users::Table, Users::Id),
                     )
                     .to_owned(),
             )
@@ -58,7 +62,11 @@ impl MigrationTrait for Migration {
             .await?;
         manager.create_index(index("idx_referrals_child", Referrals::Table, [Referrals::ChildId])).await?;
         manager
-            .create_index(index("idx_referrals_programme", Referrals::Table, [Referrals::ProgrammeId, Referrals::Status]))
+            .create_index(index(
+                "idx_referrals_programme",
+                Referrals::Table,
+                [Referrals::ProgrammeId, Referrals::Status],
+            ))
             .await
     }
 

@@ -43,9 +43,13 @@ impl MigrationTrait for Migration {
             .await?;
         manager
             .create_index(
-                index("idx_attendances_session_child", Attendances::Table, [Attendances::SessionId, Attendances::ChildId])
-                    .unique()
-                    .to_owned(),
+                index(
+                    "idx_attendances_session_child",
+                    Attendances::Table,
+                    [Attendances::SessionId, Attendances::ChildId],
+                )
+                .unique()
+                .to_owned(),
             )
             .await?;
         manager.create_index(index("idx_attendances_child", Attendances::Table, [Attendances::ChildId])).await?;

@@ -23,7 +23,9 @@ impl MigrationTrait for Migration {
                     .col(at(Handovers::At))
                     .col(string_len_null(Handovers::Note, 2000))
                     .foreign_key(
-                        ForeignKey::create().from(Handovers::Table, Handovers::ChildId).to(Children::Table, Children::Id),
+                        ForeignKey::create()
+                            .from(Handovers::Table, Handovers::ChildId)
+                            .to(Children::Table, Children::Id),
                     )
                     .to_owned(),
             )

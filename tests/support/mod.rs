@@ -8,8 +8,8 @@
 
 use backbone::auth::Actor;
 use backbone::domain::{
-    AttendingType, GiverKind, LawfulBasisKind, OrganisationKind, OutcomeDomain, Purpose, ReferralStatus, Role, accounts,
-    children, consent, enrolment, programmes, referrals,
+    AttendingType, GiverKind, LawfulBasisKind, OrganisationKind, OutcomeDomain, Purpose, ReferralStatus, Role,
+    accounts, children, consent, enrolment, programmes, referrals,
 };
 use backbone::settings::Settings;
 use backbone::startup::{Application, StartOptions};

@@ -11,7 +11,9 @@ use crate::domain::{enrolment, validate};
 use crate::error::{Error, Result};
 use crate::store::{child, contact, handover, progress_note, referral, safeguarding_concern};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
+};
 use validator::Validate;
 
 #[derive(Debug, Clone, Validate)]

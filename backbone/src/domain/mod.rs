@@ -216,7 +216,8 @@ str_enum! {
 
 impl ReferralStatus {
     /// The statuses in which the partner may see the child (with consent).
-    pub const LIVE: &'static [ReferralStatus] = &[ReferralStatus::Sent, ReferralStatus::Accepted, ReferralStatus::Active];
+    pub const LIVE: &'static [ReferralStatus] =
+        &[ReferralStatus::Sent, ReferralStatus::Accepted, ReferralStatus::Active];
     /// The statuses still open: they move with the child on handover.
     pub const OPEN: &'static [ReferralStatus] =
         &[ReferralStatus::Proposed, ReferralStatus::Sent, ReferralStatus::Accepted, ReferralStatus::Active];

@@ -11,8 +11,8 @@ use crate::domain::{
 };
 use crate::error::{Error, Result};
 use crate::store::{programme, referral};
-use sea_orm::sea_query::{Expr, ExprTrait, Func, Query};
 use sea_orm::Condition;
+use sea_orm::sea_query::{Expr, ExprTrait, Func, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, Set,
 };
@@ -163,7 +163,8 @@ fn full_programmes() -> sea_orm::sea_query::SelectStatement {
         .from(referral::Entity)
         .inner_join(
             programme::Entity,
-            Expr::col((programme::Entity, programme::Column::Id)).equals((referral::Entity, referral::Column::ProgrammeId)),
+            Expr::col((programme::Entity, programme::Column::Id))
+                .equals((referral::Entity, referral::Column::ProgrammeId)),
         )
         .and_where(
             Expr::col((referral::Entity, referral::Column::Status))
@@ -179,7 +180,11 @@ fn full_programmes() -> sea_orm::sea_query::SelectStatement {
 }
 
 /// The programme directory, a page at a time.
-pub async fn list(db: &DatabaseConnection, filter: ProgrammeFilter, page: PageRequest) -> Result<Page<programme::Model>> {
+pub async fn list(
+    db: &DatabaseConnection,
+    filter: ProgrammeFilter,
+    page: PageRequest,
+) -> Result<Page<programme::Model>> {
     let status = filter.status.unwrap_or(ProgrammeStatus::Active);
     let mut query = programme::Entity::find().filter(programme::Column::Status.eq(status.as_str()));
     if let Some(d) = filter.domain {

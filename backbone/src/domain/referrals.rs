@@ -114,7 +114,9 @@ fn clean(v: Option<String>) -> Option<String> {
 
 fn check_note(note: &Option<String>) -> Result<()> {
     match note {
-        Some(n) => crate::domain::validate::notes(n).map_err(|_| Error::invalid("note", "must be at most 2000 characters")),
+        Some(n) => {
+            crate::domain::validate::notes(n).map_err(|_| Error::invalid("note", "must be at most 2000 characters"))
+        }
         None => Ok(()),
     }
 }
@@ -192,7 +194,12 @@ async fn begin_for(db: &DatabaseConnection, actor: &Actor, referral_id: &str) ->
 
 /// `proposed → sent`. Refused with `CONFLICT` unless the child is enrolled (or active),
 /// their consent covers the partner, and the programme is active with a place free.
-pub async fn send(db: &DatabaseConnection, actor: &Actor, referral_id: &str, note: Option<String>) -> Result<referral::Model> {
+pub async fn send(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    referral_id: &str,
+    note: Option<String>,
+) -> Result<referral::Model> {
     check_note(&note)?;
     let (mut tx, found) = begin_for(db, actor, referral_id).await?;
     access::require(actor, Right::Write)?;
@@ -200,7 +207,9 @@ pub async fn send(db: &DatabaseConnection, actor: &Actor, referral_id: &str, not
     let enrolment = enrolment::of_child(&*tx, &found.child_id).await?;
     let status = EnrolmentStatus::from_stored(&enrolment.status)?;
     if !matches!(status, EnrolmentStatus::Enrolled | EnrolmentStatus::Active) {
-        return Err(Error::conflict(format!("cannot send a referral for a child whose enrolment is {status}: enrol them first")));
+        return Err(Error::conflict(format!(
+            "cannot send a referral for a child whose enrolment is {status}: enrol them first"
+        )));
     }
     let covered = crate::store::child::Entity::find_by_id(found.child_id.clone())
         .filter(crate::store::child::Column::Id.in_subquery(access::consent_covers(&found.organisation_id)))
@@ -269,7 +278,12 @@ pub async fn complete(
 
 /// Any open status `→ withdrawn`, by the link worker, with a reason. The partner loses
 /// sight of the child on the next request.
-pub async fn withdraw(db: &DatabaseConnection, actor: &Actor, referral_id: &str, reason: String) -> Result<referral::Model> {
+pub async fn withdraw(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    referral_id: &str,
+    reason: String,
+) -> Result<referral::Model> {
     crate::domain::validate::short_text(&reason)
         .map_err(|e| Error::invalid("reason", e.message.map(|m| m.to_string()).unwrap_or_default()))?;
     let (mut tx, found) = begin_for(db, actor, referral_id).await?;
@@ -340,7 +354,11 @@ pub async fn inbox(
 }
 
 /// Referrals of many children, oldest first, in the caller's referral scope (loader).
-pub async fn of_children<C: ConnectionTrait>(conn: &C, actor: &Actor, child_ids: &[String]) -> Result<Vec<referral::Model>> {
+pub async fn of_children<C: ConnectionTrait>(
+    conn: &C,
+    actor: &Actor,
+    child_ids: &[String],
+) -> Result<Vec<referral::Model>> {
     Ok(referral::Entity::find()
         .filter(referral::Column::ChildId.is_in(child_ids.to_vec()))
         .filter(access::referral_condition(actor))

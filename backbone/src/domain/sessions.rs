@@ -12,7 +12,9 @@ use crate::domain::{AttendanceStatus, Engagement, ReferralStatus, SessionKind, v
 use crate::error::{Error, FieldError, Result};
 use crate::settings::BrokeringSettings;
 use crate::store::{attendance, referral, session};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
+};
 use std::collections::{HashMap, HashSet};
 
 /// One line of a register.
@@ -99,7 +101,12 @@ fn check(input: &NewSession) -> Result<chrono::NaiveDate> {
 }
 
 /// Logs a session and its register in one transaction.
-pub async fn log(db: &DatabaseConnection, actor: &Actor, input: NewSession, alert: BrokeringSettings) -> Result<Logged> {
+pub async fn log(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    input: NewSession,
+    alert: BrokeringSettings,
+) -> Result<Logged> {
     let held_on = check(&input)?;
     let programme = crate::domain::programmes::find(db, &input.programme_id)
         .await
@@ -181,10 +188,7 @@ pub async fn log(db: &DatabaseConnection, actor: &Actor, input: NewSession, aler
     let alerts = live
         .values()
         .filter(|r| dropped(&r.id))
-        .map(|r| AttendanceAlert {
-            referral: r.clone(),
-            rate: after.get(&r.id).and_then(|e| e.rate()).unwrap_or(0.0),
-        })
+        .map(|r| AttendanceAlert { referral: r.clone(), rate: after.get(&r.id).and_then(|e| e.rate()).unwrap_or(0.0) })
         .collect();
     tx.commit().await?;
     Ok(Logged { session: created, started, alerts })

@@ -5,9 +5,9 @@
 use crate::auth;
 use crate::domain::enrolment::Transition;
 use crate::domain::{self};
-use crate::graphql::errors::GqlResult;
 use crate::events::{Event, EventKind};
 use crate::graphql::brokering::*;
+use crate::graphql::errors::GqlResult;
 use crate::graphql::inputs::*;
 use crate::graphql::types::*;
 use crate::graphql::{actor, selected_child_fields, services};
@@ -177,8 +177,7 @@ impl Mutation {
         organisation_id: Option<ID>,
     ) -> Result<Programme> {
         let org = organisation_id.map(|o| o.0);
-        let created =
-            domain::programmes::create(&services(ctx)?.db, actor(ctx)?, org, input.into()).await.gql()?;
+        let created = domain::programmes::create(&services(ctx)?.db, actor(ctx)?, org, input.into()).await.gql()?;
         Ok(Programme(created))
     }
 
@@ -270,20 +269,19 @@ impl Mutation {
     /// Raises a safeguarding concern about a child the caller may see. Only the anchor's
     /// designated safeguarding leads and backbone admins can read it; the answer is a
     /// receipt.
-    async fn raise_safeguarding_concern(&self, ctx: &Context<'_>, child_id: ID, body: String) -> Result<ConcernReceipt> {
-        let created =
-            domain::casework::raise_concern(&services(ctx)?.db, actor(ctx)?, &child_id, &body).await.gql()?;
+    async fn raise_safeguarding_concern(
+        &self,
+        ctx: &Context<'_>,
+        child_id: ID,
+        body: String,
+    ) -> Result<ConcernReceipt> {
+        let created = domain::casework::raise_concern(&services(ctx)?.db, actor(ctx)?, &child_id, &body).await.gql()?;
         Ok(ConcernReceipt { id: ID(created.id), created_at: created.created_at })
     }
 
     /// Marks (or unmarks) an anchor's member as a designated safeguarding lead (backbone
     /// admins).
-    async fn set_designated_safeguarding_lead(
-        &self,
-        ctx: &Context<'_>,
-        user_id: ID,
-        designated: bool,
-    ) -> Result<User> {
+    async fn set_designated_safeguarding_lead(&self, ctx: &Context<'_>, user_id: ID, designated: bool) -> Result<User> {
         let db = &services(ctx)?.db;
         let (user, m) =
             domain::accounts::set_designated_safeguarding_lead(db, actor(ctx)?, &user_id, designated).await.gql()?;

@@ -2,8 +2,8 @@
 
 use crate::domain::{self, Page, PageRequest};
 use crate::error::Error;
-use crate::graphql::errors::GqlResult;
 use crate::graphql::brokering::{InboxState, Programme, Referral, Session};
+use crate::graphql::errors::GqlResult;
 use crate::graphql::inputs::{ChildFilter, ProgrammeFilter};
 use crate::graphql::types::{Child, Organisation, OrganisationKind, User};
 use crate::graphql::{actor, selected_child_fields, services};
@@ -182,15 +182,10 @@ impl Query {
         let actor = actor(ctx)?;
         let had_after = after.is_some();
         let page = page_request(ctx, first, after)?;
-        let found = domain::referrals::inbox(
-            &services(ctx)?.db,
-            actor,
-            state.map(Into::into),
-            programme_id.map(|p| p.0),
-            page,
-        )
-        .await
-        .gql()?;
+        let found =
+            domain::referrals::inbox(&services(ctx)?.db, actor, state.map(Into::into), programme_id.map(|p| p.0), page)
+                .await
+                .gql()?;
         Ok(connection(had_after, found, Referral, |r| &r.id))
     }
 

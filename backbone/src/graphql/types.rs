@@ -5,11 +5,11 @@
 use crate::access::{self, ChildView};
 use crate::domain;
 use crate::error::Error;
-use crate::graphql::errors::to_gql;
-use crate::graphql::loaders::*;
 use crate::graphql::brokering::{
     Contact, EngagementSummary, Handover, ProgressNote, SafeguardingConcern, SupportPackage,
 };
+use crate::graphql::errors::to_gql;
+use crate::graphql::loaders::*;
 use crate::graphql::{actor, loader};
 use crate::store::{
     child, consent, enrolment, enrolment_transition, lawful_basis, organisation, participation, relationship, user,
@@ -321,9 +321,10 @@ impl Child {
     ) -> Result<async_graphql::connection::Connection<String, Contact>> {
         let had_after = after.is_some();
         let page = crate::graphql::query::page_request(ctx, first, after)?;
-        let found = crate::domain::casework::contacts(&crate::graphql::services(ctx)?.db, actor(ctx)?, &self.model.id, page)
-            .await
-            .map_err(|e| to_gql(&e))?;
+        let found =
+            crate::domain::casework::contacts(&crate::graphql::services(ctx)?.db, actor(ctx)?, &self.model.id, page)
+                .await
+                .map_err(|e| to_gql(&e))?;
         Ok(crate::graphql::query::connection(had_after, found, Contact, |c| &c.id))
     }
     /// Progress notes the caller may read, newest first.

@@ -126,7 +126,8 @@ async fn demo_mode_refuses_a_non_loopback_address() {
     let dir = tempfile::tempdir().expect("dir");
     let mut settings = test_settings(&fresh_database(&dir).await);
     settings.server.bind = "0.0.0.0:0".parse().expect("addr");
-    let built = backbone::startup::Application::build(settings, StartOptions { demo: true, ..Default::default() }).await;
+    let built =
+        backbone::startup::Application::build(settings, StartOptions { demo: true, ..Default::default() }).await;
     let err = built.err().map(|e| e.to_string()).unwrap_or_default();
     assert!(err.contains("loopback"), "{err}");
 }
