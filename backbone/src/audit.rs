@@ -89,6 +89,7 @@ impl Audited {
                 .ok_or_else(|| Error::Internal(anyhow::anyhow!("audit head row missing")))?;
             let (mut seq, mut prev) = (head.seq, head.hash);
             let at = now();
+            let mut rows = Vec::with_capacity(pending.len());
             for p in pending {
                 seq += 1;
                 let event = EventContent {
@@ -104,7 +105,7 @@ impl Audited {
                     prev_hash: prev.clone(),
                 };
                 let hash = event.hash();
-                audit_event::ActiveModel {
+                rows.push(audit_event::ActiveModel {
                     seq: Set(seq),
                     at: Set(at),
                     actor_user_id: Set(event.actor_user_id),
@@ -116,10 +117,13 @@ impl Audited {
                     request_id: Set(event.request_id),
                     prev_hash: Set(event.prev_hash),
                     hash: Set(hash.clone()),
-                }
-                .insert(&tx)
-                .await?;
+                });
                 prev = hash;
+            }
+            // One statement per 500 events, however long the list that was read.
+            while !rows.is_empty() {
+                let chunk: Vec<_> = rows.drain(..rows.len().min(500)).collect();
+                audit_event::Entity::insert_many(chunk).exec(&tx).await?;
             }
             audit_head::ActiveModel { id: Set(1), seq: Set(seq), hash: Set(prev) }.update(&tx).await?;
         }

@@ -122,7 +122,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             let conn = db::connect(&settings.database_url(), 2).await?;
             db::migrate(&conn).await?;
             let wrote = crate::demo::seed(&conn, |done, total| {
-                eprint!("\rseeding the demo zone: {done}/{total} children");
+                eprint!("\rseeding the demo zone: {done}/{total} steps");
                 let _ = std::io::stderr().flush();
             })
             .await?;

@@ -1,11 +1,25 @@
 //! The demo zone: the synthetic data of `backbone-seeds`, written through the same domain
-//! use cases a user would call (as [`Actor::system`]), so it is validated and audited like
-//! real work. Idempotent: a database that already holds the zone is left alone.
+//! use cases a user would call, so it is validated and audited like real work.
+//! Organisations, accounts, children and programmes are written as [`Actor::system`]; the
+//! brokering is written as the demo staff who would do it — link workers propose, send
+//! and withdraw referrals and log contacts, partner staff answer referrals, log sessions
+//! and write their notes (the system stands in for partners without demo accounts) — so
+//! authorship and visibility are real. Idempotent: a database that already holds the zone
+//! is left alone.
+//!
+//! Order matters, as it would in real life: children are enrolled and supported before
+//! they are referred, referrals are sent and answered before sessions are logged, partner
+//! notes are written while their referral is live, and referrals are completed or
+//! withdrawn before a child's enrolment completes or ends.
 
 use crate::auth::Actor;
+use crate::domain::casework::{NewContact, NewNote};
 use crate::domain::consent::{NewConsent, NewLawfulBasis, NewParticipation, Withdrawal};
 use crate::domain::enrolment::{Enrol, Transition};
-use crate::domain::{self, accounts, children, consent, enrolment};
+use crate::domain::programmes::ProgrammeFields;
+use crate::domain::referrals::NewReferral;
+use crate::domain::sessions::{Attendee, NewSession};
+use crate::domain::{self, accounts, casework, children, consent, enrolment, programmes, referrals, sessions};
 use crate::store::organisation;
 use backbone_seeds as seeds;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
@@ -13,9 +27,9 @@ use std::collections::HashMap;
 
 /// The demo accounts, as printed at start-up: (email, what they show).
 pub const DEMO_ACCOUNTS: &[(&str, &str)] = &[
-    ("linkworker@demo.zone", "link worker: a caseload at the primary school"),
+    ("linkworker@demo.zone", "link worker: a caseload at the primary school, with referrals and contacts"),
     ("anchorlead@demo.zone", "anchor lead of the primary school (designated safeguarding lead)"),
-    ("partner@demo.zone", "partner worker at a mentoring charity"),
+    ("partner@demo.zone", "partner worker at a mentoring charity: referral inbox and sessions"),
     ("partnerlead@demo.zone", "partner lead at the same charity"),
     ("funder@demo.zone", "funder: aggregates only"),
     ("analyst@demo.zone", "backbone analyst: pseudonymised records"),
@@ -87,23 +101,179 @@ fn purpose(p: seeds::Purpose) -> domain::Purpose {
     }
 }
 
-/// The enrolment transitions that bring a child from `consented` to `stage`.
+fn outcome_domain(d: seeds::OutcomeDomain) -> domain::OutcomeDomain {
+    match d {
+        seeds::OutcomeDomain::EmotionalWellbeing => domain::OutcomeDomain::EmotionalWellbeing,
+        seeds::OutcomeDomain::Relationships => domain::OutcomeDomain::Relationships,
+        seeds::OutcomeDomain::ConfidenceAspiration => domain::OutcomeDomain::ConfidenceAspiration,
+        seeds::OutcomeDomain::ProgressAtSchool => domain::OutcomeDomain::ProgressAtSchool,
+        seeds::OutcomeDomain::AttendanceEngagement => domain::OutcomeDomain::AttendanceEngagement,
+    }
+}
+
+fn attending_type(a: seeds::AttendingType) -> domain::AttendingType {
+    match a {
+        seeds::AttendingType::InPerson => domain::AttendingType::InPerson,
+        seeds::AttendingType::Online => domain::AttendingType::Online,
+        seeds::AttendingType::Both => domain::AttendingType::Both,
+    }
+}
+
+fn session_kind(k: seeds::SessionKind) -> domain::SessionKind {
+    match k {
+        seeds::SessionKind::Group => domain::SessionKind::Group,
+        seeds::SessionKind::OneToOne => domain::SessionKind::OneToOne,
+    }
+}
+
+fn attendance_status(s: seeds::AttendanceStatus) -> domain::AttendanceStatus {
+    match s {
+        seeds::AttendanceStatus::Attended => domain::AttendanceStatus::Attended,
+        seeds::AttendanceStatus::Absent => domain::AttendanceStatus::Absent,
+        seeds::AttendanceStatus::Cancelled => domain::AttendanceStatus::Cancelled,
+    }
+}
+
+fn engagement(e: seeds::Engagement) -> domain::Engagement {
+    match e {
+        seeds::Engagement::Disengaged => domain::Engagement::Disengaged,
+        seeds::Engagement::Participating => domain::Engagement::Participating,
+        seeds::Engagement::FullyEngaged => domain::Engagement::FullyEngaged,
+    }
+}
+
+fn contact_kind(k: seeds::ContactKind) -> domain::ContactKind {
+    match k {
+        seeds::ContactKind::Informal => domain::ContactKind::Informal,
+        seeds::ContactKind::Formal => domain::ContactKind::Formal,
+    }
+}
+
+fn contact_party(p: seeds::ContactParty) -> domain::ContactParty {
+    match p {
+        seeds::ContactParty::Child => domain::ContactParty::Child,
+        seeds::ContactParty::Parent => domain::ContactParty::Parent,
+        seeds::ContactParty::TrustedAdult => domain::ContactParty::TrustedAdult,
+        seeds::ContactParty::SchoolStaff => domain::ContactParty::SchoolStaff,
+    }
+}
+
+fn note_visibility(v: seeds::NoteVisibility) -> domain::NoteVisibility {
+    match v {
+        seeds::NoteVisibility::Organisation => domain::NoteVisibility::Organisation,
+        seeds::NoteVisibility::SharedWithLinkWorker => domain::NoteVisibility::SharedWithLinkWorker,
+    }
+}
+
+fn day(d: chrono::NaiveDate) -> String {
+    d.format("%Y-%m-%d").to_string()
+}
+
+/// The enrolment transitions that bring a child from `consented` to `stage`, except the
+/// last step of a completed or exited child (see [`final_transition`]).
 fn transitions_after_consent(c: &seeds::Child) -> Vec<Transition> {
     use seeds::Stage::*;
     match c.stage {
         Identified | Consented => vec![],
         Enrolled => vec![Transition::Enrol],
-        Active => vec![Transition::Enrol, Transition::StartSupport],
-        Completed => vec![Transition::Enrol, Transition::StartSupport, Transition::Complete],
+        Active | Completed => vec![Transition::Enrol, Transition::StartSupport],
         // An exited child who got as far as a lawful basis had been enrolled.
         Exited(_) if c.lawful_basis.is_some() => vec![Transition::Enrol],
         Exited(_) => vec![],
     }
 }
 
-/// Writes the demo zone unless it is already there. `progress(done, total)` is called as
-/// children are written. Returns whether anything was written.
-pub async fn seed(db: &DatabaseConnection, mut progress: impl FnMut(usize, usize)) -> anyhow::Result<bool> {
+/// The transition that completes or ends a child's enrolment, made once their referrals
+/// are closed (a finished enrolment takes no referrals).
+fn final_transition(c: &seeds::Child) -> Option<(Transition, Option<String>)> {
+    match c.stage {
+        seeds::Stage::Completed => Some((Transition::Complete, None)),
+        seeds::Stage::Exited(reason) => {
+            Some((Transition::Exit(exit_reason(reason)), Some("Left the programme".into())))
+        }
+        _ => None,
+    }
+}
+
+/// Who does what in the demo: the system, and an [`Actor`] for each demo account, as
+/// `auth` would resolve them at login.
+struct Actors {
+    system: Actor,
+    by_email: HashMap<String, Actor>,
+    /// The demo partner worker of each partner organisation (by key), where there is one.
+    partner_staff: HashMap<String, String>,
+}
+
+impl Actors {
+    fn new(zone: &seeds::DemoZone, orgs: &HashMap<String, String>, users: &HashMap<String, String>) -> Self {
+        let mut by_email = HashMap::new();
+        let mut partner_staff = HashMap::new();
+        for a in &zone.accounts {
+            let (Some(user_id), Some(organisation_id), Some(org)) = (
+                users.get(&a.email),
+                orgs.get(&a.organisation_key),
+                zone.organisations.iter().find(|o| o.key == a.organisation_key),
+            ) else {
+                continue;
+            };
+            let actor = Actor {
+                user_id: user_id.clone(),
+                organisation_id: organisation_id.clone(),
+                organisation_kind: org_kind(org.kind),
+                role: role(a.role),
+                designated_safeguarding_lead: a.designated_safeguarding_lead,
+                token_id: None,
+                request_id: None,
+            };
+            by_email.insert(a.email.clone(), actor);
+            if a.role == seeds::Role::PartnerWorker {
+                partner_staff.entry(a.organisation_key.clone()).or_insert_with(|| a.email.clone());
+            }
+        }
+        Actors { system: Actor::system(), by_email, partner_staff }
+    }
+
+    /// The demo account with this email.
+    fn account(&self, email: &str) -> anyhow::Result<&Actor> {
+        self.by_email.get(email).ok_or_else(|| anyhow::anyhow!("no demo account {email}"))
+    }
+
+    /// The child's link worker.
+    fn link_worker(&self, c: &seeds::Child) -> anyhow::Result<&Actor> {
+        let email =
+            c.link_worker_email.as_deref().ok_or_else(|| anyhow::anyhow!("{} has no link worker", c.first_name))?;
+        self.account(email)
+    }
+
+    /// Who acts for a partner: its demo partner worker, or the system if it has none.
+    fn partner(&self, partner_key: &str) -> &Actor {
+        self.partner_staff.get(partner_key).and_then(|e| self.by_email.get(e)).unwrap_or(&self.system)
+    }
+}
+
+/// Counts steps of the seeding and reports them every so often.
+struct Steps<F: FnMut(usize, usize)> {
+    done: usize,
+    total: usize,
+    report: F,
+}
+
+impl<F: FnMut(usize, usize)> Steps<F> {
+    fn tick(&mut self) {
+        self.done += 1;
+        if self.done.is_multiple_of(25) || self.done == self.total {
+            (self.report)(self.done, self.total);
+        }
+    }
+}
+
+/// Writes the demo zone unless it is already there. Returns whether anything was written.
+///
+/// `progress(done, total)` is called every 25 steps and at the end. A step is a child's
+/// record, a referral (proposed, sent and answered), a session with its register, or a
+/// child's casework (notes, concerns, referrals closed, contacts, enrolment finished):
+/// twice the number of children plus the referrals and sessions.
+pub async fn seed(db: &DatabaseConnection, progress: impl FnMut(usize, usize)) -> anyhow::Result<bool> {
     let zone = seeds::demo_zone();
     let marker = &zone.organisations[0].name;
     let exists = organisation::Entity::find().filter(organisation::Column::Name.eq(marker.clone())).one(db).await?;
@@ -132,28 +302,180 @@ pub async fn seed(db: &DatabaseConnection, mut progress: impl FnMut(usize, usize
         let created = accounts::create_account(db, &system, input).await?;
         users.insert(a.email.clone(), created.id);
     }
-    let total = zone.children.len();
-    for (n, c) in zone.children.iter().enumerate() {
-        seed_child(db, &system, c, &org, &users).await?;
-        if (n + 1) % 25 == 0 || n + 1 == total {
-            progress(n + 1, total);
+    let actors = Actors::new(&zone, &orgs, &users);
+    let mut programme_ids: HashMap<&str, String> = HashMap::new();
+    for p in &zone.programmes {
+        let created = programmes::create(db, &system, Some(org(&p.partner_key)?), programme_fields(p)).await?;
+        programme_ids.insert(&p.key, created.id);
+    }
+    let programme_id =
+        |key: &str| programme_ids.get(key).cloned().ok_or_else(|| anyhow::anyhow!("unknown programme key {key}"));
+    let referral_count: usize = zone.children.iter().map(|c| c.referrals.len()).sum();
+    let session_count: usize = zone.programmes.iter().map(|p| p.sessions.len()).sum();
+    let total = 2 * zone.children.len() + referral_count + session_count;
+    let mut steps = Steps { done: 0, total, report: progress };
+
+    let mut child_ids = Vec::with_capacity(zone.children.len());
+    for c in &zone.children {
+        child_ids.push(seed_child(db, &system, c, &org, &users).await?);
+        steps.tick();
+    }
+
+    // Referrals, in the generator's order, so a place is free whenever one is needed.
+    let mut referral_ids: HashMap<(usize, &str), String> = HashMap::new();
+    for (i, c) in zone.children.iter().enumerate() {
+        for r in &c.referrals {
+            let partner = zone
+                .programme(&r.programme_key)
+                .map(|p| actors.partner(&p.partner_key))
+                .ok_or_else(|| anyhow::anyhow!("unknown programme key {}", r.programme_key))?;
+            let id =
+                open_referral(db, actors.link_worker(c)?, partner, &child_ids[i], programme_id(&r.programme_key)?, r)
+                    .await?;
+            referral_ids.insert((i, r.programme_key.as_str()), id);
+            steps.tick();
         }
+    }
+
+    let alerts = crate::settings::Settings::default().brokering;
+    for p in &zone.programmes {
+        let staff = actors.partner(&p.partner_key);
+        for s in &p.sessions {
+            let input = NewSession {
+                programme_id: programme_id(&p.key)?,
+                held_on: day(s.held_on),
+                duration_minutes: i32::from(s.duration_minutes),
+                kind: session_kind(s.kind),
+                notes: s.notes.clone(),
+                attendees: s
+                    .register
+                    .iter()
+                    .map(|a| Attendee {
+                        child_id: child_ids[a.child].clone(),
+                        status: attendance_status(a.status),
+                        engagement: a.engagement.map(engagement),
+                    })
+                    .collect(),
+            };
+            sessions::log(db, staff, input, alerts).await?;
+            steps.tick();
+        }
+    }
+
+    for (i, c) in zone.children.iter().enumerate() {
+        let referral_id =
+            |key: &str| referral_ids.get(&(i, key)).cloned().ok_or_else(|| anyhow::anyhow!("no referral to {key}"));
+        seed_casework(db, &actors, &zone, c, &child_ids[i], &referral_id).await?;
+        steps.tick();
     }
     Ok(true)
 }
 
+fn programme_fields(p: &seeds::Programme) -> ProgrammeFields {
+    ProgrammeFields {
+        name: p.name.clone(),
+        description: p.description.clone(),
+        domains: p.domains.iter().map(|d| outcome_domain(*d)).collect(),
+        minimum_age: i32::from(p.minimum_age),
+        maximum_age: i32::from(p.maximum_age),
+        attending_type: attending_type(p.attending_type),
+        location_name: p.location_name.clone(),
+        postcode: p.postcode.clone(),
+        schedule: p.schedule.clone(),
+        capacity: i32::from(p.capacity),
+    }
+}
+
+/// Proposes a referral as the child's link worker, sends it, and has the partner accept
+/// or decline it, as far as the referral got. Returns its id.
+async fn open_referral(
+    db: &DatabaseConnection,
+    link_worker: &Actor,
+    partner: &Actor,
+    child_id: &str,
+    programme_id: String,
+    r: &seeds::Referral,
+) -> anyhow::Result<String> {
+    use seeds::ReferralStatus::{Accepted, Declined, Sent};
+    let input = NewReferral { child_id: child_id.to_owned(), programme_id, needs: r.needs.clone(), note: None };
+    let id = referrals::propose(db, link_worker, input).await?.id;
+    if r.reached(Sent) {
+        referrals::send(db, link_worker, &id, None).await?;
+    }
+    if r.reached(Accepted) {
+        referrals::respond(db, partner, &id, true, None, None).await?;
+    } else if r.reached(Declined) {
+        referrals::respond(db, partner, &id, false, r.reason.clone(), None).await?;
+    }
+    Ok(id)
+}
+
+/// A child's casework once the sessions are logged: progress notes and concerns (partner
+/// staff write theirs while the referral is still live), then referrals completed or
+/// withdrawn, the link worker's contacts, and finally the end of the enrolment.
+async fn seed_casework(
+    db: &DatabaseConnection,
+    actors: &Actors,
+    zone: &seeds::DemoZone,
+    c: &seeds::Child,
+    child_id: &str,
+    referral_id: &impl Fn(&str) -> anyhow::Result<String>,
+) -> anyhow::Result<()> {
+    let partner_for = |key: &str| zone.programme(key).map_or(&actors.system, |p| actors.partner(&p.partner_key));
+    for n in &c.notes {
+        let input = NewNote {
+            child_id: child_id.to_owned(),
+            referral_id: n.programme_key.as_deref().map(referral_id).transpose()?,
+            body: n.body.clone(),
+            visibility: note_visibility(n.visibility),
+        };
+        casework::add_note(db, actors.account(&n.author_email)?, input).await?;
+    }
+    for s in &c.safeguarding_concerns {
+        casework::raise_concern(db, actors.account(&s.raised_by_email)?, child_id, &s.body).await?;
+    }
+    for r in &c.referrals {
+        match r.status {
+            seeds::ReferralStatus::Completed => {
+                referrals::complete(db, partner_for(&r.programme_key), &referral_id(&r.programme_key)?, None).await?;
+            }
+            seeds::ReferralStatus::Withdrawn => {
+                let reason = r.reason.clone().unwrap_or_else(|| "Withdrawn".into());
+                referrals::withdraw(db, actors.link_worker(c)?, &referral_id(&r.programme_key)?, reason).await?;
+            }
+            _ => {}
+        }
+    }
+    for k in &c.contacts {
+        let input = NewContact {
+            child_id: child_id.to_owned(),
+            held_on: day(k.held_on),
+            minutes: i32::from(k.minutes),
+            kind: contact_kind(k.kind),
+            with_whom: k.with_whom.iter().map(|p| contact_party(*p)).collect(),
+            content: k.content.clone(),
+        };
+        casework::log_contact(db, actors.link_worker(c)?, input).await?;
+    }
+    if let Some((transition, note)) = final_transition(c) {
+        enrolment::transition(db, &actors.system, child_id, transition, note).await?;
+    }
+    Ok(())
+}
+
+/// Writes one child's record, up to (not including) the end of their enrolment. Returns
+/// the child's id.
 async fn seed_child(
     db: &DatabaseConnection,
     system: &Actor,
     c: &seeds::Child,
     org: &impl Fn(&str) -> anyhow::Result<String>,
     users: &HashMap<String, String>,
-) -> anyhow::Result<()> {
-    let date = |d: chrono::NaiveDate| d.format("%Y-%m-%d").to_string();
+) -> anyhow::Result<String> {
     let new = children::NewChild {
         first_name: c.first_name.clone(),
         last_name: c.last_name.clone(),
-        date_of_birth: date(c.date_of_birth),
+        date_of_birth: day(c.date_of_birth),
         anchor_id: Some(org(&c.anchor_key)?),
         year_group: i32::from(c.year_group),
         upn: c.upn.clone(),
@@ -187,7 +509,7 @@ async fn seed_child(
             child_id: child.id.clone(),
             agreed_by: giver(p.agreed_by),
             agreed_by_name: p.agreed_by_name.clone(),
-            agreed_on: date(p.agreed_on),
+            agreed_on: day(p.agreed_on),
             evidence: p.evidence.clone(),
         };
         consent::record_participation(db, system, input).await?;
@@ -217,14 +539,14 @@ async fn seed_child(
             child_id: child.id.clone(),
             given_by: giver(k.given_by),
             given_by_name: k.given_by_name.clone(),
-            given_on: date(k.given_on),
+            given_on: day(k.given_on),
             purposes: k.purposes.iter().map(|p| purpose(*p)).collect(),
             partner_ids,
             evidence: k.evidence.clone(),
         };
         let recorded = consent::record_consent(db, system, input).await?;
         if let (Some(on), Some(reason)) = (k.withdrawn_on, &k.withdrawal_reason) {
-            let input = Withdrawal { consent_id: recorded.id, withdrawn_on: date(on), reason: reason.clone() };
+            let input = Withdrawal { consent_id: recorded.id, withdrawn_on: day(on), reason: reason.clone() };
             consent::withdraw_consent(db, system, input).await?;
         }
     }
@@ -239,9 +561,5 @@ async fn seed_child(
             }
         }
     }
-    if let seeds::Stage::Exited(reason) = c.stage {
-        let note = Some("Left the programme".to_owned());
-        enrolment::transition(db, system, &child.id, Transition::Exit(exit_reason(reason)), note).await?;
-    }
-    Ok(())
+    Ok(child.id)
 }

@@ -9,7 +9,7 @@
 use crate::auth;
 use crate::error::Error;
 use crate::graphql::errors::{bad_request, finish};
-use crate::graphql::{AppSchema, Identity, make_loader};
+use crate::graphql::{AppSchema, Identity, make_loader, make_spawned_loader};
 use async_graphql::ParseRequestError;
 use async_graphql::{BatchRequest, BatchResponse, Response};
 use async_graphql_axum::{GraphQLBatchRequest, GraphQLResponse, rejection::GraphQLRejection};
@@ -151,13 +151,22 @@ async fn graphql(
         }
     };
     let run = |req: async_graphql::Request| {
-        let req = match &identity {
-            Identity::Known(actor) => req.data(make_loader(&state.db, actor)).data(Identity::Known(actor.clone())),
-            Identity::Unknown(why) => req.data(Identity::Unknown(why)),
-        };
         let schema = state.schema.clone();
         let request_id = request_id.clone();
-        async move { finish(schema.execute(req).await, &request_id) }
+        let (req, driver) = match &identity {
+            Identity::Known(actor) => {
+                let (loader, driver) = make_loader(&state.db, actor);
+                (req.data(loader).data(Identity::Known(actor.clone())), Some(driver))
+            }
+            Identity::Unknown(why) => (req.data(Identity::Unknown(why)), None),
+        };
+        async move {
+            let response = match driver {
+                Some(driver) => driver.drive(schema.execute(req)).await,
+                None => schema.execute(req).await,
+            };
+            finish(response, &request_id)
+        }
     };
     let response = match batch {
         BatchRequest::Single(req) => BatchResponse::Single(run(req).await),
@@ -197,7 +206,7 @@ async fn graphql_ws(
                     .await
                     .map_err(|e| crate::graphql::errors::to_gql(&e))?;
                 let mut data = async_graphql::Data::default();
-                data.insert(make_loader(&state.db, &actor));
+                data.insert(make_spawned_loader(&state.db, &actor));
                 data.insert(Identity::Known(actor));
                 data.insert(crate::graphql::subscription::ConnectionToken {
                     token,

@@ -14,12 +14,12 @@ const SEED: u64 = 0x4E6F_7274_6866_6C64;
 pub(crate) const PRIMARY_CHILDREN: usize = 110;
 pub(crate) const SECONDARY_CHILDREN: usize = 90;
 
-const PRIMARY: &str = "anchor-primary";
-const SECONDARY: &str = "anchor-secondary";
-const LINK_WORKER: &str = "linkworker@demo.zone";
+pub(crate) const PRIMARY: &str = "anchor-primary";
+pub(crate) const SECONDARY: &str = "anchor-secondary";
+pub(crate) const LINK_WORKER: &str = "linkworker@demo.zone";
 const LINK_WORKER_2: &str = "linkworker2@demo.zone";
 const LINK_WORKER_3: &str = "linkworker3@demo.zone";
-const PARTNER_KEYS: [&str; 4] = ["partner-1", "partner-2", "partner-3", "partner-4"];
+pub(crate) const PARTNER_KEYS: [&str; 4] = ["partner-1", "partner-2", "partner-3", "partner-4"];
 
 const CHILD_FIRST_NAMES: &[&str] = &[
     "Oliver", "Amelia", "Noah", "Isla", "Muhammad", "Ava", "Leo", "Freya", "Jack", "Ivy", "Harry", "Sophia", "George",
@@ -64,10 +64,10 @@ const WITHDRAWAL_REASONS: &[&str] = &[
 ];
 
 /// SplitMix64 (Steele, Lea & Flood 2014): tiny, fast and fully deterministic.
-struct Rng(u64);
+pub(crate) struct Rng(pub(crate) u64);
 
 impl Rng {
-    fn next_u64(&mut self) -> u64 {
+    pub(crate) fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -76,27 +76,27 @@ impl Rng {
     }
 
     /// Uniform in `0..n` (the modulo bias is irrelevant for demo data); 0 if `n` is 0.
-    fn below(&mut self, n: usize) -> usize {
+    pub(crate) fn below(&mut self, n: usize) -> usize {
         if n == 0 { 0 } else { (self.next_u64() % n as u64) as usize }
     }
 
     /// Uniform in `lo..=hi`; `lo` if the range is empty.
-    fn between(&mut self, lo: i64, hi: i64) -> i64 {
+    pub(crate) fn between(&mut self, lo: i64, hi: i64) -> i64 {
         if hi <= lo { lo } else { lo + (self.next_u64() % (hi - lo + 1) as u64) as i64 }
     }
 
     /// True with the given percentage probability.
-    fn chance(&mut self, percent: usize) -> bool {
+    pub(crate) fn chance(&mut self, percent: usize) -> bool {
         self.below(100) < percent
     }
 
     /// One element of a non-empty slice.
-    fn pick<T: Copy>(&mut self, items: &[T]) -> T {
+    pub(crate) fn pick<T: Copy>(&mut self, items: &[T]) -> T {
         items[self.below(items.len())]
     }
 
     /// Fisher–Yates shuffle.
-    fn shuffle<T>(&mut self, items: &mut [T]) {
+    pub(crate) fn shuffle<T>(&mut self, items: &mut [T]) {
         for i in (1..items.len()).rev() {
             items.swap(i, self.below(i + 1));
         }
@@ -123,11 +123,11 @@ impl Phones {
     }
 }
 
-fn date(year: i32, month: u32, day: u32) -> NaiveDate {
+pub(crate) fn date(year: i32, month: u32, day: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(year, month, day).expect("hard-coded dates are valid")
 }
 
-fn days_after(day: NaiveDate, days: i64) -> NaiveDate {
+pub(crate) fn days_after(day: NaiveDate, days: i64) -> NaiveDate {
     day + TimeDelta::days(days)
 }
 
@@ -217,7 +217,7 @@ pub(crate) fn generate() -> DemoZone {
     rng.shuffle(&mut stages);
 
     let mut primary_cases = 0usize;
-    let children = stages
+    let mut children: Vec<Child> = stages
         .into_iter()
         .enumerate()
         .map(|(index, stage)| {
@@ -228,7 +228,9 @@ pub(crate) fn generate() -> DemoZone {
         })
         .collect();
 
-    DemoZone { organisations: organisations(), accounts: accounts(), children }
+    let accounts = accounts();
+    let programmes = crate::support::generate(&mut children, &accounts);
+    DemoZone { organisations: organisations(), accounts, children, programmes }
 }
 
 /// An adult who can agree or consent on the child's behalf.
@@ -312,6 +314,10 @@ impl ChildGenerator<'_> {
             participation: None,
             lawful_basis: None,
             consents: Vec::new(),
+            referrals: Vec::new(),
+            contacts: Vec::new(),
+            notes: Vec::new(),
+            safeguarding_concerns: Vec::new(),
         };
         if stage != Stage::Identified {
             self.agree_and_consent(&mut child);

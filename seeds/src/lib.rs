@@ -9,6 +9,12 @@
 //! area, and UPNs use the invented local-authority code `999`. No real personal data
 //! may ever be added to this crate.
 //!
+//! Around the children sits the partnership's brokering work, also invented: each partner
+//! offers two or three [`Programme`]s that ran sessions over the summer term 2026 (or
+//! start in September), children have [`Referral`]s to them in every status, link
+//! workers log [`Contact`]s, link workers and partners write [`ProgressNote`]s, and one
+//! [`SafeguardingConcern`] has been raised.
+//!
 //! The generator uses its own small fixed-seed PRNG and a fixed reference date
 //! ([`REFERENCE_DATE`], 2026-09-01) instead of the clock, so [`demo_zone`] returns
 //! exactly the same zone on every call and on every machine.
@@ -16,6 +22,7 @@
 use chrono::NaiveDate;
 
 mod demo;
+mod support;
 
 /// Password shared by every demo account. Demo use only.
 pub const DEMO_PASSWORD: &str = "demo";
@@ -59,6 +66,15 @@ pub struct DemoZone {
     pub accounts: Vec<Account>,
     /// 200 children: 110 at the primary anchor, then 90 at the secondary anchor.
     pub children: Vec<Child>,
+    /// Two or three programmes per partner, in partner order, each with its sessions.
+    pub programmes: Vec<Programme>,
+}
+
+impl DemoZone {
+    /// The programme with this key.
+    pub fn programme(&self, key: &str) -> Option<&Programme> {
+        self.programmes.iter().find(|p| p.key == key)
+    }
 }
 
 /// What part an organisation plays in the partnership.
@@ -325,6 +341,287 @@ pub struct Child {
     pub lawful_basis: Option<LawfulBasis>,
     /// Onward-sharing consent history (oldest first); empty at [`Stage::Identified`].
     pub consents: Vec<Consent>,
+    /// Referrals to partners' programmes, in the order they were proposed; at most one
+    /// per programme. Only enrolled children (or later) have any.
+    pub referrals: Vec<Referral>,
+    /// The link worker's contacts with the child and family, oldest first.
+    pub contacts: Vec<Contact>,
+    /// Progress notes from the link worker and from partners, in the order written.
+    pub notes: Vec<ProgressNote>,
+    /// Safeguarding concerns raised about the child (one in the whole zone).
+    pub safeguarding_concerns: Vec<SafeguardingConcern>,
+}
+
+/// The outcome domains of the common "whole child" scale that programmes serve.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutcomeDomain {
+    /// Emotional wellbeing.
+    EmotionalWellbeing,
+    /// Relationships with family, peers and adults.
+    Relationships,
+    /// Confidence and aspiration.
+    ConfidenceAspiration,
+    /// Progress at school.
+    ProgressAtSchool,
+    /// Attendance and engagement at school.
+    AttendanceEngagement,
+}
+
+/// How a programme is attended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttendingType {
+    /// At a venue.
+    InPerson,
+    /// Online only.
+    Online,
+    /// At a venue or online.
+    Both,
+}
+
+/// How a session is delivered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionKind {
+    /// A group of children.
+    Group,
+    /// One child with one worker.
+    OneToOne,
+}
+
+/// Something a partner offers children, with the sessions it has run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Programme {
+    /// Stable key used to refer to the programme, e.g. `kickon-football`.
+    pub key: String,
+    /// Key of the partner [`Organisation`] running it.
+    pub partner_key: String,
+    /// Display name.
+    pub name: String,
+    /// What it is and who it is for.
+    pub description: String,
+    /// Outcome domains served (never empty).
+    pub domains: Vec<OutcomeDomain>,
+    /// Youngest age taken.
+    pub minimum_age: u8,
+    /// Oldest age taken.
+    pub maximum_age: u8,
+    /// In person, online or both.
+    pub attending_type: AttendingType,
+    /// Venue; `Some` unless the programme is online only.
+    pub location_name: Option<String>,
+    /// Venue postcode in the fictional `ZZ` area, if it has a venue.
+    pub postcode: Option<String>,
+    /// When it runs, in words.
+    pub schedule: String,
+    /// Places: never exceeded by referrals that took a place.
+    pub capacity: u16,
+    /// Sessions held, oldest first (none for a programme that starts in September).
+    pub sessions: Vec<Session>,
+}
+
+/// A child's engagement in a session they attended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engagement {
+    /// 1: disengaged.
+    Disengaged,
+    /// 2: participating.
+    Participating,
+    /// 3: fully engaged.
+    FullyEngaged,
+}
+
+impl Engagement {
+    /// The level on the 1–3 scale.
+    pub fn level(self) -> u8 {
+        match self {
+            Engagement::Disengaged => 1,
+            Engagement::Participating => 2,
+            Engagement::FullyEngaged => 3,
+        }
+    }
+}
+
+/// A child's attendance at a session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttendanceStatus {
+    /// Came.
+    Attended,
+    /// Was expected and did not come.
+    Absent,
+    /// The session did not happen for this child (not counted as offered).
+    Cancelled,
+}
+
+/// One line of a session's register.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attendance {
+    /// Index of the child in [`DemoZone::children`].
+    pub child: usize,
+    /// Attended, absent or cancelled.
+    pub status: AttendanceStatus,
+    /// `Some` exactly when the child attended.
+    pub engagement: Option<Engagement>,
+}
+
+/// A session a partner held, with its register.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    /// The day it was held (on or before [`REFERENCE_DATE`]).
+    pub held_on: NaiveDate,
+    /// Length in minutes.
+    pub duration_minutes: u16,
+    /// Group or one-to-one (one child on the register).
+    pub kind: SessionKind,
+    /// The partner's own notes on the session, if any.
+    pub notes: Option<String>,
+    /// Children with a place on the programme at the time; never empty.
+    pub register: Vec<Attendance>,
+}
+
+/// Where a referral of a child to a programme is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReferralStatus {
+    /// Drafted by the link worker; the partner has not seen it.
+    Proposed,
+    /// Sent to the partner, awaiting their answer.
+    Sent,
+    /// Accepted by the partner: holds a place, no session attended yet.
+    Accepted,
+    /// Declined by the partner, with a reason.
+    Declined,
+    /// Under way: the child has attended a session.
+    Active,
+    /// Finished.
+    Completed,
+    /// Withdrawn by the link worker, with a reason.
+    Withdrawn,
+}
+
+/// A referral of a child to a partner's programme.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Referral {
+    /// Key of the [`Programme`].
+    pub programme_key: String,
+    /// What the partner is told: the needs relevant to this programme.
+    pub needs: String,
+    /// Where the referral is now.
+    pub status: ReferralStatus,
+    /// For a withdrawn referral, the status it was withdrawn from (proposed, sent,
+    /// accepted or active); `None` otherwise.
+    pub withdrawn_from: Option<ReferralStatus>,
+    /// Why it was declined (the partner) or withdrawn (the link worker); `Some` exactly
+    /// when the status is declined or withdrawn.
+    pub reason: Option<String>,
+}
+
+impl Referral {
+    /// The statuses the referral went through, from proposed to where it is now.
+    pub fn path(&self) -> Vec<ReferralStatus> {
+        use ReferralStatus::*;
+        let to = |last: ReferralStatus| match last {
+            Proposed => vec![Proposed],
+            Sent => vec![Proposed, Sent],
+            Accepted => vec![Proposed, Sent, Accepted],
+            Declined => vec![Proposed, Sent, Declined],
+            Active => vec![Proposed, Sent, Accepted, Active],
+            Completed => vec![Proposed, Sent, Accepted, Active, Completed],
+            Withdrawn => vec![Withdrawn],
+        };
+        match (self.status, self.withdrawn_from) {
+            (Withdrawn, Some(from)) => {
+                let mut path = to(from);
+                path.push(Withdrawn);
+                path
+            }
+            (status, _) => to(status),
+        }
+    }
+
+    /// Whether the referral was ever in `status`.
+    pub fn reached(&self, status: ReferralStatus) -> bool {
+        self.path().contains(&status)
+    }
+
+    /// Whether the referral took one of the programme's places (it was accepted).
+    pub fn took_a_place(&self) -> bool {
+        self.reached(ReferralStatus::Accepted)
+    }
+
+    /// Whether the referral is still open (proposed, sent, accepted or active).
+    pub fn is_open(&self) -> bool {
+        matches!(
+            self.status,
+            ReferralStatus::Proposed | ReferralStatus::Sent | ReferralStatus::Accepted | ReferralStatus::Active
+        )
+    }
+}
+
+/// A link worker's contact: informal (a chat at the gate) or formal (a planned meeting).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContactKind {
+    /// A chat at the school gate, a phone call.
+    Informal,
+    /// A planned meeting or home visit.
+    Formal,
+}
+
+/// Who a link worker's contact was with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContactParty {
+    /// The child.
+    Child,
+    /// A parent or carer.
+    Parent,
+    /// A trusted adult outside the family.
+    TrustedAdult,
+    /// School staff.
+    SchoolStaff,
+}
+
+/// A contact between the child's link worker and the child or family.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Contact {
+    /// When (after the family agreed to take part, on or before [`REFERENCE_DATE`]).
+    pub held_on: NaiveDate,
+    /// How long, in minutes.
+    pub minutes: u16,
+    /// Informal or formal.
+    pub kind: ContactKind,
+    /// Who it was with (never empty).
+    pub with_whom: Vec<ContactParty>,
+    /// What happened.
+    pub content: String,
+}
+
+/// Who may read a progress note.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoteVisibility {
+    /// The author's organisation only.
+    Organisation,
+    /// The author's organisation and the child's link worker (and anchor lead).
+    SharedWithLinkWorker,
+}
+
+/// A progress note about a child.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProgressNote {
+    /// E-mail of the demo [`Account`] who wrote it: the child's link worker, or staff of
+    /// a partner the child has a referral with.
+    pub author_email: String,
+    /// For a partner's note, the key of the programme whose referral it is about.
+    pub programme_key: Option<String>,
+    /// Who may read it.
+    pub visibility: NoteVisibility,
+    /// The note.
+    pub body: String,
+}
+
+/// A safeguarding concern, read only by the anchor's designated safeguarding lead.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SafeguardingConcern {
+    /// E-mail of the demo [`Account`] who raised it.
+    pub raised_by_email: String,
+    /// What was seen or heard, and what was done.
+    pub body: String,
 }
 
 #[cfg(test)]

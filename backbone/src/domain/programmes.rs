@@ -118,7 +118,7 @@ pub async fn update(
     access::may_manage_programmes(actor, &found.organisation_id)?;
     fields.check()?;
     let mut tx = Audited::begin(db, actor).await?;
-    let taken = places_taken(&*tx, &[found.id.clone()]).await?.get(&found.id).copied().unwrap_or(0);
+    let taken = places_taken(&*tx, std::slice::from_ref(&found.id)).await?.get(&found.id).copied().unwrap_or(0);
     if i64::from(fields.capacity) < taken {
         return Err(Error::conflict(format!(
             "{taken} places are taken: capacity cannot go below that (complete or withdraw referrals first)"

@@ -493,6 +493,8 @@ pub struct ConcernReceipt {
 /// A child handed over from one link worker (and anchor) to another.
 pub struct Handover(pub handover::Model);
 
+// `fromLinkWorker` and `fromAnchor` are the API's names, not conversions.
+#[allow(clippy::wrong_self_convention)]
 #[Object]
 impl Handover {
     async fn from_link_worker(&self, ctx: &Context<'_>) -> Result<Option<User>> {

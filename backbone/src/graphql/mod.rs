@@ -18,6 +18,7 @@ use async_graphql::dataloader::DataLoader;
 use async_graphql::{Context, Schema};
 use loaders::StoreLoader;
 use sea_orm::DatabaseConnection;
+use std::sync::Arc;
 
 pub type AppSchema = Schema<query::Query, mutation::Mutation, subscription::Subscription>;
 
@@ -61,9 +62,76 @@ pub fn sdl() -> String {
     build_schema(&crate::settings::Settings::default().graphql, None).sdl()
 }
 
-/// The per-request loader, for resolvers.
-pub fn make_loader(db: &DatabaseConnection, actor: &Actor) -> DataLoader<StoreLoader> {
+/// The per-request loader, for resolvers, and the driver that runs its batches. The
+/// driver runs each batch inside the request's own task, and only once the execution has
+/// yielded: by then every sibling in a list has asked for its key, so a list of N items
+/// costs one batch per nested field, whatever N (a batch on another thread after a timer
+/// could start before the last siblings asked, and split).
+pub fn make_loader(db: &DatabaseConnection, actor: &Actor) -> (DataLoader<StoreLoader>, LoaderDriver) {
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let loader = DataLoader::new(StoreLoader { db: db.clone(), actor: actor.clone() }, move |task| {
+        // The receiver lives as long as the request; a send can only fail after it.
+        let _ = tx.send(task);
+    });
+    (loader, LoaderDriver { queued: rx })
+}
+
+/// A loader whose batches run as tasks of their own, for long-lived subscriptions (no
+/// request to drive them).
+pub fn make_spawned_loader(db: &DatabaseConnection, actor: &Actor) -> DataLoader<StoreLoader> {
     DataLoader::new(StoreLoader { db: db.clone(), actor: actor.clone() }, tokio::spawn)
+}
+
+/// Runs a request's loader batches alongside its execution, in the same task.
+pub struct LoaderDriver {
+    queued: tokio::sync::mpsc::UnboundedReceiver<futures_util::future::BoxFuture<'static, ()>>,
+}
+
+impl LoaderDriver {
+    /// Polls `execution` until it waits on nothing but its loaders (a list resolver may
+    /// yield to be polled again before every item has asked: that is not yet the time),
+    /// then starts the batches it queued and polls those running.
+    pub async fn drive<F: std::future::Future>(mut self, execution: F) -> F::Output {
+        use futures_util::StreamExt;
+        use std::sync::atomic::{AtomicBool, Ordering};
+        use std::task::{Poll, Wake, Waker};
+
+        /// Notes whether the execution woke itself while being polled.
+        struct Noting {
+            woken: AtomicBool,
+            outer: Waker,
+        }
+        impl Wake for Noting {
+            fn wake(self: Arc<Self>) {
+                self.wake_by_ref();
+            }
+            fn wake_by_ref(self: &Arc<Self>) {
+                self.woken.store(true, Ordering::SeqCst);
+                self.outer.wake_by_ref();
+            }
+        }
+
+        let mut execution = std::pin::pin!(execution);
+        let mut running = futures_util::stream::FuturesUnordered::new();
+        std::future::poll_fn(|cx| {
+            for _ in 0..10_000 {
+                let noting = Arc::new(Noting { woken: AtomicBool::new(false), outer: cx.waker().clone() });
+                let waker = Waker::from(noting.clone());
+                if let Poll::Ready(out) = execution.as_mut().poll(&mut std::task::Context::from_waker(&waker)) {
+                    return Poll::Ready(out);
+                }
+                if !noting.woken.load(Ordering::SeqCst) {
+                    break;
+                }
+            }
+            while let Poll::Ready(Some(batch)) = self.queued.poll_recv(cx) {
+                running.push(batch);
+            }
+            while let Poll::Ready(Some(())) = running.poll_next_unpin(cx) {}
+            Poll::Pending
+        })
+        .await
+    }
 }
 
 pub(crate) fn services<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Services> {

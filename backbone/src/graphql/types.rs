@@ -258,7 +258,7 @@ impl Child {
     }
     /// Null in the partner view.
     async fn characteristics(&self) -> Option<Characteristics> {
-        (self.view != ChildView::Partner).then(|| Characteristics {
+        (self.view != ChildView::Partner).then_some(Characteristics {
             free_school_meals: self.model.free_school_meals,
             send: self.model.send,
             eal: self.model.eal,

@@ -4,6 +4,10 @@
 mod access;
 mod audit;
 mod auth;
+mod batching;
+mod brokering;
 mod enrolment;
 mod limits;
+mod partner_access;
+mod subscriptions;
 mod validation;

@@ -1,0 +1,229 @@
+//! Batch loading: a caseload query with a rich nested selection costs the same number of
+//! SQL statements for 10 children as for 100 (the per-request loader fetches each nested
+//! list once per level, not once per child).
+
+use backbone::auth::Actor;
+use backbone::domain::{Involvement, NoteVisibility, ReferralStatus, RelationshipKind, casework, children};
+use backbone::startup::StartOptions;
+use backbone::store::audit_event;
+use backbone_tests::*;
+use sea_orm::{EntityTrait, PaginatorTrait};
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+const CASELOAD: &str = "query($first: Int!) { caseload(first: $first) { edges { node {
+    id firstName
+    enrolment { status linkWorker { id } history { to } }
+    relationships { kind name }
+    consents { id partners { id } }
+    supportPackage { open referrals { status programme { name } partner { name } history { to } engagement { sessionsOffered } } }
+    engagement { attendanceRate contacts }
+    progressNotes { body }
+    handovers { note }
+} } } }";
+
+/// Runs `query` as `who`, returning the body and the statements the service ran for it.
+async fn counted(zone: &Zone, counter: &AtomicU64, who: &Account, query: &str, vars: Value) -> (Value, u64) {
+    let before = counter.load(Ordering::SeqCst);
+    let body = zone.as_(who, query, vars).await;
+    let after = counter.load(Ordering::SeqCst);
+    (body, after - before)
+}
+
+async fn audit_count(zone: &Zone) -> u64 {
+    audit_event::Entity::find().count(&zone.app.db).await.expect("count audit events")
+}
+
+/// A caseload of 100 children on `zone.link_worker`'s caseload, in a service that counts
+/// its statements; returns the zone, the counter, the caseload (oldest first) and how many
+/// of the children were referred (and have relationships, consents and notes).
+async fn a_caseload_of_100() -> (Zone, Arc<AtomicU64>, Vec<String>, usize) {
+    let counter = Arc::new(AtomicU64::new(0));
+    let app = TestApp::spawn_with(
+        // A caseload of 100 with this selection is well past the default complexity limit;
+        // the limit is not what this test is about.
+        |s| s.graphql.max_complexity = 1_000_000,
+        StartOptions { statement_counter: Some(counter.clone()), ..Default::default() },
+    )
+    .await;
+    let zone = Zone::from_app(app).await;
+    let (db, system) = (&zone.app.db, Actor::system());
+
+    // 99 more children on the link worker's caseload (child_a1 is the first), so the
+    // caseload is 100 children.
+    let mut caseload = vec![zone.child_a1.clone()];
+    for i in 0..99 {
+        let input = children::NewChild {
+            first_name: format!("Kid{}", alpha(i)),
+            last_name: "Testchild".into(),
+            date_of_birth: "2016-03-03".into(),
+            anchor_id: Some(zone.anchor_a.clone()),
+            year_group: 5,
+            upn: None,
+            contact_phone: None,
+            contact_email: None,
+            postcode: None,
+            free_school_meals: false,
+            send: false,
+            eal: false,
+            looked_after: false,
+            note: None,
+        };
+        let c = children::identify(db, &system, input).await.expect("child");
+        casework::hand_over(db, &system, &c.id, &zone.link_worker.id, Some(format!("Assigned {i}")))
+            .await
+            .expect("assign");
+        caseload.push(c.id);
+    }
+
+    // Nested lists that are not empty, both within the first 10 and beyond: relationships,
+    // consents, referrals (with history and sessions), notes, contacts.
+    let p = zone.programme(&zone.partner_1, "Mentoring", 100).await;
+    let q = zone.programme(&zone.partner_2, "Football", 100).await;
+    let referred: Vec<String> =
+        caseload.iter().enumerate().filter(|(i, _)| i % 7 == 0).map(|(_, c)| c.clone()).collect();
+    let mut attendees = Vec::new();
+    for (n, c) in referred.iter().enumerate() {
+        zone.ready_for_referral(c, &[&zone.partner_1, &zone.partner_2]).await;
+        zone.refer(c, &p, ReferralStatus::Accepted).await;
+        if n % 2 == 0 {
+            zone.refer(c, &q, ReferralStatus::Sent).await;
+        }
+        attendees.push(json!({ "childId": c, "status": if n % 3 == 1 { "ABSENT" } else { "ATTENDED" },
+            "engagement": if n % 3 == 1 { Value::Null } else { json!("PARTICIPATING") } }));
+        let rel = children::NewRelationship {
+            child_id: c.clone(),
+            kind: RelationshipKind::Parent,
+            name: "Pat Testchild".into(),
+            involvement: Involvement::MainContact,
+            parental_responsibility: true,
+            phone: None,
+            notes: None,
+        };
+        children::add_relationship(db, &system, rel).await.expect("relationship");
+        let note = casework::NewNote {
+            child_id: c.clone(),
+            referral_id: None,
+            body: format!("Settling in well ({n})"),
+            visibility: NoteVisibility::SharedWithLinkWorker,
+        };
+        casework::add_note(db, &system, note).await.expect("note");
+    }
+    let session = zone
+        .as_(
+            &zone.partner_worker,
+            "mutation($i: LogSessionInput!) { logSession(input: $i) { id } }",
+            json!({ "i": { "programmeId": p, "heldOn": "2026-10-06", "durationMinutes": 60, "kind": "GROUP", "attendees": attendees } }),
+        )
+        .await;
+    assert_ok(&session);
+    for c in [&caseload[0], &caseload[3], &caseload[50]] {
+        let contact = zone
+            .as_(
+                &zone.link_worker,
+                "mutation($c: ID!) { logContact(input: {childId: $c, heldOn: \"2026-10-07\", minutes: 15, kind: INFORMAL, withWhom: [CHILD], content: \"Chat at the gate\"}) { id } }",
+                json!({ "c": c }),
+            )
+            .await;
+        assert_ok(&contact);
+    }
+
+    (zone, counter, caseload, referred.len())
+}
+
+/// The caseload query as the link worker for 10 and for 100 children, checking the answers:
+/// returns the statements each request ran and the audit events each appended.
+async fn measure(zone: &Zone, counter: &AtomicU64, caseload: &[String], referred: usize, query: &str) -> [u64; 4] {
+    // Warm up once (first use of the pool's connections), then count.
+    assert_ok(&zone.as_(&zone.link_worker, query, json!({ "first": 1 })).await);
+    let audit_before_10 = audit_count(zone).await;
+    let (ten, at_10) = counted(zone, counter, &zone.link_worker, query, json!({ "first": 10 })).await;
+    let audit_10 = audit_count(zone).await - audit_before_10;
+    let (hundred, at_100) = counted(zone, counter, &zone.link_worker, query, json!({ "first": 100 })).await;
+    let audit_100 = audit_count(zone).await - audit_before_10 - audit_10;
+    assert_ok(&ten);
+    assert_ok(&hundred);
+
+    let edges = |b: &Value| b["data"]["caseload"]["edges"].as_array().cloned().unwrap_or_default();
+    let (ten, hundred) = (edges(&ten), edges(&hundred));
+    assert_eq!((ten.len(), hundred.len()), (10, 100));
+    let ids: Vec<&str> = hundred.iter().map(|e| e["node"]["id"].as_str().unwrap_or_default()).collect();
+    assert_eq!(ids, caseload.iter().map(String::as_str).collect::<Vec<_>>(), "oldest record first");
+    assert_eq!(ten[..], hundred[..10], "the first page is the start of the longer one");
+    if query == CASELOAD {
+        // The answers are what they should be, nested lists included.
+        let with =
+            |key: &str| hundred.iter().filter(|e| e["node"][key].as_array().is_some_and(|l| !l.is_empty())).count();
+        assert_eq!(with("relationships"), referred);
+        assert_eq!(with("consents"), referred);
+        assert_eq!(with("progressNotes"), referred);
+        assert_eq!(with("handovers"), 100);
+        let referrals: usize =
+            hundred.iter().map(|e| e["node"]["supportPackage"]["referrals"].as_array().map_or(0, Vec::len)).sum();
+        assert_eq!(referrals, referred + referred.div_ceil(2));
+        let first = &hundred[0]["node"];
+        assert_eq!(first["enrolment"]["status"], "ENROLLED");
+        assert_eq!(first["enrolment"]["linkWorker"]["id"], zone.link_worker.id.as_str());
+        assert_eq!(
+            first["enrolment"]["history"],
+            json!([{"to": "IDENTIFIED"}, {"to": "CONSENTED"}, {"to": "ENROLLED"}])
+        );
+        assert_eq!(first["supportPackage"]["open"], 2);
+        assert_eq!(first["supportPackage"]["referrals"][0]["status"], "ACTIVE");
+        assert_eq!(first["supportPackage"]["referrals"][0]["programme"]["name"], "Mentoring");
+        assert_eq!(first["supportPackage"]["referrals"][0]["engagement"]["sessionsOffered"], 1);
+        assert_eq!(first["supportPackage"]["referrals"][1]["partner"]["name"], "Test Sports");
+        assert_eq!(first["consents"][0]["partners"].as_array().map(Vec::len), Some(2));
+        assert_eq!(first["engagement"]["contacts"], 1);
+        assert_eq!(hundred[50]["node"]["engagement"]["contacts"], 1);
+    }
+    assert!(at_10 > 0, "the counter counts");
+    [at_10, at_100, audit_10, audit_100]
+}
+
+#[tokio::test]
+async fn a_caseload_of_100_costs_as_many_statements_as_a_caseload_of_10() {
+    let (zone, counter, caseload, referred) = a_caseload_of_100().await;
+    let [at_10, at_100, audit_10, audit_100] = measure(&zone, &counter, &caseload, referred, CASELOAD).await;
+    assert_eq!(
+        at_10, at_100,
+        "statements for a caseload of 10: {at_10}, of 100: {at_100} (audit events appended: {audit_10} and {audit_100})"
+    );
+}
+
+/// Which statements grow with the caseload: none of the nested fields' (the rich
+/// selection grows exactly as much as a selection of ids alone), only the audit trail's
+/// (one event per child read).
+#[tokio::test]
+async fn no_nested_field_costs_a_statement_per_child() {
+    let (zone, counter, caseload, referred) = a_caseload_of_100().await;
+    let [rich_10, rich_100, audit_10, audit_100] = measure(&zone, &counter, &caseload, referred, CASELOAD).await;
+    let bare = "query($first: Int!) { caseload(first: $first) { edges { node { id } } } }";
+    let [bare_10, bare_100, ..] = measure(&zone, &counter, &caseload, referred, bare).await;
+    assert_eq!((audit_10, audit_100), (10, 100), "one audit event per child read");
+    assert!(rich_10 > bare_10, "the nested fields are loaded: {rich_10} vs {bare_10}");
+    assert_eq!(
+        rich_100 - rich_10,
+        bare_100 - bare_10,
+        "nested fields add statements per child: rich {rich_10} → {rich_100}, ids only {bare_10} → {bare_100}"
+    );
+    assert!(
+        rich_100 - rich_10 <= audit_100 - audit_10,
+        "more statements than audit events grow with the caseload: {rich_10} → {rich_100}, audit {audit_10} → {audit_100}"
+    );
+}
+
+/// 0 → "a", 25 → "z", 26 → "ba": a name-safe suffix (names may not contain digits).
+fn alpha(mut i: usize) -> String {
+    let mut out = Vec::new();
+    loop {
+        out.push(b'a' + (i % 26) as u8);
+        i /= 26;
+        if i == 0 {
+            break;
+        }
+    }
+    out.reverse();
+    String::from_utf8(out).unwrap_or_default()
+}
