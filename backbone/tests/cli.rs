@@ -69,11 +69,32 @@ fn migrate_creates_the_database() {
     assert!(again.status.success() && text(&again).contains("up to date"));
 }
 
+/// One seeded zone for two checks (seeding is the slow part): a second seed writes
+/// nothing, and the programme directory exports in the Open Referral UK shape.
 #[test]
-fn seeding_twice_writes_nothing_the_second_time() {
+fn seeding_twice_writes_nothing_and_the_directory_exports_as_oruk() {
     let dir = tempfile::tempdir().expect("dir");
     assert!(backbone(dir.path(), &["seed", "demo"]).status.success());
     let again = backbone(dir.path(), &["seed", "demo"]);
     assert!(again.status.success());
     assert!(text(&again).contains("already there"), "{}", text(&again));
+
+    let file = dir.path().join("services.json");
+    let out = backbone(dir.path(), &["export", "directory", "--out", file.to_str().expect("path")]);
+    assert!(out.status.success(), "{}", text(&out));
+    let page: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).expect("written")).expect("JSON");
+    let services = page["contents"].as_array().cloned().unwrap_or_default();
+    assert!(services.len() >= 8, "every partner's programmes: {page}");
+    assert_eq!(page["total_items"], serde_json::json!(services.len()));
+    for s in &services {
+        for field in ["id", "name", "description", "status", "minimum_age", "maximum_age", "organization"] {
+            assert!(!s[field].is_null(), "{field} missing in {s}");
+        }
+        assert!(["active", "temporarily closed"].contains(&s["status"].as_str().unwrap_or("")), "{s}");
+        let terms = s["attributes"].as_array().cloned().unwrap_or_default();
+        assert!(!terms.is_empty(), "outcome domains as taxonomy terms: {s}");
+        assert!(terms.iter().all(|t| t["taxonomy_term"]["vocabulary"] == "backbone-outcome-domains"), "{s}");
+        assert!(s.get("capacity").is_none(), "ORUK has no capacity field: {s}");
+    }
 }
