@@ -127,6 +127,15 @@ pub async fn organisation<C: ConnectionTrait>(db: &C, id: &str) -> Result<organi
     organisation::Entity::find_by_id(id.to_owned()).one(db).await?.ok_or(Error::NotFound("organisation"))
 }
 
+/// Organisations by id (for the per-request loader). Not personal data: no scope.
+pub async fn organisations_by_ids<C: ConnectionTrait>(
+    db: &C,
+    _actor: &Actor,
+    ids: &[String],
+) -> Result<Vec<organisation::Model>> {
+    Ok(organisation::Entity::find().filter(organisation::Column::Id.is_in(ids.to_vec())).all(db).await?)
+}
+
 /// The membership of a user, if any.
 pub async fn membership_of<C: ConnectionTrait>(db: &C, user_id: &str) -> Result<Option<membership::Model>> {
     Ok(membership::Entity::find().filter(membership::Column::UserId.eq(user_id.to_owned())).one(db).await?)

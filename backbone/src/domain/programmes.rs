@@ -143,6 +143,11 @@ pub async fn find<C: ConnectionTrait>(conn: &C, programme_id: &str) -> Result<pr
     programme::Entity::find_by_id(programme_id.to_owned()).one(conn).await?.ok_or(Error::NotFound("programme"))
 }
 
+/// Programmes by id (for the per-request loader). Not personal data: no scope.
+pub async fn by_ids<C: ConnectionTrait>(conn: &C, _actor: &Actor, ids: &[String]) -> Result<Vec<programme::Model>> {
+    Ok(programme::Entity::find().filter(programme::Column::Id.is_in(ids.to_vec())).all(conn).await?)
+}
+
 /// Narrows the programme directory.
 #[derive(Debug, Clone, Default)]
 pub struct ProgrammeFilter {

@@ -102,6 +102,15 @@ async fn child_by_id(ctx: &Context<'_>, id: &str) -> Result<Option<Child>> {
     }
 }
 
+async fn programme_by_id(ctx: &Context<'_>, id: &str) -> Result<Programme> {
+    loader(ctx)?
+        .load_one(ProgrammeById(id.to_owned()))
+        .await
+        .map_err(shared)?
+        .map(Programme)
+        .ok_or_else(|| to_gql(&Error::NotFound("programme")))
+}
+
 /// What a partner offers.
 pub struct Programme(pub programme::Model);
 
@@ -178,12 +187,7 @@ impl Referral {
         child_by_id(ctx, &self.0.child_id).await
     }
     async fn programme(&self, ctx: &Context<'_>) -> Result<Programme> {
-        loader(ctx)?
-            .load_one(ProgrammeById(self.0.programme_id.clone()))
-            .await
-            .map_err(shared)?
-            .map(Programme)
-            .ok_or_else(|| to_gql(&Error::NotFound("programme")))
+        programme_by_id(ctx, &self.0.programme_id).await
     }
     /// The partner organisation it is to.
     async fn partner(&self, ctx: &Context<'_>) -> Result<Organisation> {
@@ -341,12 +345,7 @@ impl Session {
         ID(self.0.id.clone())
     }
     async fn programme(&self, ctx: &Context<'_>) -> Result<Programme> {
-        loader(ctx)?
-            .load_one(ProgrammeById(self.0.programme_id.clone()))
-            .await
-            .map_err(shared)?
-            .map(Programme)
-            .ok_or_else(|| to_gql(&Error::NotFound("programme")))
+        programme_by_id(ctx, &self.0.programme_id).await
     }
     async fn held_on(&self) -> NaiveDate {
         self.0.held_on

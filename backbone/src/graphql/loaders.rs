@@ -4,7 +4,7 @@
 //! costs a fixed number of queries, not N.
 
 use crate::auth::Actor;
-use crate::domain::{casework, children, consent, engagement, programmes, referrals, sessions};
+use crate::domain::{accounts, casework, children, consent, engagement, programmes, referrals, sessions};
 use crate::error::Error;
 use crate::store::{
     attendance, child, consent as consent_store, enrolment, enrolment_transition, handover, lawful_basis, organisation,
@@ -12,7 +12,7 @@ use crate::store::{
     session, user,
 };
 use async_graphql::dataloader::Loader;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::DatabaseConnection;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -83,6 +83,8 @@ macro_rules! key {
     };
 }
 
+loader!(one OrganisationById => organisation::Model, accounts::organisations_by_ids, |r| r.id.clone());
+loader!(one ProgrammeById => programme::Model, programmes::by_ids, |r| r.id.clone());
 loader!(one ChildById => child::Model, children::by_ids, |r| r.id.clone());
 loader!(one EnrolmentOfChild => enrolment::Model, children::enrolments_of, |r| r.child_id.clone());
 loader!(many RelationshipsOfChild => relationship::Model, children::relationships_of, |r| r.child_id.clone());
@@ -105,8 +107,6 @@ loader!(many ConcernsOfChild => safeguarding_concern::Model, casework::concerns_
 loader!(many HandoversOfChild => handover::Model, casework::handovers_of, |r| r.child_id.clone());
 
 key!(PartnersOfConsent);
-key!(OrganisationById);
-key!(ProgrammeById);
 key!(PlacesTaken);
 
 impl Loader<PartnersOfConsent> for StoreLoader {
@@ -116,33 +116,6 @@ impl Loader<PartnersOfConsent> for StoreLoader {
         let rows = consent::partners_of(&self.db, &ids(keys, |k| k.0.clone())).await?;
         let grouped = group(rows, |r| PartnersOfConsent(r.consent_id.clone()));
         Ok(grouped.into_iter().map(|(k, v)| (k, v.into_iter().map(|r| r.organisation_id).collect())).collect())
-    }
-}
-
-/// Organisations and programmes are not personal data: loaded without a scope.
-impl Loader<OrganisationById> for StoreLoader {
-    type Value = organisation::Model;
-    type Error = Shared;
-    async fn load(&self, keys: &[OrganisationById]) -> Result<HashMap<OrganisationById, Self::Value>, Shared> {
-        let rows = organisation::Entity::find()
-            .filter(organisation::Column::Id.is_in(ids(keys, |k| k.0.clone())))
-            .all(&self.db)
-            .await
-            .map_err(|e| Arc::new(Error::from(e)))?;
-        Ok(rows.into_iter().map(|r| (OrganisationById(r.id.clone()), r)).collect())
-    }
-}
-
-impl Loader<ProgrammeById> for StoreLoader {
-    type Value = programme::Model;
-    type Error = Shared;
-    async fn load(&self, keys: &[ProgrammeById]) -> Result<HashMap<ProgrammeById, Self::Value>, Shared> {
-        let rows = programme::Entity::find()
-            .filter(programme::Column::Id.is_in(ids(keys, |k| k.0.clone())))
-            .all(&self.db)
-            .await
-            .map_err(|e| Arc::new(Error::from(e)))?;
-        Ok(rows.into_iter().map(|r| (ProgrammeById(r.id.clone()), r)).collect())
     }
 }
 
