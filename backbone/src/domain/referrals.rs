@@ -367,15 +367,6 @@ pub async fn of_children<C: ConnectionTrait>(
         .await?)
 }
 
-/// Referrals by id, in the caller's referral scope (loader).
-pub async fn by_ids<C: ConnectionTrait>(conn: &C, actor: &Actor, ids: &[String]) -> Result<Vec<referral::Model>> {
-    Ok(referral::Entity::find()
-        .filter(referral::Column::Id.is_in(ids.to_vec()))
-        .filter(access::referral_condition(actor))
-        .all(conn)
-        .await?)
-}
-
 /// The transition history of many referrals, oldest first (loader).
 pub async fn history_of<C: ConnectionTrait>(
     conn: &C,

@@ -194,19 +194,38 @@ pub async fn log(
     Ok(Logged { session: created, started, alerts })
 }
 
-/// One session the caller may see, or `NOT_FOUND`.
-pub async fn get<C: ConnectionTrait>(conn: &C, actor: &Actor, session_id: &str) -> Result<session::Model> {
+/// Records a read of the registers of `sessions`: one `attendance.read` per child on them
+/// that the caller may see.
+async fn audit_registers(tx: &mut Audited, actor: &Actor, sessions: &[session::Model]) -> Result<()> {
+    let ids: Vec<String> = sessions.iter().map(|s| s.id.clone()).collect();
+    let mut children: Vec<String> =
+        attendance_of_sessions(&**tx, actor, &ids).await?.into_iter().map(|a| a.child_id).collect();
+    children.sort();
+    children.dedup();
+    for c in &children {
+        tx.record("attendance.read", Some(c), &["session", "attendance"]);
+    }
+    Ok(())
+}
+
+/// One session the caller may see, or `NOT_FOUND`. Audited as a read of its register.
+pub async fn get(db: &DatabaseConnection, actor: &Actor, session_id: &str) -> Result<session::Model> {
     if uuid::Uuid::parse_str(session_id).is_err() {
         return Err(Error::NotFound("session"));
     }
-    session::Entity::find_by_id(session_id.to_owned())
+    let mut tx = Audited::begin(db, actor).await?;
+    let found = session::Entity::find_by_id(session_id.to_owned())
         .filter(access::session_condition(actor))
-        .one(conn)
+        .one(&*tx)
         .await?
-        .ok_or(Error::NotFound("session"))
+        .ok_or(Error::NotFound("session"))?;
+    audit_registers(&mut tx, actor, std::slice::from_ref(&found)).await?;
+    tx.commit().await?;
+    Ok(found)
 }
 
-/// Sessions of a programme the caller may see, oldest first, a page at a time.
+/// Sessions of a programme the caller may see, oldest first, a page at a time. Audited as
+/// a read of their registers.
 pub async fn of_programme(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -216,7 +235,11 @@ pub async fn of_programme(
     let query = session::Entity::find()
         .filter(session::Column::ProgrammeId.eq(programme_id.to_owned()))
         .filter(access::session_condition(actor));
-    crate::domain::keyset_page(db, query, session::Column::Id, page).await
+    let mut tx = Audited::begin(db, actor).await?;
+    let found = crate::domain::keyset_page(&*tx, query, session::Column::Id, page).await?;
+    audit_registers(&mut tx, actor, &found.items).await?;
+    tx.commit().await?;
+    Ok(found)
 }
 
 /// Register lines of many sessions, in the caller's attendance scope (loader).

@@ -93,7 +93,6 @@ loader!(many ParticipationOfChild => participation::Model, consent::participatio
 loader!(many LawfulBasesOfChild => lawful_basis::Model, consent::lawful_bases_of, |r| r.child_id.clone());
 loader!(many HistoryOfEnrolment => enrolment_transition::Model, children::transitions_of, |r| r.enrolment_id.clone());
 loader!(one UserById => user::Model, children::users_by_id, |r| r.id.clone());
-loader!(one ReferralById => referral::Model, referrals::by_ids, |r| r.id.clone());
 loader!(many ReferralsOfChild => referral::Model, referrals::of_children, |r| r.child_id.clone());
 loader!(many HistoryOfReferral => referral_transition::Model, referrals::history_of, |r| r.referral_id.clone());
 loader!(one SessionById => session::Model, sessions::by_ids, |r| r.id.clone());

@@ -2,8 +2,8 @@
 //! `graphql-ws` protocol). The client sends its token in the `connection_init` payload
 //! (`{"authorization": "Bearer <token>"}`); the token is checked again before every event
 //! is delivered, so a logged-out or expired token ends the stream. Events carry ids; the
-//! `referral` of an event is read through the caller's scope at delivery, so access ended
-//! by a withdrawal is already ended here.
+//! `referral` of an event is read (and audited) through the caller's scope at delivery, so
+//! access ended by a withdrawal is already ended here.
 
 use crate::auth::{self, Actor};
 use crate::domain::{ReferralStatus, Role};
@@ -11,9 +11,7 @@ use crate::error::Error;
 use crate::events::{Event, EventKind};
 use crate::graphql::brokering::Referral;
 use crate::graphql::errors::to_gql;
-use crate::graphql::loaders::ReferralById;
-use crate::graphql::types::shared;
-use crate::graphql::{actor, loader, services};
+use crate::graphql::{actor, services};
 use async_graphql::{Context, Enum, ID, Object, Result, Subscription as SubscriptionRoot};
 use chrono::{DateTime, Utc};
 use futures_util::Stream;
@@ -70,9 +68,14 @@ impl ReferralEvent {
     async fn at(&self) -> DateTime<Utc> {
         self.0.at
     }
-    /// The referral as the caller may see it now; null once they may not.
+    /// The referral as the caller may see it now (an audited read); null once they may
+    /// not.
     async fn referral(&self, ctx: &Context<'_>) -> Result<Option<Referral>> {
-        Ok(loader(ctx)?.load_one(ReferralById(self.0.referral_id.clone())).await.map_err(shared)?.map(Referral))
+        match crate::domain::referrals::get(&services(ctx)?.db, actor(ctx)?, &self.0.referral_id).await {
+            Ok(found) => Ok(Some(Referral(found))),
+            Err(Error::NotFound(_)) => Ok(None),
+            Err(e) => Err(to_gql(&e)),
+        }
     }
 }
 

@@ -510,6 +510,13 @@ async fn a_referral_from_proposal_to_completion_is_stamped_counted_and_audited()
         )
         .await;
     assert_ok(&contact);
+    // Reading the programme's sessions reads their registers, audited per child shown. The
+    // partner no longer sees this child (the referral is completed); the link worker does.
+    let sessions = "query($p: ID!) { sessions(programmeId: $p) { edges { node { id attendees { child { id } } } } } }";
+    let partners = zone.as_(&zone.partner_lead, sessions, json!({"p": p})).await;
+    assert_eq!(partners["data"]["sessions"]["edges"][0]["node"]["attendees"], json!([]), "{partners}");
+    let workers = zone.as_(&zone.link_worker, sessions, json!({"p": p})).await;
+    assert_eq!(workers["data"]["sessions"]["edges"][0]["node"]["attendees"][0]["child"]["id"], json!(c), "{workers}");
 
     // The audit trail: each step with its actor, all about this child.
     let events = audit_events_for(&zone, &c).await;
@@ -526,6 +533,7 @@ async fn a_referral_from_proposal_to_completion_is_stamped_counted_and_audited()
         ("contact.log", lw),
         ("referral.read", lw),
         ("referral.read", pw),
+        ("attendance.read", lw),
     ] {
         assert!(
             by(action, actor),
@@ -533,6 +541,10 @@ async fn a_referral_from_proposal_to_completion_is_stamped_counted_and_audited()
             events.iter().map(|e| &e.action).collect::<Vec<_>>()
         );
     }
+    assert!(
+        !by("attendance.read", &zone.partner_lead.id),
+        "a register line the partner no longer sees was audited as read"
+    );
     let sent_event = events.iter().find(|e| e.action == "referral.sent").expect("referral.sent");
     assert_eq!(sent_event.actor_role, "link_worker");
     assert_eq!(sent_event.fields, r#"["referral.status"]"#);
@@ -735,7 +747,8 @@ async fn a_register_with_one_bad_line_writes_nothing() {
     assert_code(&log_session(&zone, &zone.partner_worker_2, &p, "2026-10-01", json!([good(&a1)])).await, "FORBIDDEN");
 
     // Nothing was written: no session, no register line, no referral moved.
-    let sessions = "query($p: ID!) { sessions(programmeId: $p) { edges { node { id } } } }";
+    let sessions =
+        "query($p: ID!) { sessions(programmeId: $p) { edges { node { id attendees { status child { id } } } } } }";
     let none = zone.as_(&zone.partner_worker, sessions, json!({"p": p})).await;
     assert_ok(&none);
     assert_eq!(none["data"]["sessions"]["edges"], json!([]));
