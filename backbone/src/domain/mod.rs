@@ -299,6 +299,16 @@ impl Engagement {
     }
 }
 
+/// Age in whole years on `on`.
+pub fn age_on(born: chrono::NaiveDate, on: chrono::NaiveDate) -> i32 {
+    use chrono::Datelike;
+    let mut age = on.year() - born.year();
+    if (on.month(), on.day()) < (born.month(), born.day()) {
+        age -= 1;
+    }
+    age
+}
+
 /// Reads a comma-separated list of stored spellings.
 pub fn parse_list<T>(stored: &str, parse: impl Fn(&str) -> Result<T>) -> Result<Vec<T>> {
     stored.split(',').filter(|p| !p.is_empty()).map(parse).collect()

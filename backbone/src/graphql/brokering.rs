@@ -86,6 +86,13 @@ pub enum InboxState {
     Active,
 }
 
+/// Free text about a child (needs, reasons, notes, contact content) identifies people: it
+/// is null in the pseudonymised view.
+pub(crate) fn narrative<'a>(ctx: &Context<'_>, text: Option<&'a str>) -> Result<Option<&'a str>> {
+    let view = crate::access::child_view(actor(ctx)?);
+    Ok(text.filter(|_| view != crate::access::ChildView::Pseudonymised))
+}
+
 fn list<T, U: From<T>>(stored_list: &str, parse: impl Fn(&str) -> crate::error::Result<T>) -> Result<Vec<U>> {
     Ok(stored(domain::parse_list(stored_list, parse))?.into_iter().map(U::from).collect())
 }
@@ -193,13 +200,14 @@ impl Referral {
     async fn partner(&self, ctx: &Context<'_>) -> Result<Organisation> {
         organisation_by_id(ctx, &self.0.organisation_id).await
     }
-    /// What the partner is told: the child's needs relevant to this programme.
-    async fn needs(&self) -> &str {
-        &self.0.needs
+    /// What the partner is told: the child's needs relevant to this programme (null in
+    /// the pseudonymised view, as is all free text).
+    async fn needs(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
+        narrative(ctx, Some(&self.0.needs))
     }
     /// Why it was declined or withdrawn.
-    async fn reason(&self) -> Option<&str> {
-        self.0.reason.as_deref()
+    async fn reason(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
+        narrative(ctx, self.0.reason.as_deref())
     }
     /// The link worker following it up.
     async fn link_worker(&self, ctx: &Context<'_>) -> Result<Option<User>> {
@@ -252,8 +260,8 @@ impl ReferralTransition {
     async fn actor_id(&self) -> Option<ID> {
         self.0.actor_user_id.clone().map(ID)
     }
-    async fn note(&self) -> Option<&str> {
-        self.0.note.as_deref()
+    async fn note(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
+        narrative(ctx, self.0.note.as_deref())
     }
 }
 
@@ -420,8 +428,9 @@ impl Contact {
     async fn with_whom(&self) -> Result<Vec<ContactParty>> {
         list(&self.0.with_whom, domain::ContactParty::from_stored)
     }
-    async fn content(&self) -> &str {
-        &self.0.content
+    /// Null in the pseudonymised view.
+    async fn content(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
+        narrative(ctx, Some(&self.0.content))
     }
     async fn link_worker(&self, ctx: &Context<'_>) -> Result<Option<User>> {
         user_by_id(ctx, &self.0.link_worker_id).await
@@ -521,7 +530,7 @@ impl Handover {
     async fn at(&self) -> DateTime<Utc> {
         self.0.at
     }
-    async fn note(&self) -> Option<&str> {
-        self.0.note.as_deref()
+    async fn note(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
+        narrative(ctx, self.0.note.as_deref())
     }
 }

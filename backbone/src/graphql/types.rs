@@ -15,7 +15,7 @@ use crate::store::{
     child, consent, enrolment, enrolment_transition, lawful_basis, organisation, participation, relationship, user,
 };
 use async_graphql::{Context, Enum, ID, Object, Result, SimpleObject};
-use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 
 macro_rules! remote_enum {
     ($(#[$meta:meta])* $name:ident => $remote:literal { $($variant:ident),+ $(,)? }) => {
@@ -210,15 +210,6 @@ pub struct Characteristics {
     pub looked_after: bool,
 }
 
-/// Age in whole years on `on`.
-pub fn age_on(born: NaiveDate, on: NaiveDate) -> i32 {
-    let mut age = on.year() - born.year();
-    if (on.month(), on.day()) < (born.month(), born.day()) {
-        age -= 1;
-    }
-    age
-}
-
 #[Object]
 impl Child {
     /// The child's pseudonymous id (UUIDv7).
@@ -237,7 +228,7 @@ impl Child {
     }
     /// Age in whole years today.
     async fn age(&self) -> i32 {
-        age_on(self.model.date_of_birth, Utc::now().date_naive())
+        crate::domain::age_on(self.model.date_of_birth, Utc::now().date_naive())
     }
     /// School year: -1 nursery, 0 reception, 1–13.
     async fn year_group(&self) -> i32 {
@@ -406,8 +397,8 @@ impl EnrolmentTransition {
     async fn actor_id(&self) -> Option<ID> {
         self.0.actor_user_id.clone().map(ID)
     }
-    async fn note(&self) -> Option<&str> {
-        self.0.note.as_deref()
+    async fn note(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
+        crate::graphql::brokering::narrative(ctx, self.0.note.as_deref())
     }
 }
 
