@@ -27,7 +27,8 @@ use crate::auth::Actor;
 use crate::domain::{NoteVisibility, OrganisationKind, ReferralStatus, Role};
 use crate::error::{Error, Result};
 use crate::store::{
-    attendance, child, consent, consent_partner, enrolment, progress_note, referral, safeguarding_concern, session,
+    assessment, attendance, child, consent, consent_partner, enrolment, progress_note, referral, safeguarding_concern,
+    session,
 };
 use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter};
@@ -218,6 +219,25 @@ pub fn note_condition(actor: &Actor) -> Condition {
         }
         Role::BackboneAnalyst | Role::Funder => nothing(),
     }
+}
+
+/// Assessments the actor may read: every assessment of a child whose record they see
+/// (analysts too: levels are not identifying); partners only their own organisation's,
+/// of children they see; funders none (they get aggregates).
+pub fn assessment_condition(actor: &Actor) -> Condition {
+    match actor.role {
+        Role::PartnerWorker | Role::PartnerLead => Condition::all()
+            .add(assessment::Column::ChildId.in_subquery(visible_child_ids(actor)))
+            .add(assessment::Column::OrganisationId.eq(actor.organisation_id.clone())),
+        Role::Funder => nothing(),
+        _ => Condition::all().add(assessment::Column::ChildId.in_subquery(record_child_ids(actor))),
+    }
+}
+
+/// May the actor record an assessment for a child in their scope? Link workers, anchor
+/// leads and admins (the right to write), and partners (children referred to them).
+pub fn may_assess(actor: &Actor) -> Result<()> {
+    if is_partner(actor) { Ok(()) } else { require(actor, Right::Write) }
 }
 
 /// May the actor write progress notes and raise safeguarding concerns about children in

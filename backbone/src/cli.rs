@@ -1,5 +1,5 @@
 //! The `backbone` command line: serve, migrate, seed, print the schema, verify the audit
-//! chain, export the programme directory. Settings come from defaults, `backbone.toml`
+//! chain, load the outcomes framework, export the programme directory. Settings come from defaults, `backbone.toml`
 //! and the environment.
 
 use crate::audit::{self, Verdict};
@@ -44,10 +44,25 @@ pub enum Command {
         #[command(subcommand)]
         what: AuditWhat,
     },
+    /// The outcomes framework.
+    Framework {
+        #[command(subcommand)]
+        what: FrameworkWhat,
+    },
     /// Write data out.
     Export {
         #[command(subcommand)]
         what: ExportWhat,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum FrameworkWhat {
+    /// Validate a framework file (TOML, see docs/outcomes.md) and load it as the next
+    /// version; the newest version is live. Exits 1 naming every problem's place.
+    Load {
+        /// The framework file, e.g. seeds/framework/outcomes.toml.
+        file: std::path::PathBuf,
     },
 }
 
@@ -136,6 +151,26 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Schema => {
             print!("{}", crate::graphql::sdl());
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Framework { what: FrameworkWhat::Load { file } } => {
+            let text =
+                std::fs::read_to_string(&file).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+            let conn = db::connect(&settings.database_url(), 2).await?;
+            db::migrate(&conn).await?;
+            match crate::domain::outcomes::load(&conn, &crate::auth::Actor::system(), &text).await {
+                Ok(v) => {
+                    println!("loaded \"{}\" as version {} (now live)", v.framework.name, v.model.version);
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(crate::error::Error::InvalidInput(problems)) => {
+                    eprintln!("{} is not a valid outcomes framework; nothing was loaded:", file.display());
+                    for p in problems {
+                        eprintln!("  {}: {}", p.field, p.message);
+                    }
+                    Ok(ExitCode::FAILURE)
+                }
+                Err(e) => Err(anyhow::anyhow!("{e}")),
+            }
         }
         Command::Export { what: ExportWhat::Directory { out } } => {
             let conn = db::connect(&settings.database_url(), 2).await?;

@@ -281,6 +281,11 @@ pub async fn seed(db: &DatabaseConnection, progress: impl FnMut(usize, usize)) -
         return Ok(false);
     }
     let system = Actor::system();
+    // The default outcomes framework, unless that very file is already live.
+    match crate::domain::outcomes::load(db, &system, seeds::framework::DEFAULT_TOML).await {
+        Ok(_) | Err(crate::error::Error::Conflict(_)) => {}
+        Err(e) => anyhow::bail!("loading the default outcomes framework: {e}"),
+    }
     let mut orgs: HashMap<String, String> = HashMap::new();
     for o in &zone.organisations {
         let input = accounts::NewOrganisation { name: o.name.clone(), kind: org_kind(o.kind) };

@@ -98,3 +98,24 @@ fn seeding_twice_writes_nothing_and_the_directory_exports_as_oruk() {
         assert!(s.get("capacity").is_none(), "ORUK has no capacity field: {s}");
     }
 }
+
+#[test]
+fn framework_load_refuses_a_broken_file_naming_the_place_then_loads_versions() {
+    let dir = tempfile::tempdir().expect("dir");
+    let good = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../seeds/framework/outcomes.toml"))
+        .expect("default framework");
+    let broken = good.replacen("level = 1 }", "level = 0 }", 1);
+    assert_ne!(broken, good, "the test breaks the file");
+    std::fs::write(dir.path().join("broken.toml"), &broken).expect("write");
+    std::fs::write(dir.path().join("good.toml"), &good).expect("write");
+
+    let out = backbone(dir.path(), &["framework", "load", "broken.toml"]);
+    assert!(!out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("nothing was loaded") && text(&out).contains("areas[0]"), "{}", text(&out));
+
+    let out = backbone(dir.path(), &["framework", "load", "good.toml"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("version 1"), "{}", text(&out));
+    let again = backbone(dir.path(), &["framework", "load", "good.toml"]);
+    assert!(!again.status.success() && text(&again).contains("already the live version"), "{}", text(&again));
+}

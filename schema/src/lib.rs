@@ -31,6 +31,8 @@ mod m20261123_000020_create_contacts;
 mod m20261123_000021_create_progress_notes;
 mod m20261123_000022_create_safeguarding_concerns;
 mod m20261123_000023_create_handovers;
+mod m20261123_000024_create_framework_versions;
+mod m20261123_000025_create_assessments;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -62,6 +64,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000021_create_progress_notes::Migration),
             Box::new(m20261123_000022_create_safeguarding_concerns::Migration),
             Box::new(m20261123_000023_create_handovers::Migration),
+            Box::new(m20261123_000024_create_framework_versions::Migration),
+            Box::new(m20261123_000025_create_assessments::Migration),
         ]
     }
 }

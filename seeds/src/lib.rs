@@ -22,6 +22,7 @@
 use chrono::NaiveDate;
 
 mod demo;
+pub mod framework;
 mod support;
 
 /// Password shared by every demo account. Demo use only.

@@ -10,6 +10,7 @@ pub mod consent;
 pub mod directory;
 pub mod engagement;
 pub mod enrolment;
+pub mod outcomes;
 pub mod programmes;
 pub mod referrals;
 pub mod sessions;
@@ -180,6 +181,19 @@ str_enum! {
         ConfidenceAspiration => "confidence_aspiration",
         ProgressAtSchool => "progress_at_school",
         AttendanceEngagement => "attendance_engagement",
+    }
+}
+
+str_enum! {
+    /// When in the two-year programme an assessment was taken.
+    pub enum AssessmentStage {
+        Baseline => "baseline",
+        /// A termly review.
+        Review => "review",
+        /// One year in.
+        Midpoint => "midpoint",
+        /// Two years in.
+        Endpoint => "endpoint",
     }
 }
 

@@ -401,3 +401,31 @@ impl From<AddProgressNoteInput> for domain::casework::NewNote {
         }
     }
 }
+
+/// One measure taken for one child.
+#[derive(InputObject)]
+pub struct RecordAssessmentInput {
+    pub child_id: ID,
+    /// A measure code of the live framework (see `outcomesFramework`).
+    pub measure: String,
+    /// The raw score, for a numeric measure.
+    pub value: Option<f64>,
+    /// The category, for a categorical measure.
+    pub category: Option<String>,
+    pub stage: crate::graphql::outcomes::AssessmentStage,
+    /// `YYYY-MM-DD`, not in the future.
+    pub assessed_on: String,
+}
+
+impl From<RecordAssessmentInput> for domain::outcomes::NewAssessment {
+    fn from(i: RecordAssessmentInput) -> Self {
+        domain::outcomes::NewAssessment {
+            child_id: i.child_id.0,
+            measure: i.measure,
+            value: i.value,
+            category: i.category,
+            stage: i.stage.into(),
+            assessed_on: i.assessed_on,
+        }
+    }
+}

@@ -4,12 +4,12 @@
 //! costs a fixed number of queries, not N.
 
 use crate::auth::Actor;
-use crate::domain::{accounts, casework, children, consent, engagement, programmes, referrals, sessions};
+use crate::domain::{accounts, casework, children, consent, engagement, outcomes, programmes, referrals, sessions};
 use crate::error::Error;
 use crate::store::{
-    attendance, child, consent as consent_store, enrolment, enrolment_transition, handover, lawful_basis, organisation,
-    participation, programme, progress_note, referral, referral_transition, relationship, safeguarding_concern,
-    session, user,
+    assessment, attendance, child, consent as consent_store, enrolment, enrolment_transition, handover, lawful_basis,
+    organisation, participation, programme, progress_note, referral, referral_transition, relationship,
+    safeguarding_concern, session, user,
 };
 use async_graphql::dataloader::Loader;
 use sea_orm::DatabaseConnection;
@@ -103,6 +103,7 @@ loader!(map EngagementOfChild => engagement::Attendance, engagement::by_child);
 loader!(map ContactsOfChild => engagement::Contact, engagement::contacts_by_child);
 loader!(many NotesOfChild => progress_note::Model, casework::notes_of, |r| r.child_id.clone());
 loader!(many ConcernsOfChild => safeguarding_concern::Model, casework::concerns_of, |r| r.child_id.clone());
+loader!(many AssessmentsOfChild => assessment::Model, outcomes::of_children, |r| r.child_id.clone());
 loader!(many HandoversOfChild => handover::Model, casework::handovers_of, |r| r.child_id.clone());
 
 key!(PartnersOfConsent);

@@ -292,4 +292,17 @@ impl Mutation {
             designated_safeguarding_lead: m.designated_safeguarding_lead,
         })
     }
+
+    /// Records an assessment of a child under the live outcomes framework: the raw value
+    /// (`value` for numeric measures, `category` for categorical ones) is mapped to the
+    /// common scale. Link workers, anchor leads, admins, and partners for children
+    /// referred to them.
+    async fn record_assessment(
+        &self,
+        ctx: &Context<'_>,
+        input: RecordAssessmentInput,
+    ) -> Result<crate::graphql::outcomes::Assessment> {
+        let created = domain::outcomes::record(&services(ctx)?.db, actor(ctx)?, input.into()).await.gql()?;
+        Ok(crate::graphql::outcomes::Assessment(created))
+    }
 }

@@ -210,4 +210,15 @@ impl Query {
     async fn session(&self, ctx: &Context<'_>, id: ID) -> Result<Session> {
         Ok(Session(domain::sessions::get(&services(ctx)?.db, actor(ctx)?, &id).await.gql()?))
     }
+
+    /// The outcomes framework: the live version, or `version`. Anyone signed in.
+    async fn outcomes_framework(
+        &self,
+        ctx: &Context<'_>,
+        version: Option<i32>,
+    ) -> Result<crate::graphql::outcomes::OutcomesFramework> {
+        actor(ctx)?;
+        let found = domain::outcomes::version(&services(ctx)?.db, version).await.gql()?;
+        Ok(crate::graphql::outcomes::OutcomesFramework(found))
+    }
 }

@@ -330,6 +330,18 @@ impl Child {
         let rows = loader(ctx)?.load_one(ConcernsOfChild(self.id_key())).await.map_err(shared)?;
         Ok(rows.unwrap_or_default().into_iter().map(SafeguardingConcern).collect())
     }
+    /// Assessments on the common outcomes scale, oldest first (partners: their own
+    /// organisation's).
+    async fn assessments(&self, ctx: &Context<'_>) -> Result<Vec<crate::graphql::outcomes::Assessment>> {
+        let rows = loader(ctx)?.load_one(AssessmentsOfChild(self.id_key())).await.map_err(shared)?;
+        Ok(rows.unwrap_or_default().into_iter().map(crate::graphql::outcomes::Assessment).collect())
+    }
+    /// Progress per measure: baseline and latest level, change, trend, improved, crossed
+    /// the threshold — from the assessments the caller may read.
+    async fn progress(&self, ctx: &Context<'_>) -> Result<Vec<crate::graphql::outcomes::MeasureProgress>> {
+        let rows = loader(ctx)?.load_one(AssessmentsOfChild(self.id_key())).await.map_err(shared)?;
+        Ok(crate::domain::outcomes::progress(&rows.unwrap_or_default()).into_iter().map(Into::into).collect())
+    }
     /// Handovers between link workers (and anchors), oldest first.
     async fn handovers(&self, ctx: &Context<'_>) -> Result<Vec<Handover>> {
         let rows = loader(ctx)?.load_one(HandoversOfChild(self.id_key())).await.map_err(shared)?;

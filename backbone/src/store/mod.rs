@@ -1,6 +1,7 @@
 //! Storage: SeaORM entities, one module per table, and the connection set-up. The only
 //! layer that talks SQL. Entities are storage, not API: GraphQL types convert from them.
 
+pub mod assessment;
 pub mod attendance;
 pub mod audit_event;
 pub mod audit_head;
@@ -12,6 +13,7 @@ pub mod contact;
 pub mod db;
 pub mod enrolment;
 pub mod enrolment_transition;
+pub mod framework_version;
 pub mod handover;
 pub mod lawful_basis;
 pub mod membership;

@@ -8,6 +8,7 @@ mod batching;
 mod brokering;
 mod enrolment;
 mod limits;
+mod outcomes;
 mod partner_access;
 mod subscriptions;
 mod validation;
