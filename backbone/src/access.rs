@@ -362,3 +362,53 @@ pub fn may_hand_over(actor: &Actor, child_anchor: &str) -> Result<()> {
         _ => Err(Error::forbidden("only the child's anchor lead or a backbone admin hands a child over")),
     }
 }
+
+/// May the actor move a child of `child_anchor` to a link worker at `to_anchor`? Within
+/// the anchor, whoever may hand over; across anchors, backbone admins only (answered as a
+/// bad `linkWorkerId`, since the anchor lead may hand over, just not there).
+pub fn may_hand_over_to(actor: &Actor, child_anchor: &str, to_anchor: &str) -> Result<()> {
+    may_hand_over(actor, child_anchor)?;
+    if child_anchor == to_anchor || matches!(actor.role, Role::BackboneAdmin | Role::System) {
+        Ok(())
+    } else {
+        Err(Error::invalid(
+            "linkWorkerId",
+            "must be a link worker at the child's anchor (only backbone admins move a child to another anchor)",
+        ))
+    }
+}
+
+/// Backbone admins (and the system) only: organisations, accounts, designated leads, the
+/// outcomes framework.
+pub fn require_backbone_admin(actor: &Actor, what: &str) -> Result<()> {
+    match actor.role {
+        Role::BackboneAdmin | Role::System => Ok(()),
+        _ => Err(Error::forbidden(format!("only backbone admins {what}"))),
+    }
+}
+
+/// Partner staff only: the referral inbox and its subscription.
+pub fn require_partner(actor: &Actor) -> Result<()> {
+    if is_partner(actor) { Ok(()) } else { Err(Error::forbidden("the referral inbox is for partner staff")) }
+}
+
+/// Link workers only: caseload events.
+pub fn require_link_worker(actor: &Actor) -> Result<()> {
+    if actor.role == Role::LinkWorker { Ok(()) } else { Err(Error::forbidden("caseload events are for link workers")) }
+}
+
+/// May the actor narrow children by enrolment status or link worker? Not partners: both
+/// are outside the partner view, and filtering on them would reveal them.
+pub fn may_filter_by_record(actor: &Actor) -> Result<()> {
+    if is_partner(actor) {
+        Err(Error::forbidden("partners may not filter children by enrolment status or link worker"))
+    } else {
+        Ok(())
+    }
+}
+
+/// May the actor read free text about a child (needs, reasons, notes, contact content)?
+/// Not in the pseudonymised view: narrative names people.
+pub fn may_read_free_text(actor: &Actor) -> bool {
+    child_view(actor) != ChildView::Pseudonymised
+}

@@ -9,10 +9,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection
 use validator::Validate;
 
 fn require_backbone_admin(actor: &Actor) -> Result<()> {
-    match actor.role {
-        Role::BackboneAdmin | Role::System => Ok(()),
-        _ => Err(Error::forbidden("only backbone admins manage organisations and accounts")),
-    }
+    crate::access::require_backbone_admin(actor, "manage organisations and accounts")
 }
 
 #[derive(Debug, Clone, Validate)]

@@ -175,13 +175,6 @@ pub async fn concerns_of<C: ConnectionTrait>(
         .await?)
 }
 
-/// What a handover moved.
-#[derive(Debug, Clone)]
-pub struct HandedOver {
-    pub handover: handover::Model,
-    pub enrolment: crate::store::enrolment::Model,
-}
-
 /// Hands a child over to another link worker — at the same anchor, or at another anchor
 /// when the child moves school — moving the caseload entry and everything pending with it
 /// (open referrals follow the new worker), stamped in the handover history. Anchor leads
@@ -192,7 +185,7 @@ pub async fn hand_over(
     child_id: &str,
     to_link_worker_id: &str,
     note: Option<String>,
-) -> Result<HandedOver> {
+) -> Result<handover::Model> {
     validate::id(child_id).map_err(|_| Error::invalid("childId", "must be an id returned by this API"))?;
     let note = note.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
     if note.as_deref().is_some_and(|n| validate::notes(n).is_err()) {
@@ -205,12 +198,7 @@ pub async fn hand_over(
     let Some(member) = member.filter(|m| m.role == Role::LinkWorker.as_str()) else {
         return Err(Error::invalid("linkWorkerId", "must be the id of a link worker"));
     };
-    if member.organisation_id != found.anchor_id && !matches!(actor.role, Role::BackboneAdmin | Role::System) {
-        return Err(Error::invalid(
-            "linkWorkerId",
-            "must be a link worker at the child's anchor (only backbone admins move a child to another anchor)",
-        ));
-    }
+    access::may_hand_over_to(actor, &found.anchor_id, &member.organisation_id)?;
     let current = enrolment::of_child(&*tx, child_id).await?;
     if current.link_worker_id.as_deref() == Some(to_link_worker_id) && member.organisation_id == found.anchor_id {
         return Err(Error::conflict("the child is already on this link worker's caseload"));
@@ -227,7 +215,7 @@ pub async fn hand_over(
     let mut active: crate::store::enrolment::ActiveModel = current.into();
     active.link_worker_id = Set(Some(to_link_worker_id.to_owned()));
     active.updated_at = Set(at);
-    let enrolment = active.update(&*tx).await?;
+    active.update(&*tx).await?;
     let moved = referral::Entity::update_many()
         .col_expr(referral::Column::LinkWorkerId, Expr::value(to_link_worker_id.to_owned()))
         .col_expr(referral::Column::UpdatedAt, Expr::value(at))
@@ -252,7 +240,7 @@ pub async fn hand_over(
     .await?;
     tx.record("child.hand_over", Some(child_id), &["enrolment.linkWorker", "anchor", "referrals.linkWorker"]);
     tx.commit().await?;
-    Ok(HandedOver { handover: record, enrolment })
+    Ok(record)
 }
 
 /// Handover history of many children, oldest first (record scope; loader).

@@ -156,12 +156,8 @@ pub async fn list(
     page: PageRequest,
     fields: Vec<String>,
 ) -> Result<Page<child::Model>> {
-    if access::child_view(actor) == access::ChildView::Partner
-        && (filter.status.is_some() || filter.link_worker_id.is_some())
-    {
-        // The enrolment and the caseload are outside the partner view: filtering on them
-        // would reveal them.
-        return Err(Error::forbidden("partners may not filter children by enrolment status or link worker"));
+    if filter.status.is_some() || filter.link_worker_id.is_some() {
+        access::may_filter_by_record(actor)?;
     }
     let mut query = child::Entity::find().filter(access::child_condition(actor));
     if let Some(anchor) = filter.anchor_id {

@@ -10,7 +10,7 @@
 use crate::access;
 use crate::audit::{Audited, now};
 use crate::auth::Actor;
-use crate::domain::{AssessmentStage, Role, validate};
+use crate::domain::{AssessmentStage, validate};
 use crate::error::{Error, FieldError, Result};
 use crate::store::{assessment, framework_version};
 use backbone_seeds::framework::{self, Framework, RawValue};
@@ -39,9 +39,7 @@ fn decode(model: framework_version::Model) -> Result<Version> {
 /// system). Every problem is reported as `INVALID_INPUT`, each naming its place in the
 /// file. Loading a file identical to the live version is a `CONFLICT`.
 pub async fn load(db: &DatabaseConnection, actor: &Actor, text: &str) -> Result<Version> {
-    if !matches!(actor.role, Role::BackboneAdmin | Role::System) {
-        return Err(Error::forbidden("only backbone admins load the outcomes framework"));
-    }
+    access::require_backbone_admin(actor, "load the outcomes framework")?;
     let parsed = framework::parse(text).map_err(|errors| {
         Error::InvalidInput(errors.into_iter().map(|e| FieldError { field: e.place, message: e.message }).collect())
     })?;

@@ -334,9 +334,7 @@ pub async fn inbox(
     programme_id: Option<String>,
     page: PageRequest,
 ) -> Result<Page<referral::Model>> {
-    if !matches!(actor.role, crate::domain::Role::PartnerWorker | crate::domain::Role::PartnerLead) {
-        return Err(Error::forbidden("the referral inbox is for partner staff"));
-    }
+    access::require_partner(actor)?;
     let mut query = referral::Entity::find().filter(access::referral_condition(actor));
     if let Some(s) = state {
         query = query.filter(referral::Column::Status.eq(s.status().as_str()));

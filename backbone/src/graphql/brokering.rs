@@ -89,8 +89,8 @@ pub enum InboxState {
 /// Free text about a child (needs, reasons, notes, contact content) identifies people: it
 /// is null in the pseudonymised view.
 pub(crate) fn narrative<'a>(ctx: &Context<'_>, text: Option<&'a str>) -> Result<Option<&'a str>> {
-    let view = crate::access::child_view(actor(ctx)?);
-    Ok(text.filter(|_| view != crate::access::ChildView::Pseudonymised))
+    let may = crate::access::may_read_free_text(actor(ctx)?);
+    Ok(text.filter(|_| may))
 }
 
 fn list<T, U: From<T>>(stored_list: &str, parse: impl Fn(&str) -> crate::error::Result<T>) -> Result<Vec<U>> {

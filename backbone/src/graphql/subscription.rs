@@ -5,8 +5,8 @@
 //! `referral` of an event is read (and audited) through the caller's scope at delivery, so
 //! access ended by a withdrawal is already ended here.
 
-use crate::auth::{self, Actor};
-use crate::domain::{ReferralStatus, Role};
+use crate::auth;
+use crate::domain::ReferralStatus;
 use crate::error::Error;
 use crate::events::{Event, EventKind};
 use crate::graphql::brokering::Referral;
@@ -105,17 +105,13 @@ where
     }))
 }
 
-fn require_role(actor: &Actor, roles: &[Role], what: &str) -> Result<()> {
-    if roles.contains(&actor.role) { Ok(()) } else { Err(to_gql(&Error::forbidden(what))) }
-}
-
 #[SubscriptionRoot]
 impl Subscription {
     /// A partner's referral inbox: referrals to their organisation as they are sent,
     /// completed or withdrawn.
     async fn referral_inbox(&self, ctx: &Context<'_>) -> Result<impl Stream<Item = ReferralEvent> + use<>> {
         let actor = actor(ctx)?;
-        require_role(actor, &[Role::PartnerWorker, Role::PartnerLead], "the referral inbox is for partner staff")?;
+        crate::access::require_partner(actor).map_err(|e| to_gql(&e))?;
         let org = actor.organisation_id.clone();
         events(ctx, move |e| {
             e.organisation_id == org
@@ -130,7 +126,7 @@ impl Subscription {
     /// completed by partners, and attendance dropping below the alert rate.
     async fn caseload_events(&self, ctx: &Context<'_>) -> Result<impl Stream<Item = ReferralEvent> + use<>> {
         let actor = actor(ctx)?;
-        require_role(actor, &[Role::LinkWorker], "caseload events are for link workers")?;
+        crate::access::require_link_worker(actor).map_err(|e| to_gql(&e))?;
         let me = actor.user_id.clone();
         events(ctx, move |e| {
             e.link_worker_id.as_deref() == Some(me.as_str())

@@ -203,6 +203,8 @@ async fn partners_assess_only_children_they_see_and_funders_never_see_an_assessm
     let analyst =
         record(&zone, &zone.analyst, input(&c, "confidence_judgement", json!(4), "REVIEW", "2025-12-15")).await;
     assert_eq!(error_code(&analyst), Some("FORBIDDEN"), "{analyst}");
+    let analyst_reads = zone.as_(&zone.analyst, PROGRESS, json!({"c": c})).await;
+    assert_eq!(analyst_reads["data"]["child"]["assessments"].as_array().map(Vec::len), Some(2), "{analyst_reads}");
     let funder = zone.as_(&zone.funder, PROGRESS, json!({"c": c})).await;
     assert_eq!(error_code(&funder), Some("NOT_FOUND"), "{funder}");
     // Recording is audited against the child.

@@ -725,4 +725,50 @@ async fn funders_see_no_casework_and_analysts_no_notes() {
     // …but no narrative: no progress notes, and none to write.
     assert_eq!(note_bodies(&zone, analyst, a1).await, set(&[]));
     assert_forbidden(&add_note(&zone, analyst, a1, None, "Analyst note", "ORGANISATION").await);
+    // …and no free text: the referral's needs, its history notes, contact content are null
+    // for the analyst, and there for the link worker.
+    let contact = "mutation($c: ID!) { logContact(input: {childId: $c, heldOn: \"2025-09-03\", minutes: 15, \
+                   kind: INFORMAL, withWhom: [PARENT], content: \"Spoke with Pat at the gate\"}) { id } }";
+    assert_ok(&zone.as_(&zone.link_worker, contact, json!({ "c": a1 })).await);
+    let free_text = "query($r: ID!, $c: ID!) { referral(id: $r) { needs history { note } } \
+                     child(id: $c) { contacts(first: 5) { edges { node { content } } } } }";
+    let of = |body: &Value| {
+        (
+            body["data"]["referral"]["needs"].clone(),
+            body["data"]["child"]["contacts"]["edges"][0]["node"]["content"].clone(),
+        )
+    };
+    let worker = zone.as_(&zone.link_worker, free_text, json!({ "r": r, "c": a1 })).await;
+    assert_ok(&worker);
+    assert_eq!(
+        of(&worker),
+        (json!("Low confidence; finds groups hard"), json!("Spoke with Pat at the gate")),
+        "{worker}"
+    );
+    let pseudonymised = zone.as_(analyst, free_text, json!({ "r": r, "c": a1 })).await;
+    assert_ok(&pseudonymised);
+    assert_eq!(of(&pseudonymised), (Value::Null, Value::Null), "{pseudonymised}");
+    let notes = pseudonymised["data"]["referral"]["history"].as_array().cloned().unwrap_or_default();
+    assert!(!notes.is_empty() && notes.iter().all(|h| h["note"].is_null()), "{pseudonymised}");
+}
+
+/// Partners may list their referred children, but not narrow them by enrolment status or
+/// link worker (both outside the partner view); staff may.
+#[tokio::test]
+async fn partners_may_not_filter_children_by_what_they_may_not_see() {
+    let zone = Zone::new().await;
+    let a1 = zone.child_a1.as_str();
+    let mentoring = zone.programme(&zone.partner_1, "Mentoring", 5).await;
+    zone.ready_for_referral(a1, &[&zone.partner_1]).await;
+    zone.refer(a1, &mentoring, ReferralStatus::Sent).await;
+    let by_status = "{ children(filter: {status: ENROLLED}) { edges { node { id } } } }";
+    let by_worker = "query($w: ID!) { children(filter: {linkWorkerId: $w}) { edges { node { id } } } }";
+    let by_year = "{ children(filter: {yearGroup: 5}) { edges { node { id } } } }";
+    let pw = &zone.partner_worker;
+    assert_forbidden(&zone.as_(pw, by_status, json!({})).await);
+    assert_forbidden(&zone.as_(pw, by_worker, json!({ "w": zone.link_worker.id })).await);
+    let year = zone.as_(pw, by_year, json!({})).await;
+    assert_eq!(year["data"]["children"]["edges"][0]["node"]["id"], json!(a1), "{year}");
+    let staff = zone.as_(&zone.anchor_lead, by_status, json!({})).await;
+    assert_eq!(staff["data"]["children"]["edges"][0]["node"]["id"], json!(a1), "{staff}");
 }
