@@ -239,31 +239,10 @@ impl Referral {
     }
 }
 
-/// One step in a referral's history.
-pub struct ReferralTransition(pub referral_transition::Model);
-
-#[Object]
-impl ReferralTransition {
-    async fn from(&self) -> Result<Option<ReferralStatus>> {
-        match &self.0.from_status {
-            Some(s) => Ok(Some(stored(domain::ReferralStatus::from_stored(s))?.into())),
-            None => Ok(None),
-        }
-    }
-    async fn to(&self) -> Result<ReferralStatus> {
-        Ok(stored(domain::ReferralStatus::from_stored(&self.0.to_status))?.into())
-    }
-    async fn at(&self) -> DateTime<Utc> {
-        self.0.at
-    }
-    /// The user who made the transition.
-    async fn actor_id(&self) -> Option<ID> {
-        self.0.actor_user_id.clone().map(ID)
-    }
-    async fn note(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
-        narrative(ctx, self.0.note.as_deref())
-    }
-}
+crate::graphql::types::transition_object!(
+    /// One step in a referral's history.
+    ReferralTransition(referral_transition::Model): ReferralStatus => ReferralStatus
+);
 
 /// Attendance and contact figures, counted in the database within the caller's scope.
 #[derive(SimpleObject)]

@@ -388,31 +388,43 @@ impl Enrolment {
     }
 }
 
-/// One step in an enrolment's history.
-pub struct EnrolmentTransition(pub enrolment_transition::Model);
+/// Declares the GraphQL type of one step in a status history (enrolment, referral): from,
+/// to, when, who, and a note (free text, so null in the pseudonymised view).
+macro_rules! transition_object {
+    ($(#[$meta:meta])* $name:ident($model:ty): $domain:ident => $gql:ident) => {
+        $(#[$meta])*
+        pub struct $name(pub $model);
 
-#[Object]
-impl EnrolmentTransition {
-    async fn from(&self) -> Result<Option<EnrolmentStatus>> {
-        match &self.0.from_status {
-            Some(s) => Ok(Some(stored(domain::EnrolmentStatus::from_stored(s))?.into())),
-            None => Ok(None),
+        #[async_graphql::Object]
+        impl $name {
+            async fn from(&self) -> async_graphql::Result<Option<$gql>> {
+                match &self.0.from_status {
+                    Some(s) => Ok(Some(crate::graphql::types::stored(crate::domain::$domain::from_stored(s))?.into())),
+                    None => Ok(None),
+                }
+            }
+            async fn to(&self) -> async_graphql::Result<$gql> {
+                Ok(crate::graphql::types::stored(crate::domain::$domain::from_stored(&self.0.to_status))?.into())
+            }
+            async fn at(&self) -> chrono::DateTime<chrono::Utc> {
+                self.0.at
+            }
+            /// The user who made the transition.
+            async fn actor_id(&self) -> Option<async_graphql::ID> {
+                self.0.actor_user_id.clone().map(async_graphql::ID)
+            }
+            async fn note(&self, ctx: &async_graphql::Context<'_>) -> async_graphql::Result<Option<&str>> {
+                crate::graphql::brokering::narrative(ctx, self.0.note.as_deref())
+            }
         }
-    }
-    async fn to(&self) -> Result<EnrolmentStatus> {
-        Ok(stored(domain::EnrolmentStatus::from_stored(&self.0.to_status))?.into())
-    }
-    async fn at(&self) -> DateTime<Utc> {
-        self.0.at
-    }
-    /// The user who made the transition.
-    async fn actor_id(&self) -> Option<ID> {
-        self.0.actor_user_id.clone().map(ID)
-    }
-    async fn note(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
-        crate::graphql::brokering::narrative(ctx, self.0.note.as_deref())
-    }
+    };
 }
+pub(crate) use transition_object;
+
+transition_object!(
+    /// One step in an enrolment's history.
+    EnrolmentTransition(enrolment_transition::Model): EnrolmentStatus => EnrolmentStatus
+);
 
 /// A parent, carer or trusted adult around a child.
 pub struct Relationship {
