@@ -118,6 +118,37 @@ pub fn assert_ok(body: &Value) {
     assert!(body.get("errors").is_none(), "unexpected errors: {body}");
 }
 
+/// Identifies a child at `anchor` (as the system) and hands them to `worker`'s caseload,
+/// with an optional handover note. Returns the child's id.
+pub async fn add_child(
+    db: &DatabaseConnection,
+    first: &str,
+    anchor: &str,
+    worker: &str,
+    note: Option<String>,
+) -> String {
+    let system = Actor::system();
+    let input = children::NewChild {
+        first_name: first.into(),
+        last_name: "Testchild".into(),
+        date_of_birth: "2016-05-04".into(),
+        anchor_id: Some(anchor.into()),
+        year_group: 5,
+        upn: None,
+        contact_phone: Some("07700 900001".into()),
+        contact_email: None,
+        postcode: Some("ZZ1 1ZZ".into()),
+        free_school_meals: true,
+        send: false,
+        eal: false,
+        looked_after: false,
+        note: None,
+    };
+    let c = children::identify(db, &system, input).await.expect("child");
+    backbone::domain::casework::hand_over(db, &system, &c.id, worker, note).await.expect("assign");
+    c.id
+}
+
 /// A small zone: two anchors, two partners, a funder, the backbone, one account per role
 /// (and a second link worker at each anchor), and three children.
 pub struct Zone {
@@ -210,27 +241,7 @@ impl Zone {
         let partner_worker_2 = next();
         let (funder, analyst, admin) = (next(), next(), next());
 
-        let child = |first: &str, anchor: &str| children::NewChild {
-            first_name: first.into(),
-            last_name: "Testchild".into(),
-            date_of_birth: "2016-05-04".into(),
-            anchor_id: Some(anchor.into()),
-            year_group: 5,
-            upn: None,
-            contact_phone: Some("07700 900001".into()),
-            contact_email: None,
-            postcode: Some("ZZ1 1ZZ".into()),
-            free_school_meals: true,
-            send: false,
-            eal: false,
-            looked_after: false,
-            note: None,
-        };
-        let add = async |first: &str, anchor: &str, worker: &str| {
-            let c = children::identify(db, &system, child(first, anchor)).await.expect("child");
-            backbone::domain::casework::hand_over(db, &system, &c.id, worker, None).await.expect("assign");
-            c.id
-        };
+        let add = async |first: &str, anchor: &str, worker: &str| add_child(db, first, anchor, worker, None).await;
         let child_a1 = add("Ada", &anchor_a, &link_worker.id).await;
         let child_a2 = add("Bea", &anchor_a, &link_worker_2.id).await;
         let child_b1 = add("Cal", &anchor_b, &link_worker_b.id).await;
@@ -261,6 +272,11 @@ impl Zone {
     /// Runs an operation as `who`.
     pub async fn as_(&self, who: &Account, query: &str, variables: Value) -> Value {
         self.app.graphql(Some(&who.token), query, variables).await
+    }
+
+    /// A new child at `anchor` on `worker`'s caseload, as the fixture's own children are.
+    pub async fn add_child(&self, first: &str, anchor: &str, worker: &str) -> String {
+        add_child(&self.app.db, first, anchor, worker, None).await
     }
 
     /// Adds an active programme to a partner (as the system), with `capacity` places, for

@@ -54,27 +54,15 @@ async fn a_caseload_of_100() -> (Zone, Arc<AtomicU64>, Vec<String>, usize) {
     // caseload is 100 children.
     let mut caseload = vec![zone.child_a1.clone()];
     for i in 0..99 {
-        let input = children::NewChild {
-            first_name: format!("Kid{}", alpha(i)),
-            last_name: "Testchild".into(),
-            date_of_birth: "2016-03-03".into(),
-            anchor_id: Some(zone.anchor_a.clone()),
-            year_group: 5,
-            upn: None,
-            contact_phone: None,
-            contact_email: None,
-            postcode: None,
-            free_school_meals: false,
-            send: false,
-            eal: false,
-            looked_after: false,
-            note: None,
-        };
-        let c = children::identify(db, &system, input).await.expect("child");
-        casework::hand_over(db, &system, &c.id, &zone.link_worker.id, Some(format!("Assigned {i}")))
-            .await
-            .expect("assign");
-        caseload.push(c.id);
+        let c = add_child(
+            db,
+            &format!("Kid{}", alpha(i)),
+            &zone.anchor_a,
+            &zone.link_worker.id,
+            Some(format!("Assigned {i}")),
+        )
+        .await;
+        caseload.push(c);
     }
 
     // Nested lists that are not empty, both within the first 10 and beyond: relationships,

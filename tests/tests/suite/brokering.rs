@@ -3,8 +3,7 @@
 //! registers that are all-or-nothing, engagement counted exactly, link-worker contacts,
 //! handing a child over with their open referrals, and the audit trail all this leaves.
 
-use backbone::auth::Actor;
-use backbone::domain::{ReferralStatus, casework, children};
+use backbone::domain::ReferralStatus;
 use backbone::store::audit_event;
 use backbone_tests::*;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
@@ -30,44 +29,9 @@ fn assert_invalid(body: &Value, field: &str) {
     assert!(data.is_null() || data.as_object().is_some_and(|d| d.values().all(Value::is_null)), "no data: {body}");
 }
 
-/// A date `days` from today (UTC), `YYYY-MM-DD`; the tests crate has no date library.
+/// A date `days` from today (UTC), `YYYY-MM-DD`.
 fn date_from_today(days: i64) -> String {
-    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-    // Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm).
-    let z = secs as i64 / 86_400 + days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}")
-}
-
-/// A child identified at `anchor` and put on `worker`'s caseload, as the fixture does.
-async fn new_child(zone: &Zone, first: &str, anchor: &str, worker: &str) -> String {
-    let (db, system) = (&zone.app.db, Actor::system());
-    let input = children::NewChild {
-        first_name: first.into(),
-        last_name: "Testchild".into(),
-        date_of_birth: "2016-03-03".into(),
-        anchor_id: Some(anchor.into()),
-        year_group: 5,
-        upn: None,
-        contact_phone: None,
-        contact_email: None,
-        postcode: None,
-        free_school_meals: false,
-        send: false,
-        eal: false,
-        looked_after: false,
-        note: None,
-    };
-    let c = children::identify(db, &system, input).await.expect("child");
-    casework::hand_over(db, &system, &c.id, worker, None).await.expect("assign");
-    c.id
+    (chrono::Utc::now().date_naive() + chrono::Duration::days(days)).format("%Y-%m-%d").to_string()
 }
 
 fn programme_input(name: &str) -> Value {
@@ -675,7 +639,7 @@ async fn send_is_refused_unless_enrolled_consented_and_the_programme_open() {
 
     // Ready, but the programme's one place is taken.
     let full = zone.programme(&zone.partner_1, "Full Club", 1).await;
-    let filler = new_child(&zone, "Fay", &zone.anchor_b, &zone.link_worker_b.id).await;
+    let filler = zone.add_child("Fay", &zone.anchor_b, &zone.link_worker_b.id).await;
     zone.ready_for_referral(&filler, &[&zone.partner_1]).await;
     zone.refer(&filler, &full, ReferralStatus::Accepted).await;
     let to_full = proposed_id(&zone, &zone.link_worker_b, &zone.child_b1, &full).await;
