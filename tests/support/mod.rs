@@ -118,6 +118,35 @@ pub fn assert_ok(body: &Value) {
     assert!(body.get("errors").is_none(), "unexpected errors: {body}");
 }
 
+/// Refused with `code`, and nothing of the record in `data`.
+pub fn assert_refused(body: &Value, code: &str) {
+    assert_eq!(error_code(body), Some(code), "{body}");
+    assert!(body["data"].is_null(), "a refusal returned data: {body}");
+}
+
+pub fn assert_not_found(body: &Value) {
+    assert_refused(body, "NOT_FOUND");
+}
+
+pub fn assert_forbidden(body: &Value) {
+    assert_refused(body, "FORBIDDEN");
+}
+
+/// The first error without its per-request id: what a caller could compare, e.g. a child
+/// out of scope against an id that names nothing.
+pub fn error_shape(body: &Value) -> Value {
+    let mut e = body["errors"][0].clone();
+    if let Some(ext) = e["extensions"].as_object_mut() {
+        ext.remove("requestId");
+    }
+    json!({ "error": e, "errors": body["errors"].as_array().map(Vec::len), "data": body["data"] })
+}
+
+/// A fresh id of the same shape as real ones, naming nothing.
+pub fn missing_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
 /// Identifies a child at `anchor` (as the system) and hands them to `worker`'s caseload,
 /// with an optional handover note. Returns the child's id.
 pub async fn add_child(

@@ -40,11 +40,6 @@ const RECORD_CONSENT: &str = "mutation($c: ID!, $p: ID!) { recordConsent(input: 
      givenByName: \"Pat Example\", givenOn: \"2025-01-10\", purposes: [REFERRAL], partnerIds: [$p], \
      evidence: \"Signed form\"}) { id } }";
 
-/// A fresh id of the same shape as real ones, naming no child.
-fn missing_id() -> String {
-    uuid::Uuid::now_v7().to_string()
-}
-
 // ---- operations -------------------------------------------------------------------
 
 async fn read_child(zone: &Zone, who: &Account, id: &str) -> Value {
@@ -105,29 +100,6 @@ async fn visible(zone: &Zone, who: &Account) -> BTreeSet<String> {
 fn assert_reads(body: &Value, id: &str) {
     assert_ok(body);
     assert_eq!(body["data"]["child"]["id"], id, "{body}");
-}
-
-/// Refused with `code`, and nothing of the record in `data`.
-fn assert_refused(body: &Value, code: &str) {
-    assert_eq!(error_code(body), Some(code), "{body}");
-    assert!(body["data"].is_null(), "a refusal returned data: {body}");
-}
-
-fn assert_not_found(body: &Value) {
-    assert_refused(body, "NOT_FOUND");
-}
-
-fn assert_forbidden(body: &Value) {
-    assert_refused(body, "FORBIDDEN");
-}
-
-/// The first error without its per-request id: what a caller could compare.
-fn error_shape(body: &Value) -> Value {
-    let mut e = body["errors"][0].clone();
-    if let Some(ext) = e["extensions"].as_object_mut() {
-        ext.remove("requestId");
-    }
-    json!({ "error": e, "errors": body["errors"].as_array().map(Vec::len), "data": body["data"] })
 }
 
 // ---- the matrix -------------------------------------------------------------------

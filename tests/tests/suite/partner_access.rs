@@ -61,39 +61,11 @@ const RAISE: &str =
 const SET_DSL: &str = "mutation($u: ID!, $d: Boolean!) { setDesignatedSafeguardingLead(userId: $u, designated: $d) \
      { id designatedSafeguardingLead } }";
 
-/// A fresh id of the same shape as real ones, naming nothing.
-fn missing_id() -> String {
-    uuid::Uuid::now_v7().to_string()
-}
-
 // ---- assertions -------------------------------------------------------------------
-
-/// Refused with `code`, and nothing of the record in `data`.
-fn assert_refused(body: &Value, code: &str) {
-    assert_eq!(error_code(body), Some(code), "{body}");
-    assert!(body["data"].is_null(), "a refusal returned data: {body}");
-}
-
-fn assert_not_found(body: &Value) {
-    assert_refused(body, "NOT_FOUND");
-}
-
-fn assert_forbidden(body: &Value) {
-    assert_refused(body, "FORBIDDEN");
-}
 
 fn assert_invalid(body: &Value, field: &str) {
     assert_refused(body, "INVALID_INPUT");
     assert_eq!(error_field(body), Some(field), "{body}");
-}
-
-/// The first error without its per-request id: what a caller could compare.
-fn error_shape(body: &Value) -> Value {
-    let mut e = body["errors"][0].clone();
-    if let Some(ext) = e["extensions"].as_object_mut() {
-        ext.remove("requestId");
-    }
-    json!({ "error": e, "errors": body["errors"].as_array().map(Vec::len), "data": body["data"] })
 }
 
 /// Answered without errors; the value at `data.<field>`.
