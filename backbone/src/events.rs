@@ -22,7 +22,6 @@ pub enum EventKind {
 pub struct Event {
     pub kind: EventKind,
     pub referral_id: String,
-    pub child_id: String,
     /// The partner organisation the referral is to.
     pub organisation_id: String,
     /// The link worker following the referral up.
@@ -35,7 +34,6 @@ impl Event {
         Event {
             kind,
             referral_id: referral.id.clone(),
-            child_id: referral.child_id.clone(),
             organisation_id: referral.organisation_id.clone(),
             link_worker_id: referral.link_worker_id.clone(),
             at: Utc::now(),
