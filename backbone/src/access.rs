@@ -28,7 +28,7 @@ use crate::domain::{NoteVisibility, OrganisationKind, ReferralStatus, Role};
 use crate::error::{Error, Result};
 use crate::store::{
     assessment, attendance, child, consent, consent_partner, enrolment, progress_note, referral, safeguarding_concern,
-    session,
+    screening, session,
 };
 use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter};
@@ -251,6 +251,23 @@ pub fn may_write_casework(actor: &Actor) -> Result<()> {
     }
 }
 
+/// May the actor agree and review individual support plans of children in their scope?
+/// The child's link worker, their anchor's leads and backbone admins (the right to
+/// write); not partners, analysts or funders — refused before the child is looked up, so
+/// the answer says nothing about whether the child exists. Reading a plan is the record
+/// scope ([`record_child_ids`]), with free text withheld in the pseudonymised view
+/// ([`may_read_free_text`]).
+pub fn may_write_plan(actor: &Actor) -> Result<()> {
+    if right(actor) >= Right::Write {
+        Ok(())
+    } else {
+        Err(Error::forbidden(format!(
+            "your role ({}) may not agree or review support plans: the child's link worker, anchor lead or a backbone admin does",
+            actor.role.as_str().replace('_', " ")
+        )))
+    }
+}
+
 /// Safeguarding concerns the actor may read: those about children of their anchor if they
 /// are a designated safeguarding lead there; backbone admins all; nobody else any.
 pub fn safeguarding_condition(actor: &Actor) -> Condition {
@@ -337,6 +354,39 @@ pub fn may_identify_at(actor: &Actor, anchor_id: &str) -> Result<()> {
         Role::BackboneAdmin | Role::System => Ok(()),
         _ if actor.organisation_kind == OrganisationKind::Anchor && actor.organisation_id == anchor_id => Ok(()),
         _ => Err(Error::forbidden("you may identify children only at your own anchor")),
+    }
+}
+
+/// Needs identification: may the actor import anchor data for this anchor? Its anchor
+/// leads; backbone admins and the system, for any anchor.
+pub fn may_import_anchor_data(actor: &Actor, anchor_id: &str) -> Result<()> {
+    match actor.role {
+        Role::BackboneAdmin | Role::System => Ok(()),
+        Role::AnchorLead if actor.organisation_id == anchor_id => Ok(()),
+        Role::AnchorLead => Err(Error::forbidden("you may import anchor data only for your own anchor")),
+        _ => Err(Error::forbidden("only anchor leads and backbone admins import anchor data")),
+    }
+}
+
+/// May the actor see screening candidates at all? Anchor staff (link workers and leads),
+/// backbone admins and the system. Partners, funders and analysts never: the pupils are not
+/// in the programme.
+pub fn may_see_candidates(actor: &Actor) -> Result<()> {
+    match actor.role {
+        Role::LinkWorker | Role::AnchorLead | Role::BackboneAdmin | Role::System => Ok(()),
+        _ => Err(Error::forbidden("candidates are for the anchor's link workers and leads")),
+    }
+}
+
+/// The screened pupils the actor may see and act on: anchor staff, those of their own
+/// anchor; backbone admins and the system, all; nobody else, any.
+pub fn screening_condition(actor: &Actor) -> Condition {
+    match actor.role {
+        Role::BackboneAdmin | Role::System => Condition::all(),
+        Role::LinkWorker | Role::AnchorLead => {
+            Condition::all().add(screening::Column::AnchorId.eq(actor.organisation_id.clone()))
+        }
+        _ => nothing(),
     }
 }
 

@@ -1,5 +1,6 @@
 //! The `backbone` command line: serve, migrate, seed, print the schema, verify the audit
-//! chain, load the outcomes framework, export the programme directory. Settings come from defaults, `backbone.toml`
+//! chain, load the outcomes framework, export the programme directory, import anchor data
+//! and purge expired screening data. Settings come from defaults, `backbone.toml`
 //! and the environment.
 
 use crate::audit::{self, Verdict};
@@ -54,6 +55,36 @@ pub enum Command {
         #[command(subcommand)]
         what: ExportWhat,
     },
+    /// Read data in.
+    Import {
+        #[command(subcommand)]
+        what: ImportWhat,
+    },
+    /// Delete data whose time is up.
+    Purge {
+        #[command(subcommand)]
+        what: PurgeWhat,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ImportWhat {
+    /// Needs identification: check an anchor's data (CSV, see docs/outcomes.md) as a whole
+    /// and, if every row is valid, store the pupils the screening rules flag as candidates.
+    /// Exits 1 listing every bad row; nothing is written then.
+    AnchorData {
+        /// The CSV file, e.g. seeds/anchor-data/sample.csv.
+        file: std::path::PathBuf,
+        /// The anchor's organisation id, or its exact name.
+        #[arg(long)]
+        anchor: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PurgeWhat {
+    /// Delete expired screening data (anchor data of pupils who are not enrolled).
+    ScreeningData,
 }
 
 #[derive(Subcommand, Debug)]
@@ -184,6 +215,59 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                 }
                 None => println!("{json}"),
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Import { what: ImportWhat::AnchorData { file, anchor } } => {
+            use crate::domain::screening::{self, Step};
+            let bytes = std::fs::read(&file).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+            let conn = db::connect(&settings.database_url(), 2).await?;
+            db::migrate(&conn).await?;
+            let anchor_id = crate::domain::accounts::organisation_id_by_id_or_name(&conn, &anchor)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?
+                .ok_or_else(|| anyhow::anyhow!("no organisation has the id or name {anchor:?}"))?;
+            let mut report = |step: Step, done: usize, total: usize| {
+                let verb = match step {
+                    Step::Checked => "checked",
+                    Step::Written => "\nwrote",
+                };
+                eprint!("\r{verb} {done}/{total} rows");
+                let _ = std::io::stderr().flush();
+            };
+            let result =
+                screening::import(&conn, &crate::auth::Actor::system(), Some(anchor_id), &bytes, &mut report).await;
+            eprintln!();
+            match result {
+                Ok(s) => {
+                    println!(
+                        "imported {} rows: {} candidates, {} excluded (statutory support), {} already identified, {} not flagged; {} earlier candidates replaced; expires {}",
+                        s.rows,
+                        s.candidates,
+                        s.excluded,
+                        s.already_identified,
+                        s.not_flagged,
+                        s.replaced,
+                        s.expires_at.format("%Y-%m-%d")
+                    );
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(crate::error::Error::InvalidInput(problems)) => {
+                    eprintln!("{} has {} problems; nothing was imported:", file.display(), problems.len());
+                    for p in problems {
+                        eprintln!("  {}", p.message);
+                    }
+                    Ok(ExitCode::FAILURE)
+                }
+                Err(e) => Err(anyhow::anyhow!("{e}")),
+            }
+        }
+        Command::Purge { what: PurgeWhat::ScreeningData } => {
+            let conn = db::connect(&settings.database_url(), 2).await?;
+            db::migrate(&conn).await?;
+            let deleted = crate::domain::screening::purge(&conn, &crate::auth::Actor::system(), chrono::Utc::now())
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("deleted {deleted} expired screening rows");
             Ok(ExitCode::SUCCESS)
         }
         Command::Audit { what: AuditWhat::Verify } => {

@@ -2,20 +2,22 @@
 //! use cases a user would call, so it is validated and audited like real work.
 //! Organisations, accounts, children and programmes are written as [`Actor::system`]; the
 //! brokering is written as the demo staff who would do it — link workers propose, send
-//! and withdraw referrals and log contacts, partner staff answer referrals, log sessions
-//! and write their notes (the system stands in for partners without demo accounts) — so
-//! authorship and visibility are real. Idempotent: a database that already holds the zone
-//! is left alone.
+//! and withdraw referrals, log contacts and record assessments on the outcomes scale,
+//! partner staff answer referrals, log sessions, write their notes and record their own
+//! assessments (the system stands in for partners without demo accounts) — so authorship
+//! and visibility are real. Idempotent: a database that already holds the zone is left
+//! alone.
 //!
 //! Order matters, as it would in real life: children are enrolled and supported before
-//! they are referred, referrals are sent and answered before sessions are logged, partner
-//! notes are written while their referral is live, and referrals are completed or
-//! withdrawn before a child's enrolment completes or ends.
+//! they are referred or assessed, referrals are sent and answered before sessions are
+//! logged, partner notes and assessments are written while their referral is live, and
+//! referrals are completed or withdrawn before a child's enrolment completes or ends.
 
 use crate::auth::Actor;
 use crate::domain::casework::{NewContact, NewNote};
 use crate::domain::consent::{NewConsent, NewLawfulBasis, NewParticipation, Withdrawal};
 use crate::domain::enrolment::{Enrol, Transition};
+use crate::domain::outcomes::{self, NewAssessment};
 use crate::domain::programmes::ProgrammeFields;
 use crate::domain::referrals::NewReferral;
 use crate::domain::sessions::{Attendee, NewSession};
@@ -165,6 +167,15 @@ fn note_visibility(v: seeds::NoteVisibility) -> domain::NoteVisibility {
     }
 }
 
+fn assessment_stage(s: seeds::AssessmentStage) -> domain::AssessmentStage {
+    match s {
+        seeds::AssessmentStage::Baseline => domain::AssessmentStage::Baseline,
+        seeds::AssessmentStage::Review => domain::AssessmentStage::Review,
+        seeds::AssessmentStage::Midpoint => domain::AssessmentStage::Midpoint,
+        seeds::AssessmentStage::Endpoint => domain::AssessmentStage::Endpoint,
+    }
+}
+
 fn day(d: chrono::NaiveDate) -> String {
     d.format("%Y-%m-%d").to_string()
 }
@@ -271,8 +282,8 @@ impl<F: FnMut(usize, usize)> Steps<F> {
 ///
 /// `progress(done, total)` is called every 25 steps and at the end. A step is a child's
 /// record, a referral (proposed, sent and answered), a session with its register, or a
-/// child's casework (notes, concerns, referrals closed, contacts, enrolment finished):
-/// twice the number of children plus the referrals and sessions.
+/// child's casework (notes, concerns, assessments, referrals closed, contacts, enrolment
+/// finished): twice the number of children plus the referrals and sessions.
 pub async fn seed(db: &DatabaseConnection, progress: impl FnMut(usize, usize)) -> anyhow::Result<bool> {
     let zone = seeds::demo_zone();
     let marker = &zone.organisations[0].name;
@@ -373,6 +384,19 @@ pub async fn seed(db: &DatabaseConnection, progress: impl FnMut(usize, usize)) -
         seed_casework(db, &actors, &zone, c, &child_ids[i], &referral_id).await?;
         steps.tick();
     }
+
+    // Needs identification: the primary school's lead imports its data, so its link
+    // workers have candidates to work through.
+    let lead = actors.account("anchorlead@demo.zone")?;
+    crate::domain::screening::import(
+        db,
+        lead,
+        None,
+        seeds::screening::SAMPLE_ANCHOR_DATA.as_bytes(),
+        &mut |_, _, _| {},
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("importing the sample anchor data: {e}"))?;
     Ok(true)
 }
 
@@ -415,9 +439,10 @@ async fn open_referral(
     Ok(id)
 }
 
-/// A child's casework once the sessions are logged: progress notes and concerns (partner
-/// staff write theirs while the referral is still live), then referrals completed or
-/// withdrawn, the link worker's contacts, and finally the end of the enrolment.
+/// A child's casework once the sessions are logged: progress notes, concerns and
+/// assessments (partner staff write and record theirs while the referral is still live),
+/// then referrals completed or withdrawn, the link worker's contacts, and finally the end
+/// of the enrolment.
 async fn seed_casework(
     db: &DatabaseConnection,
     actors: &Actors,
@@ -438,6 +463,19 @@ async fn seed_casework(
     }
     for s in &c.safeguarding_concerns {
         casework::raise_concern(db, actors.account(&s.raised_by_email)?, child_id, &s.body).await?;
+    }
+    // Oldest first, under the framework the seed loaded: the child's link worker, or a
+    // partner worker whose referral is live.
+    for a in &c.assessments {
+        let input = NewAssessment {
+            child_id: child_id.to_owned(),
+            measure: a.measure.clone(),
+            value: a.score.number(),
+            category: a.score.category().map(str::to_owned),
+            stage: assessment_stage(a.stage),
+            assessed_on: day(a.assessed_on),
+        };
+        outcomes::record(db, actors.account(&a.author_email)?, input).await?;
     }
     for r in &c.referrals {
         match r.status {

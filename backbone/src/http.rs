@@ -2,7 +2,8 @@
 //! health endpoints.
 //!
 //! Order of defences for `/graphql`: a request id is assigned; the body is refused unread
-//! if it exceeds `server.max_body_bytes` (413); the whole request is cut off after
+//! if it exceeds `server.max_body_bytes` (413; `server.max_upload_bytes` for a
+//! `multipart/form-data` file upload); the whole request is cut off after
 //! `server.request_timeout_secs` (408); batches above `graphql.max_batch` are refused;
 //! then the schema's depth, complexity and alias limits apply before anything runs.
 
@@ -23,7 +24,6 @@ use std::sync::Arc;
 use std::time::Duration;
 use tower::ServiceBuilder;
 use tower_http::compression::CompressionLayer;
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
@@ -63,9 +63,49 @@ pub fn router(state: Arc<AppState>, settings: &crate::settings::Settings) -> Rou
                 StatusCode::REQUEST_TIMEOUT,
                 Duration::from_secs(settings.server.request_timeout_secs),
             ))
-            .layer(RequestBodyLimitLayer::new(settings.server.max_body_bytes))
+            .layer(axum::middleware::from_fn_with_state(
+                BodyLimits { body: settings.server.max_body_bytes, upload: settings.server.max_upload_bytes },
+                limit_body,
+            ))
             .layer(CompressionLayer::new()),
     )
+}
+
+#[derive(Clone, Copy)]
+struct BodyLimits {
+    body: usize,
+    upload: usize,
+}
+
+fn is_multipart(headers: &HeaderMap) -> bool {
+    content_type(headers).starts_with("multipart/form-data")
+}
+
+fn content_type(headers: &HeaderMap) -> String {
+    headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").trim_start().to_ascii_lowercase()
+}
+
+/// Caps the request body: `upload` bytes for a multipart file upload, `body` bytes for
+/// anything else. An announced length over the cap is refused unread; a chunked body is cut
+/// off when it passes the cap (the GraphQL handler answers 413 either way).
+async fn limit_body(
+    State(limits): State<BodyLimits>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let limit = if is_multipart(request.headers()) { limits.upload } else { limits.body };
+    let announced = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if announced.is_some_and(|n| n > limit) {
+        let id = request.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-").to_owned();
+        return refuse(StatusCode::PAYLOAD_TOO_LARGE, "the request body is too large".into(), &id);
+    }
+    let (parts, body) = request.into_parts();
+    let limited = axum::body::Body::new(http_body_util::Limited::new(body, limit));
+    next.run(axum::extract::Request::from_parts(parts, limited)).await
 }
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {
@@ -120,12 +160,11 @@ async fn graphql(
     request: Result<GraphQLBatchRequest, GraphQLRejection>,
 ) -> axum::response::Response {
     let request_id = headers.get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-").to_owned();
-    let is_json = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.trim_start().to_ascii_lowercase().starts_with("application/json"));
-    if !is_json {
-        let msg = "send the request as `content-type: application/json`".to_owned();
+    // Bearer tokens, never cookies: a cross-site form cannot carry one, so accepting
+    // multipart uploads opens no forgery.
+    if !content_type(&headers).starts_with("application/json") && !is_multipart(&headers) {
+        let msg = "send the request as `content-type: application/json` (or `multipart/form-data` to upload a file)"
+            .to_owned();
         return refuse(StatusCode::UNSUPPORTED_MEDIA_TYPE, msg, &request_id);
     }
     let batch = match request {

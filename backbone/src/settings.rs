@@ -57,6 +57,9 @@ pub struct ServerSettings {
     pub bind: SocketAddr,
     /// Largest accepted request body, in bytes; larger requests are refused unread.
     pub max_body_bytes: usize,
+    /// Largest accepted file upload (a `multipart/form-data` request, such as
+    /// `importAnchorData`), in bytes.
+    pub max_upload_bytes: usize,
     /// A request taking longer than this is cut off.
     pub request_timeout_secs: u64,
     /// Serve the GraphiQL page at `/`.
@@ -101,6 +104,7 @@ impl Default for Settings {
             server: ServerSettings {
                 bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
                 max_body_bytes: 64 * 1024,
+                max_upload_bytes: 8 * 1024 * 1024,
                 request_timeout_secs: 30,
                 graphiql: false,
             },

@@ -119,3 +119,40 @@ fn framework_load_refuses_a_broken_file_naming_the_place_then_loads_versions() {
     let again = backbone(dir.path(), &["framework", "load", "good.toml"]);
     assert!(!again.status.success() && text(&again).contains("already the live version"), "{}", text(&again));
 }
+
+#[test]
+fn import_anchor_data_writes_nothing_from_a_bad_file_then_shows_progress_and_purges() {
+    let dir = tempfile::tempdir().expect("dir");
+    let seeded = backbone(dir.path(), &["seed", "demo"]);
+    assert!(seeded.status.success(), "{}", text(&seeded));
+    let school = "Northfield Primary School";
+
+    // A large file with one bad row near the end: every problem is listed, nothing written.
+    let good = backbone_seeds::screening::anchor_data_csv(2400, 7);
+    let mut lines: Vec<&str> = good.lines().collect();
+    let broken_line = format!("{},101,at,50,no,", lines[2390].split(',').next().expect("upn"));
+    lines[2390] = &broken_line;
+    std::fs::write(dir.path().join("bad.csv"), lines.join("\n")).expect("write");
+    let out = backbone(dir.path(), &["import", "anchor-data", "bad.csv", "--anchor", school]);
+    assert!(!out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("nothing was imported"), "{}", text(&out));
+    assert!(text(&out).contains("line 2391, attendance_percent: must be a number from 0 to 100"), "{}", text(&out));
+
+    // The good file: progress reaches every row, then the summary.
+    std::fs::write(dir.path().join("good.csv"), &good).expect("write");
+    let out = backbone(dir.path(), &["import", "anchor-data", "good.csv", "--anchor", school]);
+    assert!(out.status.success(), "{}", text(&out));
+    let shown = text(&out);
+    assert!(shown.contains("checked 2400/2400 rows"), "{shown}");
+    assert!(shown.contains("imported 2400 rows: "), "{shown}");
+    let written = shown.rsplit("wrote ").next().and_then(|w| w.split_whitespace().next()).unwrap_or_default();
+    let (done, total) = written.split_once('/').unwrap_or_default();
+    assert!(done == total && total.parse::<usize>().is_ok_and(|t| t > 100), "writing progress: {shown}");
+
+    // An unknown anchor is named; nothing has expired yet, so the purge deletes nothing.
+    let out = backbone(dir.path(), &["import", "anchor-data", "good.csv", "--anchor", "Nowhere School"]);
+    assert!(!out.status.success() && text(&out).contains("Nowhere School"), "{}", text(&out));
+    let out = backbone(dir.path(), &["purge", "screening-data"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("deleted 0 expired screening rows"), "{}", text(&out));
+}

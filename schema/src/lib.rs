@@ -33,6 +33,13 @@ mod m20261123_000022_create_safeguarding_concerns;
 mod m20261123_000023_create_handovers;
 mod m20261123_000024_create_framework_versions;
 mod m20261123_000025_create_assessments;
+mod m20261123_000026_create_screenings;
+mod m20261123_000027_create_support_plans;
+mod m20261123_000028_create_plan_participants;
+mod m20261123_000029_create_plan_referrals;
+mod m20261123_000030_create_plan_goals;
+mod m20261123_000031_create_plan_reviews;
+mod m20261123_000032_create_plan_review_goals;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -66,6 +73,13 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000023_create_handovers::Migration),
             Box::new(m20261123_000024_create_framework_versions::Migration),
             Box::new(m20261123_000025_create_assessments::Migration),
+            Box::new(m20261123_000026_create_screenings::Migration),
+            Box::new(m20261123_000027_create_support_plans::Migration),
+            Box::new(m20261123_000028_create_plan_participants::Migration),
+            Box::new(m20261123_000029_create_plan_referrals::Migration),
+            Box::new(m20261123_000030_create_plan_goals::Migration),
+            Box::new(m20261123_000031_create_plan_reviews::Migration),
+            Box::new(m20261123_000032_create_plan_review_goals::Migration),
         ]
     }
 }

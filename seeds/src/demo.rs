@@ -230,6 +230,7 @@ pub(crate) fn generate() -> DemoZone {
 
     let accounts = accounts();
     let programmes = crate::support::generate(&mut children, &accounts);
+    crate::assessments::generate(&mut children, &programmes, &accounts);
     DemoZone { organisations: organisations(), accounts, children, programmes }
 }
 
@@ -318,6 +319,7 @@ impl ChildGenerator<'_> {
             contacts: Vec::new(),
             notes: Vec::new(),
             safeguarding_concerns: Vec::new(),
+            assessments: Vec::new(),
         };
         if stage != Stage::Identified {
             self.agree_and_consent(&mut child);

@@ -275,8 +275,16 @@ pub struct Screening {
     pub attendance_measure: String,
     /// Code of the measure screening reads for attainment.
     pub attainment_measure: String,
-    /// Scores older than this many days are not used for screening.
+    /// Screening data of a child who is not enrolled is deleted this many days after
+    /// its import.
     pub expires_after_days: u32,
+    /// A practitioner's concern flags a child on its own (default: yes).
+    #[serde(default = "yes")]
+    pub flag_practitioner_concern: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// A problem with a framework file.

@@ -15,14 +15,25 @@
 //! workers log [`Contact`]s, link workers and partners write [`ProgressNote`]s, and one
 //! [`SafeguardingConcern`] has been raised.
 //!
+//! Enrolled children (and later) are assessed on the common outcomes scale of the
+//! default framework ([`framework::default_framework`]): a baseline around enrolment,
+//! termly reviews, a midpoint at the end of the first school year of support and an
+//! endpoint for those who completed. Some improve, some hold steady and some fall back
+//! (see [`Assessment`]).
+//!
+//! Apart from the zone, [`screening`] generates an anchor school's data for needs
+//! identification as CSV, with the committed sample `seeds/anchor-data/sample.csv`.
+//!
 //! The generator uses its own small fixed-seed PRNG and a fixed reference date
 //! ([`REFERENCE_DATE`], 2026-09-01) instead of the clock, so [`demo_zone`] returns
 //! exactly the same zone on every call and on every machine.
 
 use chrono::NaiveDate;
 
+mod assessments;
 mod demo;
 pub mod framework;
+pub mod screening;
 mod support;
 
 /// Password shared by every demo account. Demo use only.
@@ -351,6 +362,9 @@ pub struct Child {
     pub notes: Vec<ProgressNote>,
     /// Safeguarding concerns raised about the child (one in the whole zone).
     pub safeguarding_concerns: Vec<SafeguardingConcern>,
+    /// Assessments on the outcomes framework, oldest first; only enrolled children (or
+    /// later) have any.
+    pub assessments: Vec<Assessment>,
 }
 
 /// The outcome domains of the common "whole child" scale that programmes serve.
@@ -623,6 +637,80 @@ pub struct SafeguardingConcern {
     pub raised_by_email: String,
     /// What was seen or heard, and what was done.
     pub body: String,
+}
+
+/// Which point of the two-year programme an assessment marks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AssessmentStage {
+    /// Around enrolment, before support starts.
+    Baseline,
+    /// A review at the end of a term.
+    Review,
+    /// One year in: in the demo, the end of the first school year of support (summer
+    /// 2026) for children who started in the autumn term.
+    Midpoint,
+    /// The end of the programme: in the demo, the children who completed it.
+    Endpoint,
+}
+
+/// A raw score as the demo enters it. A number is held exactly, as a whole number of
+/// the measure's smallest steps, so that the zone can be compared with `Eq`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Score {
+    /// `units` steps of `10^-decimals`: `{ units: 947, decimals: 1 }` is 94.7.
+    Number {
+        /// The score in steps of `10^-decimals`.
+        units: i64,
+        /// Decimal places, as the measure allows.
+        decimals: u8,
+    },
+    /// The `value` of one of a categorical measure's categories.
+    Category(String),
+}
+
+impl Score {
+    /// The number, for a numeric measure.
+    pub fn number(&self) -> Option<f64> {
+        match self {
+            Score::Number { units, decimals } => Some(*units as f64 / 10f64.powi(i32::from(*decimals))),
+            Score::Category(_) => None,
+        }
+    }
+
+    /// The category's value, for a categorical measure.
+    pub fn category(&self) -> Option<&str> {
+        match self {
+            Score::Number { .. } => None,
+            Score::Category(value) => Some(value),
+        }
+    }
+
+    /// The score as the framework reads it ([`framework::Measure::level_of`]).
+    pub fn raw(&self) -> framework::RawValue {
+        match self {
+            Score::Number { .. } => framework::RawValue::Number(self.number().unwrap_or_default()),
+            Score::Category(value) => framework::RawValue::Category(value.clone()),
+        }
+    }
+}
+
+/// One measure of the default outcomes framework taken for a child on one date.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Assessment {
+    /// Code of the measure in [`framework::default_framework`].
+    pub measure: String,
+    /// The raw score: valid for the measure, so it maps to a level.
+    pub score: Score,
+    /// Baseline, review, midpoint or endpoint.
+    pub stage: AssessmentStage,
+    /// When (on or after the baseline, on or before [`REFERENCE_DATE`]).
+    pub assessed_on: NaiveDate,
+    /// E-mail of the demo [`Account`] who records it: the child's link worker, or a
+    /// partner worker whose programme the child attends.
+    pub author_email: String,
+    /// For a partner's assessment, the programme whose live referral lets the partner
+    /// see the child.
+    pub programme_key: Option<String>,
 }
 
 #[cfg(test)]

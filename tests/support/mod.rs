@@ -90,6 +90,19 @@ impl TestApp {
         resp.json().await.expect("JSON body")
     }
 
+    /// Posts a GraphQL operation with one file upload (the GraphQL multipart request
+    /// spec): `file` becomes the variable `$file`. Returns the JSON body.
+    pub async fn upload(&self, token: &str, query: &str, mut variables: Value, file: &[u8]) -> Value {
+        variables["file"] = Value::Null;
+        let operations = json!({ "query": query, "variables": variables }).to_string();
+        let form = reqwest::multipart::Form::new()
+            .text("operations", operations)
+            .text("map", json!({ "0": ["variables.file"] }).to_string())
+            .part("0", reqwest::multipart::Part::bytes(file.to_vec()).file_name("anchor-data.csv"));
+        let resp = self.http.post(self.url("/graphql")).bearer_auth(token).multipart(form).send().await.expect("sent");
+        resp.json().await.expect("JSON body")
+    }
+
     /// Logs in and returns the token (panics if login fails).
     pub async fn login(&self, email: &str, password: &str) -> String {
         let body = self

@@ -124,6 +124,20 @@ pub async fn organisation<C: ConnectionTrait>(db: &C, id: &str) -> Result<organi
     organisation::Entity::find_by_id(id.to_owned()).one(db).await?.ok_or(Error::NotFound("organisation"))
 }
 
+/// The id of the organisation with this id or, failing that, this exact name (for the
+/// command line, where people type names).
+pub async fn organisation_id_by_id_or_name<C: ConnectionTrait>(db: &C, id_or_name: &str) -> Result<Option<String>> {
+    let found = organisation::Entity::find()
+        .filter(
+            sea_orm::Condition::any()
+                .add(organisation::Column::Id.eq(id_or_name.to_owned()))
+                .add(organisation::Column::Name.eq(id_or_name.to_owned())),
+        )
+        .one(db)
+        .await?;
+    Ok(found.map(|o| o.id))
+}
+
 /// Organisations by id (for the per-request loader). Not personal data: no scope.
 pub async fn organisations_by_ids<C: ConnectionTrait>(
     db: &C,

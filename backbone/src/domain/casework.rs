@@ -9,7 +9,7 @@ use crate::auth::Actor;
 use crate::domain::{ContactKind, ContactParty, NoteVisibility, Page, PageRequest, ReferralStatus, Role, join_list};
 use crate::domain::{enrolment, validate};
 use crate::error::{Error, Result};
-use crate::store::{child, contact, handover, progress_note, referral, safeguarding_concern};
+use crate::store::{child, contact, handover, plan_review, progress_note, referral, safeguarding_concern};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
@@ -177,8 +177,9 @@ pub async fn concerns_of<C: ConnectionTrait>(
 
 /// Hands a child over to another link worker — at the same anchor, or at another anchor
 /// when the child moves school — moving the caseload entry and everything pending with it
-/// (open referrals follow the new worker), stamped in the handover history. Anchor leads
-/// within their anchor; backbone admins, also across anchors.
+/// (open referrals and the support plan's pending review follow the new worker), stamped
+/// in the handover history. Anchor leads within their anchor; backbone admins, also
+/// across anchors.
 pub async fn hand_over(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -224,6 +225,13 @@ pub async fn hand_over(
         .exec(&*tx)
         .await?
         .rows_affected;
+    // The support plan's pending review is the new link worker's to hold.
+    plan_review::Entity::update_many()
+        .col_expr(plan_review::Column::LinkWorkerId, Expr::value(Some(to_link_worker_id.to_owned())))
+        .filter(plan_review::Column::ChildId.eq(child_id.to_owned()))
+        .filter(plan_review::Column::ReviewedOn.is_null())
+        .exec(&*tx)
+        .await?;
     let record = handover::ActiveModel {
         id: Set(uuid::Uuid::now_v7().to_string()),
         child_id: Set(child_id.to_owned()),
@@ -238,7 +246,11 @@ pub async fn hand_over(
     }
     .insert(&*tx)
     .await?;
-    tx.record("child.hand_over", Some(child_id), &["enrolment.linkWorker", "anchor", "referrals.linkWorker"]);
+    tx.record(
+        "child.hand_over",
+        Some(child_id),
+        &["enrolment.linkWorker", "anchor", "referrals.linkWorker", "supportPlan.reviews.linkWorker"],
+    );
     tx.commit().await?;
     Ok(record)
 }

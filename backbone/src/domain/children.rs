@@ -49,7 +49,31 @@ fn blank_to_none(v: Option<String>) -> Option<String> {
 
 /// Records a child identified by an anchor, with their enrolment at `identified`. A link
 /// worker who identifies a child takes them onto their caseload.
-pub async fn identify(db: &DatabaseConnection, actor: &Actor, mut input: NewChild) -> Result<child::Model> {
+pub async fn identify(db: &DatabaseConnection, actor: &Actor, input: NewChild) -> Result<child::Model> {
+    let checked = check_new_child(db, actor, input).await?;
+    let mut tx = Audited::begin(db, actor).await?;
+    let created = insert_identified(&mut tx, actor, checked).await?;
+    tx.commit().await?;
+    Ok(created)
+}
+
+/// A new child's details, validated, with the anchor checked and the actor allowed to
+/// identify children there.
+pub struct CheckedChild {
+    input: NewChild,
+    anchor_id: String,
+    date_of_birth: chrono::NaiveDate,
+}
+
+impl CheckedChild {
+    pub fn anchor_id(&self) -> &str {
+        &self.anchor_id
+    }
+}
+
+/// Validates a new child's details and checks the actor may identify children at their
+/// anchor; nothing is written.
+pub async fn check_new_child(db: &DatabaseConnection, actor: &Actor, mut input: NewChild) -> Result<CheckedChild> {
     input.upn = blank_to_none(input.upn);
     input.contact_phone = blank_to_none(input.contact_phone);
     input.contact_email = blank_to_none(input.contact_email);
@@ -68,8 +92,12 @@ pub async fn identify(db: &DatabaseConnection, actor: &Actor, mut input: NewChil
     access::may_identify_at(actor, &anchor_id)?;
     let date_of_birth = crate::domain::validate::parse_date(&input.date_of_birth)
         .ok_or_else(|| Error::invalid("dateOfBirth", "must be a date written YYYY-MM-DD"))?;
+    Ok(CheckedChild { input, anchor_id, date_of_birth })
+}
 
-    let mut tx = Audited::begin(db, actor).await?;
+/// Writes a checked new child with their enrolment at `identified`, inside `tx`.
+pub async fn insert_identified(tx: &mut Audited, actor: &Actor, checked: CheckedChild) -> Result<child::Model> {
+    let CheckedChild { input, anchor_id, date_of_birth } = checked;
     let at = now();
     let child_id = uuid::Uuid::now_v7().to_string();
     let created = child::ActiveModel {
@@ -90,7 +118,7 @@ pub async fn identify(db: &DatabaseConnection, actor: &Actor, mut input: NewChil
         created_at: Set(at),
         updated_at: Set(at),
     }
-    .insert(&*tx)
+    .insert(&**tx)
     .await
     .map_err(|e| Error::from_db(e, Some(("upn", "a child with this UPN is already recorded in the zone"))))?;
     let enrolment_id = uuid::Uuid::now_v7().to_string();
@@ -104,7 +132,7 @@ pub async fn identify(db: &DatabaseConnection, actor: &Actor, mut input: NewChil
         created_at: Set(at),
         updated_at: Set(at),
     }
-    .insert(&*tx)
+    .insert(&**tx)
     .await?;
     enrolment_transition::ActiveModel {
         id: Set(uuid::Uuid::now_v7().to_string()),
@@ -115,14 +143,13 @@ pub async fn identify(db: &DatabaseConnection, actor: &Actor, mut input: NewChil
         at: Set(at),
         note: Set(blank_to_none(input.note)),
     }
-    .insert(&*tx)
+    .insert(&**tx)
     .await?;
     tx.record(
         "child.identify",
         Some(&child_id),
         &["firstName", "lastName", "dateOfBirth", "anchor", "yearGroup", "upn", "contact", "characteristics"],
     );
-    tx.commit().await?;
     Ok(created)
 }
 

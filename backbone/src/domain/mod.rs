@@ -11,8 +11,10 @@ pub mod directory;
 pub mod engagement;
 pub mod enrolment;
 pub mod outcomes;
+pub mod plans;
 pub mod programmes;
 pub mod referrals;
+pub mod screening;
 pub mod sessions;
 pub mod validate;
 
@@ -194,6 +196,40 @@ str_enum! {
         Midpoint => "midpoint",
         /// Two years in.
         Endpoint => "endpoint",
+    }
+}
+
+str_enum! {
+    /// Statutory support a pupil already receives; such a pupil is not a candidate.
+    pub enum StatutorySupport {
+        /// Looked after by the local authority.
+        InCare => "in_care",
+        /// On the edge of care: supported by children's social care to stay at home.
+        EdgeOfCare => "edge_of_care",
+    }
+}
+
+str_enum! {
+    /// A screening rule that flagged a pupil (see the framework's `[screening]` section).
+    pub enum ScreeningReason {
+        /// Attendance below `attendance_below`.
+        LowAttendance => "low_attendance",
+        /// At risk in at least `at_risk_areas_at_least` areas.
+        AtRiskAreas => "at_risk_areas",
+        /// A practitioner raised a concern.
+        PractitionerConcern => "practitioner_concern",
+    }
+}
+
+str_enum! {
+    /// Where a screened pupil stands.
+    pub enum ScreeningStatus {
+        /// Flagged by the rules, waiting for a link worker.
+        Candidate => "candidate",
+        /// Flagged, but already receiving statutory support.
+        Excluded => "excluded",
+        /// Accepted: the child is identified.
+        Accepted => "accepted",
     }
 }
 

@@ -127,3 +127,17 @@ impl Loader<PlacesTaken> for StoreLoader {
         Ok(taken.into_iter().map(|(k, v)| (PlacesTaken(k), v)).collect())
     }
 }
+
+// Individual support plans (`domain::plans`): each plan's parts, goals and reviews in one
+// batch per nested field, whatever the number of children.
+use crate::domain::plans;
+use crate::store::{plan_goal, plan_review, plan_review_goal, support_plan};
+
+loader!(one SupportPlanOfChild => support_plan::Model, plans::of_children, |r| r.child_id.clone());
+loader!(many GoalsOfPlan => plan_goal::Model, plans::goals_of, |r| r.plan_id.clone());
+loader!(one PlanGoalById => plan_goal::Model, plans::goals_by_ids, |r| r.id.clone());
+loader!(many ReviewsOfPlan => plan_review::Model, plans::reviews_of, |r| r.plan_id.clone());
+loader!(many OutcomesOfReview => plan_review_goal::Model, plans::outcomes_of, |r| r.review_id.clone());
+loader!(map ParticipantsOfPlan => Vec<relationship::Model>, plans::participants_of);
+loader!(map SpecialistSupportOfPlan => Vec<referral::Model>, plans::specialist_support_of);
+loader!(map AreaNameOfCode => String, plans::area_names);

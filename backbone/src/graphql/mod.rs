@@ -8,7 +8,9 @@ pub mod limits;
 pub mod loaders;
 pub mod mutation;
 pub mod outcomes;
+pub mod plans;
 pub mod query;
+pub mod screening;
 pub mod subscription;
 pub mod types;
 

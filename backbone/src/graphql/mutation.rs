@@ -15,6 +15,9 @@ use async_graphql::{Context, ID, Object, Result};
 
 pub struct Mutation;
 
+/// How many problems of a bad anchor-data file a response lists.
+const MAX_ROW_PROBLEMS: usize = 200;
+
 /// Tells subscribers that a referral moved, after the change committed.
 fn referral_moved(ctx: &Context<'_>, r: &crate::store::referral::Model) -> Result<Referral> {
     let status = crate::graphql::types::stored(domain::ReferralStatus::from_stored(&r.status))?;
@@ -304,5 +307,84 @@ impl Mutation {
     ) -> Result<crate::graphql::outcomes::Assessment> {
         let created = domain::outcomes::record(&services(ctx)?.db, actor(ctx)?, input.into()).await.gql()?;
         Ok(crate::graphql::outcomes::Assessment(created))
+    }
+
+    /// Agrees a child's individual support plan with the child and family: its parts,
+    /// the referrals it links (specialist support), who took part, and goals per outcome
+    /// area. Schedules the first termly review. One plan per child (`CONFLICT`: change it
+    /// with `reviewSupportPlan`). The child's link worker, their anchor lead, admins.
+    async fn agree_support_plan(
+        &self,
+        ctx: &Context<'_>,
+        input: crate::graphql::plans::AgreeSupportPlanInput,
+    ) -> Result<crate::graphql::plans::SupportPlan> {
+        crate::graphql::plans::agree(ctx, input).await
+    }
+
+    /// Records the termly review of a child's support plan: whether each open goal is
+    /// met, and what changes (parts and links replaced, goals added). Completes the
+    /// pending review and schedules the next for the end of the following term. One
+    /// review per term (`CONFLICT`). The child's link worker, their anchor lead, admins.
+    async fn review_support_plan(
+        &self,
+        ctx: &Context<'_>,
+        input: crate::graphql::plans::ReviewSupportPlanInput,
+    ) -> Result<crate::graphql::plans::PlanReview> {
+        crate::graphql::plans::review(ctx, input).await
+    }
+
+    /// Needs identification: imports an anchor's data, a CSV file sent as a GraphQL
+    /// multipart upload (columns in `docs/outcomes.md`). The whole file is checked first;
+    /// if any row is bad, nothing is written and every problem is reported (`INVALID_INPUT`
+    /// on `file`, each message naming the line and column; at most 200 are listed). Then the
+    /// rows the screening rules flag replace the anchor's earlier, unaccepted candidates.
+    /// Anchor leads for their own anchor; backbone admins name `anchorId`.
+    async fn import_anchor_data(
+        &self,
+        ctx: &Context<'_>,
+        file: async_graphql::Upload,
+        anchor_id: Option<ID>,
+    ) -> Result<crate::graphql::screening::AnchorDataImport> {
+        let actor = actor(ctx)?;
+        let upload = file.value(ctx).map_err(|_| {
+            crate::graphql::errors::to_gql(&crate::error::Error::invalid("file", "must be an uploaded file"))
+        })?;
+        let db = &services(ctx)?.db;
+        let summary = domain::screening::import(db, actor, anchor_id.map(|a| a.0), &upload.content, &mut |_, _, _| {})
+            .await
+            .map_err(|e| match e {
+                crate::error::Error::InvalidInput(mut problems) if problems.len() > MAX_ROW_PROBLEMS => {
+                    let more = problems.len() - MAX_ROW_PROBLEMS;
+                    problems.truncate(MAX_ROW_PROBLEMS);
+                    let message = format!("… and {more} more problems: `backbone import anchor-data` lists them all");
+                    problems.push(crate::error::FieldError { field: "file".into(), message });
+                    crate::error::Error::InvalidInput(problems)
+                }
+                other => other,
+            })
+            .gql()?;
+        Ok(crate::graphql::screening::AnchorDataImport(summary))
+    }
+
+    /// Accepts a candidate: identifies the child (enrolment `IDENTIFIED`) at the
+    /// candidate's anchor, with the UPN from the anchor data and the details given here. A
+    /// link worker who accepts takes the child onto their caseload. Refused (`CONFLICT`) for
+    /// a pupil already receiving statutory support, or accepted before. Anchor staff.
+    async fn accept_candidate(
+        &self,
+        ctx: &Context<'_>,
+        input: crate::graphql::screening::AcceptCandidateInput,
+    ) -> Result<Child> {
+        let (candidate_id, details) = input.split();
+        let (_, created) =
+            domain::screening::accept(&services(ctx)?.db, actor(ctx)?, &candidate_id, details).await.gql()?;
+        child_after(ctx, &created.id).await
+    }
+
+    /// Dismisses a candidate the anchor will not take forward: their screening row is
+    /// deleted (the audit log keeps that it was). Anchor staff. Returns the id.
+    async fn dismiss_candidate(&self, ctx: &Context<'_>, candidate_id: ID) -> Result<ID> {
+        domain::screening::dismiss(&services(ctx)?.db, actor(ctx)?, &candidate_id).await.gql()?;
+        Ok(candidate_id)
     }
 }

@@ -221,4 +221,25 @@ impl Query {
         let found = domain::outcomes::version(&services(ctx)?.db, version).await.gql()?;
         Ok(crate::graphql::outcomes::OutcomesFramework(found))
     }
+
+    /// Needs identification: the pupils the screening rules flagged in the latest anchor
+    /// data, ranked (more reasons, more areas at risk, lower attendance first), each with
+    /// its reasons; then the excluded pupils (already receiving statutory support) with
+    /// that reason. Anchor link workers and leads see their own anchor's; backbone admins
+    /// every anchor's, or `anchorId`'s. Expired rows are never listed. Audited.
+    #[graphql(complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity + 1")]
+    async fn candidates(
+        &self,
+        ctx: &Context<'_>,
+        anchor_id: Option<ID>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<String, crate::graphql::screening::Candidate>> {
+        let actor = actor(ctx)?;
+        let had_after = after.is_some();
+        let page = page_request(ctx, first, after)?;
+        let found =
+            domain::screening::candidates(&services(ctx)?.db, actor, anchor_id.map(|a| a.0), page).await.gql()?;
+        Ok(connection(had_after, found, crate::graphql::screening::Candidate, |c| &c.id))
+    }
 }

@@ -342,6 +342,11 @@ impl Child {
         let rows = loader(ctx)?.load_one(AssessmentsOfChild(self.id_key())).await.map_err(shared)?;
         Ok(crate::domain::outcomes::progress(&rows.unwrap_or_default()).into_iter().map(Into::into).collect())
     }
+    /// The child's individual support plan: null if none was agreed yet, and for partners
+    /// (the record beyond the partner view).
+    async fn support_plan(&self, ctx: &Context<'_>) -> Result<Option<crate::graphql::plans::SupportPlan>> {
+        crate::graphql::plans::of_child(ctx, &self.model.id).await
+    }
     /// Handovers between link workers (and anchors), oldest first.
     async fn handovers(&self, ctx: &Context<'_>) -> Result<Vec<Handover>> {
         let rows = loader(ctx)?.load_one(HandoversOfChild(self.id_key())).await.map_err(shared)?;

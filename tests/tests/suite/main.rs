@@ -10,5 +10,7 @@ mod enrolment;
 mod limits;
 mod outcomes;
 mod partner_access;
+mod plans;
+mod screening;
 mod subscriptions;
 mod validation;
