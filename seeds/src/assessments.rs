@@ -504,17 +504,13 @@ mod tests {
         }
     }
 
-    #[test]
-    fn some_improve_some_hold_and_some_fall_and_some_cross_the_threshold() {
-        let framework = framework::default_framework();
-        let zone = demo_zone();
+    /// Over every measure assessed more than once, first to latest level: how many rose,
+    /// held, fell, and rose out of the at-risk range.
+    fn movements(zone: &DemoZone, framework: &Framework) -> (usize, usize, usize, usize) {
         let (mut up, mut flat, mut down, mut crossed) = (0, 0, 0, 0);
-        for ((_, measure), series) in series(&zone) {
-            if series.len() < 2 {
-                continue;
-            }
+        for ((_, measure), series) in series(zone).into_iter().filter(|(_, s)| s.len() >= 2) {
             let (_, m) = framework.measure(measure).expect("measure");
-            let (first, last) = (level(&framework, series[0]), level(&framework, series[series.len() - 1]));
+            let (first, last) = (level(framework, series[0]), level(framework, series[series.len() - 1]));
             match last.cmp(&first) {
                 std::cmp::Ordering::Greater => up += 1,
                 std::cmp::Ordering::Equal => flat += 1,
@@ -522,6 +518,14 @@ mod tests {
             }
             crossed += usize::from(m.is_at_risk(first) && !m.is_at_risk(last));
         }
+        (up, flat, down, crossed)
+    }
+
+    #[test]
+    fn some_improve_some_hold_and_some_fall_and_some_cross_the_threshold() {
+        let framework = framework::default_framework();
+        let zone = demo_zone();
+        let (up, flat, down, crossed) = movements(&zone, &framework);
         assert!(up >= 100 && flat >= 50 && down >= 30, "{up} up, {flat} steady, {down} down");
         assert!(up > flat && up > down, "{up} up, {flat} steady, {down} down");
         assert!(crossed >= 30, "{crossed} crossed the at-risk threshold");
@@ -621,17 +625,7 @@ mod tests {
         let thousands = |n: usize| {
             if n >= 1000 { format!("{},{:03}", n / 1000, n % 1000) } else { n.to_string() }
         };
-        let (mut up, mut flat, mut down, mut crossed) = (0, 0, 0, 0);
-        for ((_, measure), series) in series(&zone).into_iter().filter(|(_, s)| s.len() >= 2) {
-            let (_, m) = framework.measure(measure).expect("measure");
-            let (first, last) = (level(&framework, series[0]), level(&framework, series[series.len() - 1]));
-            match last.cmp(&first) {
-                std::cmp::Ordering::Greater => up += 1,
-                std::cmp::Ordering::Equal => flat += 1,
-                std::cmp::Ordering::Less => down += 1,
-            }
-            crossed += usize::from(m.is_at_risk(first) && !m.is_at_risk(last));
-        }
+        let (up, flat, down, crossed) = movements(&zone, &framework);
         let referrals: usize = zone.children.iter().map(|c| c.referrals.len()).sum();
         let sessions: usize = zone.programmes.iter().map(|p| p.sessions.len()).sum();
         let lines: usize = zone.programmes.iter().flat_map(|p| &p.sessions).map(|s| s.register.len()).sum();

@@ -76,6 +76,17 @@ pub async fn version<C: ConnectionTrait>(conn: &C, number: Option<i32>) -> Resul
     decode(found.ok_or(Error::NotFound("outcomes framework version"))?)
 }
 
+/// The live version, for use cases that need one: without a loaded framework they cannot
+/// proceed (`CONFLICT`).
+pub async fn live<C: ConnectionTrait>(conn: &C) -> Result<Version> {
+    match version(conn, None).await {
+        Err(Error::NotFound(_)) => Err(Error::conflict(
+            "no outcomes framework is loaded: an admin loads one first (`backbone framework load FILE`)",
+        )),
+        other => other,
+    }
+}
+
 /// One assessment as entered.
 #[derive(Debug, Clone)]
 pub struct NewAssessment {
@@ -95,9 +106,7 @@ pub async fn record(db: &DatabaseConnection, actor: &Actor, input: NewAssessment
     validate::id(&input.child_id).map_err(|_| Error::invalid("childId", "must be an id returned by this API"))?;
     let assessed_on = validate::past_date_in("assessedOn", &input.assessed_on)?;
     access::may_assess(actor)?;
-    let live = version(db, None)
-        .await
-        .map_err(|_| Error::conflict("no outcomes framework is loaded: an admin loads one first"))?;
+    let live = live(db).await?;
     let (area, measure) = live
         .framework
         .measure(input.measure.trim())

@@ -266,13 +266,7 @@ const NO_PART: &str = "the plan needs at least one part: informal engagement, fo
 
 /// The live framework, which goals are agreed against.
 async fn live_framework(db: &DatabaseConnection) -> Result<Framework> {
-    match outcomes::version(db, None).await {
-        Ok(v) => Ok(v.framework),
-        Err(Error::NotFound(_)) => {
-            Err(Error::conflict("no outcomes framework is loaded: an admin loads one before plans are agreed"))
-        }
-        Err(e) => Err(e),
-    }
+    Ok(outcomes::live(db).await?.framework)
 }
 
 // ---------------------------------------------------------------------------------------

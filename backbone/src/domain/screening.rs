@@ -397,10 +397,7 @@ pub async fn import(
     if anchor.is_none_or(|a| a.kind != OrganisationKind::Anchor.as_str()) {
         return Err(Error::invalid("anchorId", "must be the id of an anchor organisation"));
     }
-    let live = match outcomes::version(db, None).await {
-        Err(Error::NotFound(_)) => return Err(Error::conflict("no outcomes framework is loaded: load one first")),
-        other => other?,
-    };
+    let live = outcomes::live(db).await?;
     let framework = &live.framework;
     let rows = parse(bytes, framework, &mut |done, total| progress(Step::Checked, done, total)).map_err(|errors| {
         Error::InvalidInput(

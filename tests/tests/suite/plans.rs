@@ -244,38 +244,16 @@ async fn a_review_marks_goals_met_changes_the_plan_and_schedules_the_next() {
     let g = goal_ids(&agreed["data"]["agreeSupportPlan"]);
 
     // Every open goal needs exactly one outcome; goals of no plan are refused by index.
-    let missing = review(
-        &zone,
-        lw,
-        json!({"childId": c, "reviewedOn": "2025-12-10",
-        "goals": [{"goalId": g[0], "met": true}]}),
-    )
-    .await;
-    assert_invalid(&missing, "goals");
-    let foreign = review(
-        &zone,
-        lw,
-        json!({"childId": c, "reviewedOn": "2025-12-10",
-        "goals": [{"goalId": g[0], "met": true}, {"goalId": missing_id(), "met": false}]}),
-    )
-    .await;
-    assert_invalid(&foreign, "goals[1].goalId");
-    let twice = review(
-        &zone,
-        lw,
-        json!({"childId": c, "reviewedOn": "2025-12-10",
-        "goals": [{"goalId": g[0], "met": true}, {"goalId": g[0], "met": false}]}),
-    )
-    .await;
-    assert_invalid(&twice, "goals[1].goalId");
-    let early = review(
-        &zone,
-        lw,
-        json!({"childId": c, "reviewedOn": "2025-09-01",
-        "goals": [{"goalId": g[0], "met": true}, {"goalId": g[1], "met": false}]}),
-    )
-    .await;
-    assert_invalid(&early, "reviewedOn");
+    let (met, open) = (json!({"goalId": g[0], "met": true}), json!({"goalId": g[1], "met": false}));
+    for (on, goals, field) in [
+        ("2025-12-10", json!([met]), "goals"),
+        ("2025-12-10", json!([met, {"goalId": missing_id(), "met": false}]), "goals[1].goalId"),
+        ("2025-12-10", json!([met, {"goalId": g[0], "met": false}]), "goals[1].goalId"),
+        ("2025-09-01", json!([met, open]), "reviewedOn"),
+    ] {
+        let refused = review(&zone, lw, json!({"childId": c, "reviewedOn": on, "goals": goals})).await;
+        assert_invalid(&refused, field);
+    }
     assert_eq!(rows(&zone, backbone::store::plan_review_goal::Entity).await, 0, "nothing refused was written");
 
     let body = review(
