@@ -27,8 +27,8 @@ use crate::auth::Actor;
 use crate::domain::{NoteVisibility, OrganisationKind, ReferralStatus, Role};
 use crate::error::{Error, Result};
 use crate::store::{
-    assessment, attendance, child, consent, consent_partner, enrolment, progress_note, referral, safeguarding_concern,
-    screening, session,
+    assessment, attendance, child, consent, consent_partner, contract, contract_payer, enrolment, progress_note,
+    referral, safeguarding_concern, screening, session,
 };
 use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter};
@@ -357,6 +357,18 @@ pub fn may_identify_at(actor: &Actor, anchor_id: &str) -> Result<()> {
     }
 }
 
+/// Who may read shared metrics and milestone totals, and how: the backbone team (analysts,
+/// admins, the system) exact figures; funders figures under disclosure control; nobody
+/// else any aggregate.
+pub fn metrics_audience(actor: &Actor) -> Result<crate::domain::disclosure::Audience> {
+    use crate::domain::disclosure::Audience;
+    match actor.role {
+        Role::BackboneAnalyst | Role::BackboneAdmin | Role::System => Ok(Audience::Unrestricted),
+        Role::Funder => Ok(Audience::Protected),
+        _ => Err(Error::forbidden("shared metrics are for funders and the backbone team")),
+    }
+}
+
 /// Needs identification: may the actor import anchor data for this anchor? Its anchor
 /// leads; backbone admins and the system, for any anchor.
 pub fn may_import_anchor_data(actor: &Actor, anchor_id: &str) -> Result<()> {
@@ -434,6 +446,55 @@ pub fn require_backbone_admin(actor: &Actor, what: &str) -> Result<()> {
     match actor.role {
         Role::BackboneAdmin | Role::System => Ok(()),
         _ => Err(Error::forbidden(format!("only backbone admins {what}"))),
+    }
+}
+
+/// Outcomes contracts the actor may see: backbone admins, analysts and the system every
+/// contract; a funder the contracts its organisation pays into (a payer); nobody else any
+/// (`FORBIDDEN`, before any contract is looked up). Claim lines and their evidence need
+/// [`may_manage_contracts`] besides; funders reach only protected totals
+/// (`domain::disclosure`).
+pub fn contract_condition(actor: &Actor) -> Result<Condition> {
+    match actor.role {
+        Role::BackboneAdmin | Role::BackboneAnalyst | Role::System => Ok(Condition::all()),
+        Role::Funder => Ok(Condition::all().add(
+            contract::Column::Id.in_subquery(
+                Query::select()
+                    .column(contract_payer::Column::ContractId)
+                    .from(contract_payer::Entity)
+                    .and_where(contract_payer::Column::OrganisationId.eq(actor.organisation_id.clone()))
+                    .to_owned(),
+            ),
+        )),
+        _ => Err(Error::forbidden("outcomes contracts are for the backbone team and the contracts' funders")),
+    }
+}
+
+/// May the actor record outcomes contracts, evaluate their milestones and read claims with
+/// their evidence (child ids, attendance and assessment ids)? Backbone admins and the
+/// system only: analysts see totals, funders protected totals.
+pub fn may_manage_contracts(actor: &Actor) -> Result<()> {
+    require_backbone_admin(actor, "record outcomes contracts, evaluate milestones and read claims")
+}
+
+/// What a download of a contract's claims (`/exports/claims.csv`) gives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClaimsDownload {
+    /// Every claim line, with the child's pseudonymous id and the evidence.
+    Lines,
+    /// The totals per milestone, under funders' disclosure control.
+    ProtectedTotals,
+}
+
+/// What the actor may download of a contract's claims: backbone admins (and the system)
+/// the claim lines; funders the protected totals (of contracts they pay into, by
+/// [`contract_condition`]); anyone else nothing (`FORBIDDEN`; analysts read the exact
+/// totals through the API).
+pub fn claims_download(actor: &Actor) -> Result<ClaimsDownload> {
+    match actor.role {
+        Role::BackboneAdmin | Role::System => Ok(ClaimsDownload::Lines),
+        Role::Funder => Ok(ClaimsDownload::ProtectedTotals),
+        _ => Err(Error::forbidden("claims are downloaded by backbone admins and the contracts' funders")),
     }
 }
 

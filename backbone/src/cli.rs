@@ -1,7 +1,7 @@
 //! The `backbone` command line: serve, migrate, seed, print the schema, verify the audit
-//! chain, load the outcomes framework, export the programme directory, import anchor data
-//! and purge expired screening data. Settings come from defaults, `backbone.toml`
-//! and the environment.
+//! chain, load the outcomes framework, export the programme directory and outcomes
+//! contracts (claims as CSV, the contract in the INDIGO shape), import anchor data and purge
+//! expired screening data. Settings come from defaults, `backbone.toml` and the environment.
 
 use crate::audit::{self, Verdict};
 use crate::settings::Settings;
@@ -60,6 +60,11 @@ pub enum Command {
         #[command(subcommand)]
         what: ImportWhat,
     },
+    /// Shared metrics.
+    Metrics {
+        #[command(subcommand)]
+        what: MetricsWhat,
+    },
     /// Delete data whose time is up.
     Purge {
         #[command(subcommand)]
@@ -82,6 +87,12 @@ pub enum ImportWhat {
 }
 
 #[derive(Subcommand, Debug)]
+pub enum MetricsWhat {
+    /// Rebuild the summary tables now (the service also does it every few minutes).
+    Refresh,
+}
+
+#[derive(Subcommand, Debug)]
 pub enum PurgeWhat {
     /// Delete expired screening data (anchor data of pupils who are not enrolled).
     ScreeningData,
@@ -99,8 +110,51 @@ pub enum FrameworkWhat {
 
 #[derive(Subcommand, Debug)]
 pub enum ExportWhat {
+    /// Shared metrics as CSV (one row per figure), from the summary tables as last
+    /// refreshed. Exact figures, or with `--as-funder` exactly what a funder sees
+    /// (suppressed counts as `c`, the rest rounded).
+    Metrics {
+        /// An academic year (2025-26) or a term (\"2025-26 autumn\").
+        #[arg(long)]
+        period: Option<String>,
+        /// A breakdown: anchor, partner, programme, year-group, cohort, fsm, send or eal.
+        #[arg(long, value_parser = ["anchor", "partner", "programme", "year-group", "cohort", "fsm", "send", "eal"])]
+        group_by: Option<String>,
+        /// Apply funders' disclosure control.
+        #[arg(long)]
+        as_funder: bool,
+        /// Write to this file instead of standard output.
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+    },
     /// The programme directory as an Open Referral UK (ORUK 3.0) `/services` page, in JSON.
     Directory {
+        /// Write to this file instead of standard output.
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+    },
+    /// An outcomes contract's claims as CSV: every claim (active and reversed) with the
+    /// child's pseudonymous id and its evidence, as a backbone admin sees them; or, with
+    /// `--as-funder`, the totals per milestone as its paying funders see them (small counts,
+    /// and the amounts derived from them, written `c`).
+    Claims {
+        /// The contract's id, or its exact name.
+        #[arg(long)]
+        contract: String,
+        /// Per-milestone totals under funders' disclosure control.
+        #[arg(long)]
+        as_funder: bool,
+        /// Write to this file instead of standard output.
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+    },
+    /// An outcomes contract (prices, payers' commitments, results and amounts payable) in
+    /// the shape of the INDIGO impact bond data standard, in JSON, under funders'
+    /// disclosure control.
+    Indigo {
+        /// The contract's id, or its exact name.
+        #[arg(long)]
+        contract: String,
         /// Write to this file instead of standard output.
         #[arg(long)]
         out: Option<std::path::PathBuf>,
@@ -203,6 +257,85 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                 Err(e) => Err(anyhow::anyhow!("{e}")),
             }
         }
+        Command::Export { what: ExportWhat::Metrics { period, group_by, as_funder, out } } => {
+            use crate::domain::disclosure::Audience;
+            use crate::domain::metrics::{self, Dimension};
+            let conn = db::connect(&settings.database_url(), 2).await?;
+            db::migrate(&conn).await?;
+            let dimension = group_by.as_deref().map(|g| match g {
+                "anchor" => Dimension::Anchor,
+                "partner" => Dimension::Partner,
+                "programme" => Dimension::Programme,
+                "year-group" => Dimension::YearGroup,
+                "cohort" => Dimension::Cohort,
+                "fsm" => Dimension::Fsm,
+                "send" => Dimension::Send,
+                _ => Dimension::Eal,
+            });
+            let audience = if as_funder { Audience::Protected } else { Audience::Unrestricted };
+            let filter = metrics::Filter { period, ..Default::default() };
+            let found = metrics::metrics_for(
+                &conn,
+                audience,
+                settings.disclosure,
+                settings.metrics.engaged_after_sessions,
+                filter,
+                dimension,
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let csv = metrics::to_csv(&found);
+            match out {
+                Some(path) => {
+                    std::fs::write(&path, csv)?;
+                    let when =
+                        found.refreshed_at.map_or("never".into(), |t| t.format("%Y-%m-%d %H:%M UTC").to_string());
+                    eprintln!("wrote the metrics (summary tables refreshed {when}) to {}", path.display());
+                }
+                None => print!("{csv}"),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Export { what: ExportWhat::Claims { contract, as_funder, out } } => {
+            use crate::domain::contracts;
+            let conn = db::connect(&settings.database_url(), 2).await?;
+            db::migrate(&conn).await?;
+            let system = crate::auth::Actor::system();
+            let id = contracts::id_by_id_or_name(&conn, &contract).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            let csv = if as_funder {
+                contracts::totals_csv(&conn, &system, &id, &settings.disclosure, true).await
+            } else {
+                contracts::claim_lines_csv(&conn, &system, &id).await
+            }
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+            match out {
+                Some(path) => {
+                    std::fs::write(&path, &csv)?;
+                    eprintln!("wrote {} lines to {}", csv.lines().count().saturating_sub(1), path.display());
+                }
+                None => print!("{csv}"),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Export { what: ExportWhat::Indigo { contract, out } } => {
+            use crate::domain::contracts;
+            let conn = db::connect(&settings.database_url(), 2).await?;
+            db::migrate(&conn).await?;
+            let system = crate::auth::Actor::system();
+            let id = contracts::id_by_id_or_name(&conn, &contract).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            let data = contracts::indigo(&conn, &system, &id, &settings.disclosure)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let json = serde_json::to_string_pretty(&data)?;
+            match out {
+                Some(path) => {
+                    std::fs::write(&path, json)?;
+                    eprintln!("wrote the contract in the INDIGO shape to {}", path.display());
+                }
+                None => println!("{json}"),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Export { what: ExportWhat::Directory { out } } => {
             let conn = db::connect(&settings.database_url(), 2).await?;
             db::migrate(&conn).await?;
@@ -260,6 +393,14 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                 }
                 Err(e) => Err(anyhow::anyhow!("{e}")),
             }
+        }
+        Command::Metrics { what: MetricsWhat::Refresh } => {
+            let conn = db::connect(&settings.database_url(), 2).await?;
+            db::migrate(&conn).await?;
+            let started = std::time::Instant::now();
+            crate::domain::metrics::refresh(&conn, None).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("metrics summary tables rebuilt in {:.1} s", started.elapsed().as_secs_f64());
+            Ok(ExitCode::SUCCESS)
         }
         Command::Purge { what: PurgeWhat::ScreeningData } => {
             let conn = db::connect(&settings.database_url(), 2).await?;

@@ -281,9 +281,10 @@ impl<F: FnMut(usize, usize)> Steps<F> {
 /// Writes the demo zone unless it is already there. Returns whether anything was written.
 ///
 /// `progress(done, total)` is called every 25 steps and at the end. A step is a child's
-/// record, a referral (proposed, sent and answered), a session with its register, or a
+/// record, a referral (proposed, sent and answered), a session with its register, a
 /// child's casework (notes, concerns, assessments, referrals closed, contacts, enrolment
-/// finished): twice the number of children plus the referrals and sessions.
+/// finished), or the outcomes contract (recorded and evaluated): twice the number of
+/// children plus the referrals and sessions, plus one.
 pub async fn seed(db: &DatabaseConnection, progress: impl FnMut(usize, usize)) -> anyhow::Result<bool> {
     let zone = seeds::demo_zone();
     let marker = &zone.organisations[0].name;
@@ -328,7 +329,8 @@ pub async fn seed(db: &DatabaseConnection, progress: impl FnMut(usize, usize)) -
         |key: &str| programme_ids.get(key).cloned().ok_or_else(|| anyhow::anyhow!("unknown programme key {key}"));
     let referral_count: usize = zone.children.iter().map(|c| c.referrals.len()).sum();
     let session_count: usize = zone.programmes.iter().map(|p| p.sessions.len()).sum();
-    let total = 2 * zone.children.len() + referral_count + session_count;
+    // The last step is the outcomes contract, recorded and evaluated.
+    let total = 2 * zone.children.len() + referral_count + session_count + 1;
     let mut steps = Steps { done: 0, total, report: progress };
 
     let mut child_ids = Vec::with_capacity(zone.children.len());
@@ -397,7 +399,103 @@ pub async fn seed(db: &DatabaseConnection, progress: impl FnMut(usize, usize)) -
     )
     .await
     .map_err(|e| anyhow::anyhow!("importing the sample anchor data: {e}"))?;
+
+    seed_contract(db, &org("funder")?, vec![org("anchor-primary")?, org("anchor-secondary")?])
+        .await
+        .map_err(|e| anyhow::anyhow!("the demo outcomes contract: {e}"))?;
+    steps.tick();
     Ok(true)
+}
+
+/// The name of the demo's outcomes contract.
+pub const DEMO_CONTRACT: &str = "Northfield Children's Outcomes Partnership";
+
+/// The demo's outcomes contract: a collective impact bond paid 60% by the city council (a
+/// second funder organisation, made here) and 40% by the community foundation (the demo
+/// funder's organisation), covering both anchors over the school years 2025/26 and
+/// 2026/27, with three milestones; evaluated as of the demo's fixed date
+/// ([`seeds::REFERENCE_DATE`]), never the clock, so that the claims are the same on every
+/// run and on every day. (`enrolled_with_consent` is not priced here: it dates from when an
+/// enrolment was recorded, which in the demo is the day it was seeded, after that date.)
+async fn seed_contract(db: &DatabaseConnection, foundation: &str, anchor_ids: Vec<String>) -> crate::error::Result<()> {
+    use crate::domain::contracts::{self, NewContract, NewPayer};
+    use crate::domain::milestones::{NewInstalment, NewMilestone, NewRateCard, NewRule, RuleKind};
+    let system = Actor::system();
+    let council = accounts::create_organisation(
+        db,
+        &system,
+        accounts::NewOrganisation { name: "Northfield City Council".into(), kind: domain::OrganisationKind::Funder },
+    )
+    .await?;
+    let mut engaged = NewRule::of(RuleKind::Engaged);
+    engaged.sessions_at_least = Some(6);
+    let mut improved = NewRule::of(RuleKind::Improved);
+    improved.area = Some("emotional_wellbeing".into());
+    improved.levels_at_least = Some(1);
+    let mut recovered = NewRule::of(RuleKind::AttendanceRecovered);
+    recovered.from_below = Some(90.0);
+    recovered.to_at_least = Some(95.0);
+    let milestone =
+        |code: &str, name: &str, rule: NewRule, price_pence: i64, verified_by: &str, evidence: &str| NewMilestone {
+            code: code.into(),
+            name: name.into(),
+            rule,
+            price_pence,
+            instalments: None,
+            minimum_duration_days: None,
+            verified_by: verified_by.into(),
+            evidence: evidence.into(),
+        };
+    let mut attendance = milestone(
+        "attendance_recovered",
+        "School attendance recovered",
+        recovered,
+        60000,
+        "The anchor school's attendance officer",
+        "Attendance percentages recorded as assessments (attendance_percent)",
+    );
+    attendance.instalments = Some(vec![
+        NewInstalment { share_percent: 50.0, after_days: 0 },
+        NewInstalment { share_percent: 50.0, after_days: 90 },
+    ]);
+    attendance.minimum_duration_days = Some(28);
+    let input = NewContract {
+        name: DEMO_CONTRACT.into(),
+        period_start: "2025-09-01".into(),
+        period_end: "2027-08-31".into(),
+        cohort: None,
+        anchor_ids,
+        payers: vec![
+            NewPayer { organisation_id: council.id, share_percent: 60.0 },
+            NewPayer { organisation_id: foundation.to_owned(), share_percent: 40.0 },
+        ],
+        rate_card: NewRateCard {
+            milestones: vec![
+                milestone(
+                    "engaged",
+                    "Engaged in support",
+                    engaged,
+                    25000,
+                    "The backbone team, from partners' registers",
+                    "Session registers: at least 6 sessions attended within one term",
+                ),
+                milestone(
+                    "wellbeing_improved",
+                    "Emotional wellbeing improved",
+                    improved,
+                    90000,
+                    "The backbone's evaluation lead",
+                    "Baseline and endpoint assessments on the common scale",
+                ),
+                attendance,
+            ],
+            cap_per_child_pence: Some(150000),
+            total_cap_pence: Some(6000000),
+        },
+    };
+    let contract = contracts::record(db, &system, input).await?;
+    contracts::evaluate(db, &system, &contract.model.id, &day(seeds::REFERENCE_DATE)).await?;
+    Ok(())
 }
 
 fn programme_fields(p: &seeds::Programme) -> ProgrammeFields {

@@ -1,5 +1,5 @@
-//! HTTP: the router, the request limits in front of GraphQL, identity resolution, and
-//! health endpoints.
+//! HTTP: the router, the request limits in front of GraphQL, identity resolution, health
+//! endpoints, and the claims download (`/exports/claims.csv`).
 //!
 //! Order of defences for `/graphql`: a request id is assigned; the body is refused unread
 //! if it exceeds `server.max_body_bytes` (413; `server.max_upload_bytes` for a
@@ -28,6 +28,9 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
+/// `GET /charts/…`: metrics charts as SVG and PNG.
+mod charts;
+
 /// What the handlers share.
 pub struct AppState {
     pub schema: AppSchema,
@@ -46,6 +49,13 @@ pub fn router(state: Arc<AppState>, settings: &crate::settings::Settings) -> Rou
         .route("/graphql/ws", get(graphql_ws))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .merge(charts::routes(settings))
+        .route("/exports/claims.csv", {
+            let rules = settings.disclosure;
+            get(move |state: State<Arc<AppState>>, headers: HeaderMap, query: axum::extract::Query<ClaimsExport>| {
+                claims_csv(state, headers, query, rules)
+            })
+        })
         .with_state(state);
     if settings.server.graphiql {
         app = app.merge(crate::graphiql::routes());
@@ -255,6 +265,61 @@ async fn graphql_ws(
             })
             .serve()
     })
+}
+
+/// The query of a claims download.
+#[derive(serde::Deserialize)]
+struct ClaimsExport {
+    contract: Option<String>,
+}
+
+/// `GET /exports/claims.csv?contract=ID`: an outcomes contract's claims as a CSV download,
+/// with the bearer token as for `/graphql`. Backbone admins get every claim line with its
+/// evidence, funders who pay into the contract the totals per milestone under disclosure
+/// control (`access::claims_download`); anyone else 403, a contract the caller may not see
+/// 404. Errors come as a JSON body with a code, as from `/graphql`.
+async fn claims_csv(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    axum::extract::Query(query): axum::extract::Query<ClaimsExport>,
+    rules: crate::domain::disclosure::Rules,
+) -> axum::response::Response {
+    let request_id = headers.get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-").to_owned();
+    let fail = |e: Error| {
+        let status = match &e {
+            Error::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+            Error::Forbidden(_) => StatusCode::FORBIDDEN,
+            Error::NotFound(_) => StatusCode::NOT_FOUND,
+            Error::InvalidInput(_) => StatusCode::BAD_REQUEST,
+            Error::Conflict(_) => StatusCode::CONFLICT,
+            Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        let gql = crate::graphql::errors::to_gql(&e);
+        let mut err = async_graphql::ServerError::new(gql.message, None);
+        err.extensions = gql.extensions;
+        (status, Json(finish(Response::from_errors(vec![err]), &request_id))).into_response()
+    };
+    let Some(token) = bearer(&headers) else {
+        return fail(Error::Unauthenticated("send the token as `Authorization: Bearer <token>`"));
+    };
+    let actor = match auth::authenticate(&state.db, token, state.allow_demo_logins, Some(request_id.clone())).await {
+        Ok(actor) => actor,
+        Err(e) => return fail(e),
+    };
+    let Some(contract) = query.contract else {
+        return fail(Error::invalid("contract", "give the contract's id: /exports/claims.csv?contract=ID"));
+    };
+    match crate::domain::contracts::download(&state.db, &actor, &contract, &rules).await {
+        Ok((id, csv)) => (
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+                (header::CONTENT_DISPOSITION, format!("attachment; filename=\"claims-{id}.csv\"")),
+            ],
+            csv,
+        )
+            .into_response(),
+        Err(e) => fail(e),
+    }
 }
 
 async fn healthz() -> &'static str {

@@ -9,6 +9,7 @@
 pub mod access;
 pub mod audit;
 pub mod auth;
+pub mod charts;
 pub mod cli;
 pub mod demo;
 pub mod domain;

@@ -17,6 +17,18 @@ pub struct Settings {
     pub graphql: GraphqlSettings,
     pub auth: AuthSettings,
     pub brokering: BrokeringSettings,
+    /// Disclosure control of every aggregate a funder reaches (see `domain::disclosure`).
+    pub disclosure: crate::domain::disclosure::Rules,
+    pub metrics: MetricsSettings,
+}
+
+/// Shared metrics: how stale the summary tables may get, and what counts as engaged.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
+pub struct MetricsSettings {
+    /// The summary tables are rebuilt this often while the service runs (and on demand).
+    pub refresh_minutes: u64,
+    /// A child is *engaged* once they have attended at least this many sessions.
+    pub engaged_after_sessions: i64,
 }
 
 #[derive(Clone, Serialize, Deserialize)]
@@ -119,6 +131,8 @@ impl Default for Settings {
             },
             auth: AuthSettings { token_ttl_minutes: 8 * 60 },
             brokering: BrokeringSettings { attendance_alert_below: 0.75, attendance_alert_after_sessions: 3 },
+            disclosure: crate::domain::disclosure::Rules::default(),
+            metrics: MetricsSettings { refresh_minutes: 5, engaged_after_sessions: 6 },
         }
     }
 }

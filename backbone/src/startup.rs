@@ -52,7 +52,10 @@ impl Application {
         db::migrate(&db).await?;
         if options.demo {
             crate::demo::seed(&db, |_, _| {}).await?;
+            crate::domain::metrics::refresh(&db, None).await?;
         }
+        let every = std::time::Duration::from_secs(settings.metrics.refresh_minutes.max(1) * 60);
+        tokio::spawn(crate::domain::metrics::keep_fresh(db.clone(), every));
         let listener = TcpListener::bind(settings.server.bind).await?;
         let address = listener.local_addr()?;
         let allow_demo_logins = options.demo && address.ip().is_loopback();

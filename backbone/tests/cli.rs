@@ -156,3 +156,75 @@ fn import_anchor_data_writes_nothing_from_a_bad_file_then_shows_progress_and_pur
     assert!(out.status.success(), "{}", text(&out));
     assert!(text(&out).contains("deleted 0 expired screening rows"), "{}", text(&out));
 }
+
+#[test]
+fn metrics_refresh_then_export_exact_or_as_a_funder_sees_them() {
+    let dir = tempfile::tempdir().expect("dir");
+    let seeded = backbone(dir.path(), &["seed", "demo"]);
+    assert!(seeded.status.success(), "{}", text(&seeded));
+    let out = backbone(dir.path(), &["metrics", "refresh"]);
+    assert!(out.status.success() && text(&out).contains("rebuilt"), "{}", text(&out));
+
+    let exact = backbone(dir.path(), &["export", "metrics", "--group-by", "anchor"]);
+    assert!(exact.status.success(), "{}", text(&exact));
+    let exact = String::from_utf8_lossy(&exact.stdout).to_string();
+    assert!(exact.starts_with("group_key,group_label,metric,value\n"), "{exact}");
+    assert!(exact.contains(",Northfield Primary School,funnel.identified,"), "{exact}");
+    assert!(!exact.lines().any(|l| l.ends_with(",c")), "exact figures are never suppressed");
+
+    let protected = backbone(dir.path(), &["export", "metrics", "--group-by", "anchor", "--as-funder"]);
+    let protected = String::from_utf8_lossy(&protected.stdout).to_string();
+    assert_eq!(protected.lines().count(), exact.lines().count(), "the same figures, protected");
+    assert!(protected.lines().any(|l| l.ends_with(",c")), "some cells are suppressed: {protected}");
+    for line in protected.lines().skip(1).filter(|l| !l.contains("rate") && !l.contains("mean") && !l.contains("share"))
+    {
+        let value = line.rsplit(',').next().unwrap_or_default();
+        assert!(value == "c" || value.parse::<i64>().is_ok_and(|v| v % 5 == 0), "not rounded: {line}");
+    }
+}
+
+/// The demo's outcomes contract, exported: every claim line with its evidence (as a
+/// backbone admin sees them), the paying funders' totals with small cells written `c` and
+/// no child ids, and the contract in the shape of the INDIGO impact bond data standard.
+#[test]
+fn the_demo_contract_exports_its_claims_and_the_indigo_shape() {
+    let dir = tempfile::tempdir().expect("dir");
+    assert!(backbone(dir.path(), &["seed", "demo"]).status.success());
+    let contract = "Northfield Children's Outcomes Partnership";
+
+    let out = backbone(dir.path(), &["export", "claims", "--contract", contract]);
+    assert!(out.status.success(), "{}", text(&out));
+    let lines = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(lines.starts_with("claim_id,milestone_code,child_id,instalment,achieved_on,"), "{lines}");
+    assert!(lines.lines().count() > 20, "the demo has claims: {lines}");
+    assert!(lines.contains(",engaged,") && lines.contains("attended attendance "), "evidence: {lines}");
+
+    let out = backbone(dir.path(), &["export", "claims", "--contract", contract, "--as-funder"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let totals = String::from_utf8_lossy(&out.stdout).into_owned();
+    let rows: Vec<&str> = totals.lines().collect();
+    assert_eq!(rows.len(), 5, "a header, three milestones and the total: {totals}");
+    assert!(rows[0].starts_with("milestone_code,milestone,price_pence,children,amount_payable_pence,"), "{totals}");
+    assert!(rows.iter().any(|r| r.starts_with("wellbeing_improved,") && r.ends_with(",c,c,c,c")), "{totals}");
+    let child_id = lines.lines().nth(1).and_then(|l| l.split(',').nth(2)).expect("a child id");
+    assert!(!totals.contains(child_id), "{totals}");
+
+    let file = dir.path().join("indigo.json");
+    let out =
+        backbone(dir.path(), &["export", "indigo", "--contract", contract, "--out", file.to_str().expect("path")]);
+    assert!(out.status.success(), "{}", text(&out));
+    let data: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).expect("written")).expect("JSON");
+    let project = &data["project"];
+    assert_eq!(project["name"]["value"], contract);
+    assert_eq!(project["outcome_payment_commitments"].as_array().map(Vec::len), Some(2), "{project}");
+    assert_eq!(project["outcome_metrics"].as_array().map(Vec::len), Some(3), "{project}");
+    assert_eq!(project["outcome_pricings"][0]["price_per_unit"]["amount"]["value"], 250.0);
+    assert_eq!(project["outcome_pricings"][0]["currency"]["value"], "GBP");
+    let suppressed = project["results"].as_array().expect("results").iter().filter(|r| r["notes"].is_string()).count();
+    assert!(suppressed >= 1, "small counts are not published: {project}");
+    assert!(!data.to_string().contains(child_id), "no child ids in the INDIGO data");
+
+    let out = backbone(dir.path(), &["export", "indigo", "--contract", "No such contract"]);
+    assert!(!out.status.success() && text(&out).contains("contract not found"), "{}", text(&out));
+}

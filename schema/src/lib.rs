@@ -40,6 +40,11 @@ mod m20261123_000029_create_plan_referrals;
 mod m20261123_000030_create_plan_goals;
 mod m20261123_000031_create_plan_reviews;
 mod m20261123_000032_create_plan_review_goals;
+mod m20261123_000033_create_metric_summaries;
+mod m20261123_000040_create_contracts;
+mod m20261123_000041_create_contract_payers;
+mod m20261123_000042_create_contract_anchors;
+mod m20261123_000043_create_claims;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -80,6 +85,11 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000030_create_plan_goals::Migration),
             Box::new(m20261123_000031_create_plan_reviews::Migration),
             Box::new(m20261123_000032_create_plan_review_goals::Migration),
+            Box::new(m20261123_000033_create_metric_summaries::Migration),
+            Box::new(m20261123_000040_create_contracts::Migration),
+            Box::new(m20261123_000041_create_contract_payers::Migration),
+            Box::new(m20261123_000042_create_contract_anchors::Migration),
+            Box::new(m20261123_000043_create_claims::Migration),
         ]
     }
 }

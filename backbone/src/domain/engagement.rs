@@ -43,6 +43,12 @@ pub struct Contact {
     pub last: Option<NaiveDate>,
 }
 
+/// Sessions offered among grouped register lines (attended or absent; a cancelled session
+/// was not offered). Shared with the metrics' summary tables, so both count alike.
+pub(crate) const OFFERED_SQL: &str = "SUM(CASE WHEN status IN ('attended', 'absent') THEN 1 ELSE 0 END)";
+/// Sessions attended among grouped register lines.
+pub(crate) const ATTENDED_SQL: &str = "SUM(CASE WHEN status = 'attended' THEN 1 ELSE 0 END)";
+
 type Row = (String, i64, i64, Option<i64>, Option<NaiveDate>);
 
 fn into_map(rows: Vec<Row>) -> HashMap<String, Attendance> {
@@ -63,8 +69,8 @@ async fn attendance_grouped<C: ConnectionTrait>(
     let rows: Vec<Row> = attendance::Entity::find()
         .select_only()
         .column(key)
-        .column_as(Expr::cust("SUM(CASE WHEN status IN ('attended', 'absent') THEN 1 ELSE 0 END)"), "offered")
-        .column_as(Expr::cust("SUM(CASE WHEN status = 'attended' THEN 1 ELSE 0 END)"), "attended")
+        .column_as(Expr::cust(OFFERED_SQL), "offered")
+        .column_as(Expr::cust(ATTENDED_SQL), "attended")
         .column_as(Expr::cust("SUM(CASE WHEN status = 'attended' THEN engagement ELSE 0 END)"), "engagement")
         .column_as(Expr::cust("MAX(CASE WHEN status = 'attended' THEN held_on END)"), "last_attended")
         .filter(key.is_in(keys.to_vec()))

@@ -64,7 +64,7 @@ fn ymd(year: i32, month: u32, day: u32) -> NaiveDate {
 
 impl Term {
     /// The term of `year` called `name`.
-    fn of(name: TermName, year: i32) -> Term {
+    pub(crate) fn of(name: TermName, year: i32) -> Term {
         let (start, end) = match name {
             TermName::Autumn => ((9, 1), (12, 31)),
             TermName::Spring => ((1, 1), (3, 31)),

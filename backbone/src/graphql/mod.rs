@@ -2,10 +2,12 @@
 //! is built here with its limits; the SDL is exported to `schema/schema.graphql`.
 
 pub mod brokering;
+pub mod contracts;
 pub mod errors;
 pub mod inputs;
 pub mod limits;
 pub mod loaders;
+pub mod metrics;
 pub mod mutation;
 pub mod outcomes;
 pub mod plans;

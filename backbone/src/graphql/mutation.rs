@@ -381,10 +381,41 @@ impl Mutation {
         child_after(ctx, &created.id).await
     }
 
+    /// Rebuilds the metrics summary tables now (they are otherwise rebuilt every
+    /// `metrics.refreshMinutes`). Backbone analysts and admins. Returns when.
+    async fn refresh_metrics(&self, ctx: &Context<'_>) -> Result<chrono::DateTime<chrono::Utc>> {
+        domain::metrics::refresh_now(&services(ctx)?.db, actor(ctx)?).await.gql()
+    }
+
     /// Dismisses a candidate the anchor will not take forward: their screening row is
     /// deleted (the audit log keeps that it was). Anchor staff. Returns the id.
     async fn dismiss_candidate(&self, ctx: &Context<'_>, candidate_id: ID) -> Result<ID> {
         domain::screening::dismiss(&services(ctx)?.db, actor(ctx)?, &candidate_id).await.gql()?;
         Ok(candidate_id)
+    }
+
+    /// Records an outcomes contract: its payers (funder organisations) and their shares,
+    /// the anchors (and cohort) it covers, its period and its rate card (milestone rules,
+    /// prices, instalments, caps, who verifies with what evidence). Every problem is
+    /// `INVALID_INPUT` naming its field; nothing is written then. Backbone admins.
+    async fn record_contract(
+        &self,
+        ctx: &Context<'_>,
+        input: crate::graphql::contracts::RecordContractInput,
+    ) -> Result<crate::graphql::contracts::Contract> {
+        crate::graphql::contracts::record(ctx, input).await
+    }
+
+    /// Computes a contract's claims from the evidence dated up to `asOf` (`YYYY-MM-DD`, not
+    /// in the future, not before its latest evaluation), in one audited transaction:
+    /// new claims for milestones achieved, claims that no longer hold reversed (never
+    /// deleted), the rest unchanged, so running it twice changes nothing. Backbone admins.
+    async fn evaluate_milestones(
+        &self,
+        ctx: &Context<'_>,
+        contract_id: ID,
+        as_of: String,
+    ) -> Result<crate::graphql::contracts::MilestoneEvaluation> {
+        crate::graphql::contracts::evaluate(ctx, contract_id, as_of).await
     }
 }

@@ -222,6 +222,31 @@ impl Query {
         Ok(crate::graphql::outcomes::OutcomesFramework(found))
     }
 
+    /// Shared metrics for a filter and an optional breakdown from the catalogue, computed
+    /// in the database from the summary tables (as of `refreshedAt`). Funders get figures
+    /// under disclosure control (small counts suppressed, the rest rounded); backbone
+    /// analysts and admins exact ones; everyone else `FORBIDDEN`. Definitions in
+    /// `docs/funders.md`.
+    async fn metrics(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<crate::graphql::metrics::MetricsFilter>,
+        group_by: Option<crate::graphql::metrics::MetricsDimension>,
+    ) -> Result<crate::graphql::metrics::Metrics> {
+        let s = services(ctx)?;
+        let found = domain::metrics::metrics(
+            &s.db,
+            actor(ctx)?,
+            s.settings.disclosure,
+            s.settings.metrics.engaged_after_sessions,
+            filter.unwrap_or_default().into(),
+            group_by.map(Into::into),
+        )
+        .await
+        .gql()?;
+        Ok(crate::graphql::metrics::Metrics(found))
+    }
+
     /// Needs identification: the pupils the screening rules flagged in the latest anchor
     /// data, ranked (more reasons, more areas at risk, lower attendance first), each with
     /// its reasons; then the excluded pupils (already receiving statutory support) with
@@ -241,5 +266,36 @@ impl Query {
         let found =
             domain::screening::candidates(&services(ctx)?.db, actor, anchor_id.map(|a| a.0), page).await.gql()?;
         Ok(connection(had_after, found, crate::graphql::screening::Candidate, |c| &c.id))
+    }
+
+    /// Outcomes contracts, oldest first: backbone admins and analysts every contract; a
+    /// funder those its organisation pays into; anyone else `FORBIDDEN`.
+    #[graphql(complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity + 1")]
+    async fn contracts(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<String, crate::graphql::contracts::Contract>> {
+        crate::graphql::contracts::list(ctx, first, after).await
+    }
+
+    /// One outcomes contract with its rate card and payers (and, for backbone admins, its
+    /// claims with their evidence). `NOT_FOUND` for a contract the caller may not see.
+    async fn contract(&self, ctx: &Context<'_>, id: ID) -> Result<crate::graphql::contracts::Contract> {
+        crate::graphql::contracts::get(ctx, id).await
+    }
+
+    /// Totals per milestone of a contract's active claims, as of its latest evaluation:
+    /// children achieving each milestone, the amount payable and each payer's part. Funders
+    /// who pay into the contract get them under disclosure control (a small count is null
+    /// with `suppressed`, and its amount null too); backbone analysts and admins exact
+    /// figures; never a child id or evidence.
+    async fn milestones(
+        &self,
+        ctx: &Context<'_>,
+        contract_id: ID,
+    ) -> Result<crate::graphql::contracts::ContractMilestones> {
+        crate::graphql::contracts::totals(ctx, contract_id).await
     }
 }

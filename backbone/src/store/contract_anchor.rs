@@ -1,0 +1,17 @@
+//! The `contract_anchors` table. Storage only: API types convert from [`Model`], never expose it.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "contract_anchors")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub contract_id: String,
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub organisation_id: String,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
