@@ -1,5 +1,6 @@
 //! HTTP: the router, the request limits in front of GraphQL, identity resolution, health
-//! endpoints, and the claims download (`/exports/claims.csv`).
+//! endpoints, the charts (`http/charts.rs`) and the downloads (`/exports/claims.csv`,
+//! `/exports/metrics.csv`).
 //!
 //! Order of defences for `/graphql`: a request id is assigned; the body is refused unread
 //! if it exceeds `server.max_body_bytes` (413; `server.max_upload_bytes` for a
@@ -54,6 +55,12 @@ pub fn router(state: Arc<AppState>, settings: &crate::settings::Settings) -> Rou
             let rules = settings.disclosure;
             get(move |state: State<Arc<AppState>>, headers: HeaderMap, query: axum::extract::Query<ClaimsExport>| {
                 claims_csv(state, headers, query, rules)
+            })
+        })
+        .route("/exports/metrics.csv", {
+            let settings = (settings.disclosure, settings.metrics.engaged_after_sessions);
+            get(move |state: State<Arc<AppState>>, headers: HeaderMap, query| {
+                metrics_csv(state, headers, query, settings)
             })
         })
         .with_state(state);
@@ -267,6 +274,87 @@ async fn graphql_ws(
     })
 }
 
+/// A refusal outside `/graphql` (downloads, charts): the HTTP status of the domain error,
+/// and the same JSON body with `extensions.code` and the request id as `/graphql` gives.
+fn failure(err: &Error, request_id: &str) -> axum::response::Response {
+    let status = match err {
+        Error::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+        Error::Forbidden(_) => StatusCode::FORBIDDEN,
+        Error::NotFound(_) => StatusCode::NOT_FOUND,
+        Error::InvalidInput(_) => StatusCode::BAD_REQUEST,
+        Error::Conflict(_) => StatusCode::CONFLICT,
+        Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    };
+    let error = crate::graphql::errors::to_gql(err).into_server_error(Default::default());
+    let mut response = (status, Json(finish(Response::from_errors(vec![error]), request_id))).into_response();
+    if status == StatusCode::UNAUTHORIZED {
+        response.headers_mut().insert(header::WWW_AUTHENTICATE, axum::http::HeaderValue::from_static("Bearer"));
+    }
+    response
+}
+
+/// `GET /exports/metrics.csv?groupBy=anchor&period=2025-26&…`: the shared metrics as a CSV
+/// download (one row per figure), with the bearer token as for `/graphql` and the same
+/// parameters as the charts plus `groupBy` (`anchor`, `partner`, `programme`, `yearGroup`,
+/// `cohort`, `fsm`, `send`, `eal`). Funders get exactly what the `metrics` query gives them
+/// (suppressed cells as `c`); analysts and admins exact figures; anyone else 403.
+async fn metrics_csv(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    query: Result<axum::extract::Query<Vec<(String, String)>>, axum::extract::rejection::QueryRejection>,
+    settings: (crate::domain::disclosure::Rules, i64),
+) -> axum::response::Response {
+    use crate::domain::metrics::{self, Dimension};
+    let request_id = headers.get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-").to_owned();
+    let actor = match identify(&state, &headers, &request_id).await {
+        Ok(Identity::Known(actor)) => actor,
+        Ok(Identity::Unknown(why)) => return failure(&Error::Unauthenticated(why), &request_id),
+        Err(response) => {
+            return (StatusCode::INTERNAL_SERVER_ERROR, Json(finish(response, &request_id))).into_response();
+        }
+    };
+    if let Err(e) = crate::access::metrics_audience(&actor) {
+        return failure(&e, &request_id);
+    }
+    let Ok(axum::extract::Query(mut pairs)) = query else {
+        return failure(&Error::invalid("query", "the query string is not valid URL encoding"), &request_id);
+    };
+    let group_by = match pairs.iter().position(|(name, _)| name == "groupBy").map(|i| pairs.remove(i).1) {
+        None => None,
+        Some(g) => Some(match g.as_str() {
+            "anchor" => Dimension::Anchor,
+            "partner" => Dimension::Partner,
+            "programme" => Dimension::Programme,
+            "yearGroup" => Dimension::YearGroup,
+            "cohort" => Dimension::Cohort,
+            "fsm" => Dimension::Fsm,
+            "send" => Dimension::Send,
+            "eal" => Dimension::Eal,
+            _ => {
+                let why = "must be anchor, partner, programme, yearGroup, cohort, fsm, send or eal";
+                return failure(&Error::invalid("groupBy", why), &request_id);
+            }
+        }),
+    };
+    let (rules, engaged_after) = settings;
+    let found = match charts::filter(pairs) {
+        Ok(filter) => metrics::metrics(&state.db, &actor, rules, engaged_after, filter, group_by).await,
+        Err(e) => Err(e),
+    };
+    match found.map_err(charts::as_parameters) {
+        Ok(m) => (
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+                (header::CONTENT_DISPOSITION, "attachment; filename=\"metrics.csv\""),
+                (header::CACHE_CONTROL, "no-store"),
+            ],
+            metrics::to_csv(&m),
+        )
+            .into_response(),
+        Err(e) => failure(&e, &request_id),
+    }
+}
+
 /// The query of a claims download.
 #[derive(serde::Deserialize)]
 struct ClaimsExport {
@@ -285,20 +373,7 @@ async fn claims_csv(
     rules: crate::domain::disclosure::Rules,
 ) -> axum::response::Response {
     let request_id = headers.get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-").to_owned();
-    let fail = |e: Error| {
-        let status = match &e {
-            Error::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
-            Error::Forbidden(_) => StatusCode::FORBIDDEN,
-            Error::NotFound(_) => StatusCode::NOT_FOUND,
-            Error::InvalidInput(_) => StatusCode::BAD_REQUEST,
-            Error::Conflict(_) => StatusCode::CONFLICT,
-            Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        };
-        let gql = crate::graphql::errors::to_gql(&e);
-        let mut err = async_graphql::ServerError::new(gql.message, None);
-        err.extensions = gql.extensions;
-        (status, Json(finish(Response::from_errors(vec![err]), &request_id))).into_response()
-    };
+    let fail = |e: Error| failure(&e, &request_id);
     let Some(token) = bearer(&headers) else {
         return fail(Error::Unauthenticated("send the token as `Authorization: Bearer <token>`"));
     };

@@ -10,7 +10,7 @@
 //! 401 `UNAUTHENTICATED`, 403 `FORBIDDEN`, 400 `INVALID_INPUT` naming the parameter, 404
 //! `NOT_FOUND` for an unknown chart. Figures are per audience, so nothing is cached.
 
-use super::{AppState, REQUEST_ID, identify};
+use super::{AppState, REQUEST_ID, failure, identify};
 use crate::auth::Actor;
 use crate::charts::{self, Frame};
 use crate::domain::OutcomeDomain;
@@ -18,11 +18,10 @@ use crate::domain::disclosure::Rules;
 use crate::domain::metrics::{self, Characteristic, Dimension, Filter};
 use crate::error::{Error, FieldError};
 use crate::graphql::Identity;
-use crate::graphql::errors::{finish, to_gql};
-use async_graphql::Response;
+use crate::graphql::errors::finish;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Json, Router};
@@ -81,26 +80,9 @@ fn chart_file(file: &str) -> Option<(Kind, Format)> {
 }
 
 /// A refusal as a JSON body with a code and the request id, as `/graphql` gives.
-fn failure(err: &Error, request_id: &str) -> axum::response::Response {
-    let status = match err {
-        Error::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
-        Error::Forbidden(_) => StatusCode::FORBIDDEN,
-        Error::NotFound(_) => StatusCode::NOT_FOUND,
-        Error::InvalidInput(_) => StatusCode::BAD_REQUEST,
-        Error::Conflict(_) => StatusCode::CONFLICT,
-        Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-    };
-    let body = finish(Response::from_errors(vec![to_gql(err).into_server_error(Default::default())]), request_id);
-    let mut response = (status, Json(body)).into_response();
-    if status == StatusCode::UNAUTHORIZED {
-        response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-    }
-    response
-}
-
 /// The domain names filter fields as the GraphQL input does (`filter.period`); here they
 /// are query parameters (`period`).
-fn as_parameters(err: Error) -> Error {
+pub(super) fn as_parameters(err: Error) -> Error {
     match err {
         Error::InvalidInput(fields) => Error::InvalidInput(
             fields
@@ -116,7 +98,7 @@ const PARAMETERS: &str = "period, cohort, anchorId, partnerId, programmeId, year
 
 /// Reads the query string into a metrics filter. Empty values count as absent; unknown or
 /// repeated parameters are refused (a misspelt filter must not silently widen a chart).
-fn filter(pairs: Vec<(String, String)>) -> crate::Result<Filter> {
+pub(super) fn filter(pairs: Vec<(String, String)>) -> crate::Result<Filter> {
     let mut f = Filter::default();
     let mut seen: Vec<String> = Vec::new();
     for (name, value) in pairs {

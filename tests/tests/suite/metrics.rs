@@ -170,3 +170,44 @@ async fn only_funders_and_the_backbone_team_read_metrics_and_funders_only_from_t
     let body = zone.as_(&zone.analyst, TOTAL, json!({ "f": { "period": "last month" } })).await;
     assert_eq!(error_field(&body), Some("filter.period"), "{body}");
 }
+
+#[tokio::test]
+async fn the_csv_download_is_the_same_figures_for_the_same_people() {
+    let zone = zone_with(11).await;
+    let download = |token: Option<String>, query: &'static str| {
+        let mut req = zone.app.http.get(zone.app.url(&format!("/exports/metrics.csv{query}")));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        async move {
+            let resp = req.send().await.expect("sent");
+            (resp.status().as_u16(), resp.text().await.expect("body"))
+        }
+    };
+    let line = |csv: &str, key: &str, metric: &str| {
+        csv.lines()
+            .find(|l| l.starts_with(&format!("{key},")) && l.contains(&format!(",{metric},")))
+            .unwrap_or_else(|| panic!("no {key} {metric}: {csv}"))
+            .rsplit(',')
+            .next()
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let (status, funder) = download(Some(zone.funder.token.clone()), "?groupBy=anchor").await;
+    assert_eq!(status, 200, "{funder}");
+    assert!(funder.starts_with("group_key,group_label,metric,value\n"));
+    assert_eq!(line(&funder, &zone.anchor_b, "funnel.identified"), "c");
+    assert_eq!(line(&funder, "total", "funnel.identified"), "15");
+    let (_, analyst) = download(Some(zone.analyst.token.clone()), "?groupBy=anchor").await;
+    assert_eq!(line(&analyst, &zone.anchor_b, "funnel.identified"), "1");
+    assert_eq!(line(&analyst, "total", "funnel.identified"), "14");
+
+    assert_eq!(download(None, "").await.0, 401);
+    assert_eq!(download(Some(zone.link_worker.token.clone()), "").await.0, 403);
+    let (status, body) = download(Some(zone.funder.token.clone()), "?groupBy=postcode").await;
+    assert_eq!(status, 400);
+    assert!(body.contains("\"field\":\"groupBy\""), "{body}");
+    let (status, body) = download(Some(zone.funder.token.clone()), "?period=soon").await;
+    assert_eq!(status, 400);
+    assert!(body.contains("\"field\":\"period\""), "{body}");
+}
