@@ -523,7 +523,7 @@ async fn raw<C: ConnectionTrait>(conn: &C, plan: &Plan<'_>, engaged_after: i64) 
         "{cte}, per_child AS (SELECT cs.gkey AS gkey, cs.child_id AS child_id, SUM(t.offered) AS offered, \
          SUM(t.attended) AS attended FROM cs JOIN attendance_facts t ON t.child_id = cs.child_id{scope}{months} \
          GROUP BY cs.gkey, cs.child_id) \
-         SELECT gkey, SUM(offered) AS offered, SUM(attended) AS attended, \
+         SELECT gkey, CAST(SUM(offered) AS BIGINT) AS offered, CAST(SUM(attended) AS BIGINT) AS attended, \
          SUM(CASE WHEN offered > 0 THEN 1 ELSE 0 END) AS children_offered, \
          SUM(CASE WHEN attended >= {threshold} THEN 1 ELSE 0 END) AS engaged FROM per_child GROUP BY gkey"
     );
@@ -556,8 +556,10 @@ async fn raw<C: ConnectionTrait>(conn: &C, plan: &Plan<'_>, engaged_after: i64) 
             scope += &format!(" AND t.programme_id = {}", sql.bind(programme.clone()));
         }
         let months = plan.months(&mut sql, "t.month");
+        // PostgreSQL refuses to group by a constant: the whole selection is one group anyway.
+        let group = if plan.group_by.is_some() { format!(" GROUP BY {key}") } else { String::new() };
         sql.text = format!(
-            "SELECT {key} AS gkey, SUM(t.sessions) AS n FROM session_facts t WHERE 1 = 1{scope}{months} GROUP BY {key}"
+            "SELECT {key} AS gkey, SUM(t.sessions) AS n FROM session_facts t WHERE 1 = 1{scope}{months}{group}"
         );
         for row in rows(conn, sql).await? {
             out.entry(get_key(&row)?).or_default().sessions = Some(get_i64(&row, "n")?);
