@@ -293,6 +293,29 @@ fn failure(err: &Error, request_id: &str) -> axum::response::Response {
     response
 }
 
+/// The caller of a metrics route (a chart or a download) and its query parameters: signed
+/// in, allowed to read metrics (`access::metrics_audience`), with a readable query string;
+/// or the refusal to send.
+async fn metrics_caller(
+    state: &AppState,
+    headers: &HeaderMap,
+    request_id: &str,
+    query: Result<axum::extract::Query<Vec<(String, String)>>, axum::extract::rejection::QueryRejection>,
+) -> Result<(crate::auth::Actor, Vec<(String, String)>), axum::response::Response> {
+    let actor = match identify(state, headers, request_id).await {
+        Ok(Identity::Known(actor)) => actor,
+        Ok(Identity::Unknown(why)) => return Err(failure(&Error::Unauthenticated(why), request_id)),
+        Err(response) => {
+            return Err((StatusCode::INTERNAL_SERVER_ERROR, Json(finish(response, request_id))).into_response());
+        }
+    };
+    crate::access::metrics_audience(&actor).map_err(|e| failure(&e, request_id))?;
+    match query {
+        Ok(axum::extract::Query(pairs)) => Ok((actor, pairs)),
+        Err(_) => Err(failure(&Error::invalid("query", "the query string is not valid URL encoding"), request_id)),
+    }
+}
+
 /// `GET /exports/metrics.csv?groupBy=anchor&period=2025-26&…`: the shared metrics as a CSV
 /// download (one row per figure), with the bearer token as for `/graphql` and the same
 /// parameters as the charts plus `groupBy` (`anchor`, `partner`, `programme`, `yearGroup`,
@@ -306,18 +329,9 @@ async fn metrics_csv(
 ) -> axum::response::Response {
     use crate::domain::metrics::{self, Dimension};
     let request_id = headers.get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-").to_owned();
-    let actor = match identify(&state, &headers, &request_id).await {
-        Ok(Identity::Known(actor)) => actor,
-        Ok(Identity::Unknown(why)) => return failure(&Error::Unauthenticated(why), &request_id),
-        Err(response) => {
-            return (StatusCode::INTERNAL_SERVER_ERROR, Json(finish(response, &request_id))).into_response();
-        }
-    };
-    if let Err(e) = crate::access::metrics_audience(&actor) {
-        return failure(&e, &request_id);
-    }
-    let Ok(axum::extract::Query(mut pairs)) = query else {
-        return failure(&Error::invalid("query", "the query string is not valid URL encoding"), &request_id);
+    let (actor, mut pairs) = match metrics_caller(&state, &headers, &request_id, query).await {
+        Ok(found) => found,
+        Err(refusal) => return refusal,
     };
     let group_by = match pairs.iter().position(|(name, _)| name == "groupBy").map(|i| pairs.remove(i).1) {
         None => None,

@@ -10,21 +10,19 @@
 //! 401 `UNAUTHENTICATED`, 403 `FORBIDDEN`, 400 `INVALID_INPUT` naming the parameter, 404
 //! `NOT_FOUND` for an unknown chart. Figures are per audience, so nothing is cached.
 
-use super::{AppState, REQUEST_ID, failure, identify};
+use super::{AppState, REQUEST_ID, failure, metrics_caller};
 use crate::auth::Actor;
 use crate::charts::{self, Frame};
 use crate::domain::OutcomeDomain;
 use crate::domain::disclosure::Rules;
 use crate::domain::metrics::{self, Characteristic, Dimension, Filter};
 use crate::error::{Error, FieldError};
-use crate::graphql::Identity;
-use crate::graphql::errors::finish;
+use axum::Router;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
-use axum::{Json, Router};
 use std::sync::Arc;
 
 /// The settings a chart needs: the same as the `metrics` query's.
@@ -264,20 +262,10 @@ async fn chart(
     let Some((kind, format)) = chart_file(file) else {
         return failure(&Error::NotFound("chart"), &request_id);
     };
-    let actor = match identify(state, headers, &request_id).await {
-        Ok(Identity::Known(actor)) => actor,
-        Ok(Identity::Unknown(why)) => return failure(&Error::Unauthenticated(why), &request_id),
-        Err(response) => {
-            return (StatusCode::INTERNAL_SERVER_ERROR, Json(finish(response, &request_id))).into_response();
-        }
-    };
     // Who may read charts is who may read metrics: refused before anything is read.
-    if let Err(e) = crate::access::metrics_audience(&actor) {
-        return failure(&e, &request_id);
-    }
-    let pairs = match query {
-        Ok(Query(pairs)) => pairs,
-        Err(_) => return failure(&Error::invalid("query", "the query string is not valid URL encoding"), &request_id),
+    let (actor, pairs) = match metrics_caller(state, headers, &request_id, query).await {
+        Ok(found) => found,
+        Err(refusal) => return refusal,
     };
     let drawn = match filter(pairs) {
         Ok(filter) => draw(state, &actor, kind, filter, config).await,
