@@ -311,6 +311,47 @@ pub fn may_act_for_partner(actor: &Actor, organisation_id: &str) -> Result<()> {
     }
 }
 
+/// May the actor complete a referral to this partner organisation? The partner's own staff,
+/// or whoever may write to the child's record (the link worker, anchor lead, admins).
+pub fn may_complete_referral(actor: &Actor, organisation_id: &str) -> Result<()> {
+    may_act_for_partner(actor, organisation_id).or_else(|_| require(actor, Right::Write))
+}
+
+/// Real-time events a partner's `referralInbox` receives: their organisation's referrals
+/// as they are sent, completed or withdrawn. Partner staff only.
+pub fn inbox_events(actor: &Actor) -> Result<impl Fn(&crate::events::Event) -> bool + Send + Sync + use<>> {
+    use crate::events::EventKind;
+    require_partner(actor)?;
+    let org = actor.organisation_id.clone();
+    Ok(move |e: &crate::events::Event| {
+        e.organisation_id == org
+            && matches!(
+                e.kind,
+                EventKind::Referral(ReferralStatus::Sent | ReferralStatus::Completed | ReferralStatus::Withdrawn)
+            )
+    })
+}
+
+/// Real-time events a link worker's `caseloadEvents` receives: referrals they follow
+/// accepted, declined, started or completed, and attendance dropping. Link workers only.
+pub fn caseload_events(actor: &Actor) -> Result<impl Fn(&crate::events::Event) -> bool + Send + Sync + use<>> {
+    use crate::events::EventKind;
+    require_link_worker(actor)?;
+    let me = actor.user_id.clone();
+    Ok(move |e: &crate::events::Event| {
+        e.link_worker_id.as_deref() == Some(me.as_str())
+            && matches!(
+                e.kind,
+                EventKind::Referral(
+                    ReferralStatus::Accepted
+                        | ReferralStatus::Declined
+                        | ReferralStatus::Active
+                        | ReferralStatus::Completed
+                ) | EventKind::AttendanceDropped { .. }
+            )
+    })
+}
+
 /// May the actor manage this partner organisation's programmes? Its partner leads, and
 /// backbone admins.
 pub fn may_manage_programmes(actor: &Actor, organisation_id: &str) -> Result<()> {
@@ -369,6 +410,27 @@ pub fn metrics_audience(actor: &Actor) -> Result<crate::domain::disclosure::Audi
     }
 }
 
+/// Who may rebuild the metrics summary tables on demand: the backbone team (exact-figure
+/// readers), not funders.
+pub fn may_refresh_metrics(actor: &Actor) -> Result<()> {
+    match metrics_audience(actor)? {
+        crate::domain::disclosure::Audience::Unrestricted => Ok(()),
+        crate::domain::disclosure::Audience::Protected => {
+            Err(Error::forbidden("only the backbone team refreshes the metrics"))
+        }
+    }
+}
+
+/// The anchor an import is for when the caller names none: their own organisation (the
+/// access check then judges it), except for backbone admins and the system, who act for
+/// every anchor and must name one.
+pub fn default_import_anchor(actor: &Actor) -> Option<String> {
+    match actor.role {
+        Role::BackboneAdmin | Role::System => None,
+        _ => Some(actor.organisation_id.clone()),
+    }
+}
+
 /// Needs identification: may the actor import anchor data for this anchor? Its anchor
 /// leads; backbone admins and the system, for any anchor.
 pub fn may_import_anchor_data(actor: &Actor, anchor_id: &str) -> Result<()> {
@@ -399,6 +461,15 @@ pub fn screening_condition(actor: &Actor) -> Condition {
             Condition::all().add(screening::Column::AnchorId.eq(actor.organisation_id.clone()))
         }
         _ => nothing(),
+    }
+}
+
+/// Asking for "my caseload" without naming a link worker: only link workers have one.
+pub fn require_own_caseload(actor: &Actor) -> Result<()> {
+    if actor.role == Role::LinkWorker {
+        Ok(())
+    } else {
+        Err(Error::forbidden("only link workers have a caseload: name a link worker with linkWorkerId"))
     }
 }
 

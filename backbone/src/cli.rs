@@ -118,7 +118,7 @@ pub enum ExportWhat {
         #[arg(long)]
         period: Option<String>,
         /// A breakdown: anchor, partner, programme, year-group, cohort, fsm, send or eal.
-        #[arg(long, value_parser = ["anchor", "partner", "programme", "year-group", "cohort", "fsm", "send", "eal"])]
+        #[arg(long)]
         group_by: Option<String>,
         /// Apply funders' disclosure control.
         #[arg(long)]
@@ -262,16 +262,11 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             use crate::domain::metrics::{self, Dimension};
             let conn = db::connect(&settings.database_url(), 2).await?;
             db::migrate(&conn).await?;
-            let dimension = group_by.as_deref().map(|g| match g {
-                "anchor" => Dimension::Anchor,
-                "partner" => Dimension::Partner,
-                "programme" => Dimension::Programme,
-                "year-group" => Dimension::YearGroup,
-                "cohort" => Dimension::Cohort,
-                "fsm" => Dimension::Fsm,
-                "send" => Dimension::Send,
-                _ => Dimension::Eal,
-            });
+            let dimension = group_by
+                .as_deref()
+                .map(|g| Dimension::from_name(g, "--group-by"))
+                .transpose()
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
             let audience = if as_funder { Audience::Protected } else { Audience::Unrestricted };
             let filter = metrics::Filter { period, ..Default::default() };
             let found = metrics::metrics_for(
@@ -284,7 +279,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             )
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
-            let csv = metrics::to_csv(&found);
+            let csv = metrics::to_csv(&found).map_err(|e| anyhow::anyhow!("{e}"))?;
             match out {
                 Some(path) => {
                     std::fs::write(&path, csv)?;
@@ -303,7 +298,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             let system = crate::auth::Actor::system();
             let id = contracts::id_by_id_or_name(&conn, &contract).await.map_err(|e| anyhow::anyhow!("{e}"))?;
             let csv = if as_funder {
-                contracts::totals_csv(&conn, &system, &id, &settings.disclosure, true).await
+                contracts::totals_csv(&conn, &system, &id, &settings.disclosure).await
             } else {
                 contracts::claim_lines_csv(&conn, &system, &id).await
             }

@@ -53,12 +53,10 @@ pub fn router(state: Arc<AppState>, settings: &crate::settings::Settings) -> Rou
         .merge(charts::routes(settings))
         .route("/exports/claims.csv", {
             let rules = settings.disclosure;
-            get(move |state: State<Arc<AppState>>, headers: HeaderMap, query: axum::extract::Query<ClaimsExport>| {
-                claims_csv(state, headers, query, rules)
-            })
+            get(move |state: State<Arc<AppState>>, headers: HeaderMap, query| claims_csv(state, headers, query, rules))
         })
         .route("/exports/metrics.csv", {
-            let settings = (settings.disclosure, settings.metrics.engaged_after_sessions);
+            let settings = charts::MetricsSettings::of(settings);
             get(move |state: State<Arc<AppState>>, headers: HeaderMap, query| {
                 metrics_csv(state, headers, query, settings)
             })
@@ -117,12 +115,17 @@ async fn limit_body(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
     if announced.is_some_and(|n| n > limit) {
-        let id = request.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-").to_owned();
+        let id = request_id(request.headers());
         return refuse(StatusCode::PAYLOAD_TOO_LARGE, "the request body is too large".into(), &id);
     }
     let (parts, body) = request.into_parts();
     let limited = axum::body::Body::new(http_body_util::Limited::new(body, limit));
     next.run(axum::extract::Request::from_parts(parts, limited)).await
+}
+
+/// The request's id (set by the first layer), for error bodies.
+fn request_id(headers: &HeaderMap) -> String {
+    headers.get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-").to_owned()
 }
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {
@@ -176,7 +179,7 @@ async fn graphql(
     headers: HeaderMap,
     request: Result<GraphQLBatchRequest, GraphQLRejection>,
 ) -> axum::response::Response {
-    let request_id = headers.get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-").to_owned();
+    let request_id = request_id(&headers);
     // Bearer tokens, never cookies: a cross-site form cannot carry one, so accepting
     // multipart uploads opens no forgery.
     if !content_type(&headers).starts_with("application/json") && !is_multipart(&headers) {
@@ -293,6 +296,25 @@ fn failure(err: &Error, request_id: &str) -> axum::response::Response {
     response
 }
 
+/// The caller of a route outside `/graphql` (a chart or a download): signed in, or the
+/// refusal to send (401, or 500 if the token could not be checked).
+async fn signed_in(
+    state: &AppState,
+    headers: &HeaderMap,
+    request_id: &str,
+) -> Result<crate::auth::Actor, axum::response::Response> {
+    match identify(state, headers, request_id).await {
+        Ok(Identity::Known(actor)) => Ok(actor),
+        Ok(Identity::Unknown(why)) => Err(failure(&Error::Unauthenticated(why), request_id)),
+        Err(response) => Err((StatusCode::INTERNAL_SERVER_ERROR, Json(finish(response, request_id))).into_response()),
+    }
+}
+
+/// A query string that could not be read, as a coded refusal.
+fn unreadable_query(request_id: &str) -> axum::response::Response {
+    failure(&Error::invalid("query", "the query string is not valid URL encoding"), request_id)
+}
+
 /// The caller of a metrics route (a chart or a download) and its query parameters: signed
 /// in, allowed to read metrics (`access::metrics_audience`), with a readable query string;
 /// or the refusal to send.
@@ -302,17 +324,11 @@ async fn metrics_caller(
     request_id: &str,
     query: Result<axum::extract::Query<Vec<(String, String)>>, axum::extract::rejection::QueryRejection>,
 ) -> Result<(crate::auth::Actor, Vec<(String, String)>), axum::response::Response> {
-    let actor = match identify(state, headers, request_id).await {
-        Ok(Identity::Known(actor)) => actor,
-        Ok(Identity::Unknown(why)) => return Err(failure(&Error::Unauthenticated(why), request_id)),
-        Err(response) => {
-            return Err((StatusCode::INTERNAL_SERVER_ERROR, Json(finish(response, request_id))).into_response());
-        }
-    };
+    let actor = signed_in(state, headers, request_id).await?;
     crate::access::metrics_audience(&actor).map_err(|e| failure(&e, request_id))?;
     match query {
         Ok(axum::extract::Query(pairs)) => Ok((actor, pairs)),
-        Err(_) => Err(failure(&Error::invalid("query", "the query string is not valid URL encoding"), request_id)),
+        Err(_) => Err(unreadable_query(request_id)),
     }
 }
 
@@ -325,44 +341,35 @@ async fn metrics_csv(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     query: Result<axum::extract::Query<Vec<(String, String)>>, axum::extract::rejection::QueryRejection>,
-    settings: (crate::domain::disclosure::Rules, i64),
+    settings: charts::MetricsSettings,
 ) -> axum::response::Response {
     use crate::domain::metrics::{self, Dimension};
-    let request_id = headers.get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-").to_owned();
+    let request_id = request_id(&headers);
     let (actor, mut pairs) = match metrics_caller(&state, &headers, &request_id, query).await {
         Ok(found) => found,
         Err(refusal) => return refusal,
     };
     let group_by = match pairs.iter().position(|(name, _)| name == "groupBy").map(|i| pairs.remove(i).1) {
         None => None,
-        Some(g) => Some(match g.as_str() {
-            "anchor" => Dimension::Anchor,
-            "partner" => Dimension::Partner,
-            "programme" => Dimension::Programme,
-            "yearGroup" => Dimension::YearGroup,
-            "cohort" => Dimension::Cohort,
-            "fsm" => Dimension::Fsm,
-            "send" => Dimension::Send,
-            "eal" => Dimension::Eal,
-            _ => {
-                let why = "must be anchor, partner, programme, yearGroup, cohort, fsm, send or eal";
-                return failure(&Error::invalid("groupBy", why), &request_id);
-            }
-        }),
+        Some(name) => match Dimension::from_name(&name, "groupBy") {
+            Ok(d) => Some(d),
+            Err(e) => return failure(&e, &request_id),
+        },
     };
-    let (rules, engaged_after) = settings;
     let found = match charts::filter(pairs) {
-        Ok(filter) => metrics::metrics(&state.db, &actor, rules, engaged_after, filter, group_by).await,
+        Ok(filter) => {
+            metrics::metrics(&state.db, &actor, settings.rules, settings.engaged_after, filter, group_by).await
+        }
         Err(e) => Err(e),
     };
-    match found.map_err(charts::as_parameters) {
+    match found.map_err(charts::as_parameters).and_then(|m| metrics::to_csv(&m)) {
         Ok(m) => (
             [
                 (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
                 (header::CONTENT_DISPOSITION, "attachment; filename=\"metrics.csv\""),
                 (header::CACHE_CONTROL, "no-store"),
             ],
-            metrics::to_csv(&m),
+            m,
         )
             .into_response(),
         Err(e) => failure(&e, &request_id),
@@ -379,35 +386,38 @@ struct ClaimsExport {
 /// with the bearer token as for `/graphql`. Backbone admins get every claim line with its
 /// evidence, funders who pay into the contract the totals per milestone under disclosure
 /// control (`access::claims_download`); anyone else 403, a contract the caller may not see
-/// 404. Errors come as a JSON body with a code, as from `/graphql`.
+/// 404. Errors come as a JSON body with a code, as from `/graphql`. Never cached: the lines
+/// name children.
 async fn claims_csv(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
-    axum::extract::Query(query): axum::extract::Query<ClaimsExport>,
+    query: Result<axum::extract::Query<ClaimsExport>, axum::extract::rejection::QueryRejection>,
     rules: crate::domain::disclosure::Rules,
 ) -> axum::response::Response {
-    let request_id = headers.get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-").to_owned();
-    let fail = |e: Error| failure(&e, &request_id);
-    let Some(token) = bearer(&headers) else {
-        return fail(Error::Unauthenticated("send the token as `Authorization: Bearer <token>`"));
-    };
-    let actor = match auth::authenticate(&state.db, token, state.allow_demo_logins, Some(request_id.clone())).await {
+    let request_id = request_id(&headers);
+    let actor = match signed_in(&state, &headers, &request_id).await {
         Ok(actor) => actor,
-        Err(e) => return fail(e),
+        Err(refusal) => return refusal,
     };
-    let Some(contract) = query.contract else {
-        return fail(Error::invalid("contract", "give the contract's id: /exports/claims.csv?contract=ID"));
+    let contract = match query {
+        Ok(axum::extract::Query(ClaimsExport { contract: Some(contract) })) => contract,
+        Ok(_) => {
+            let why = "give the contract's id: /exports/claims.csv?contract=ID";
+            return failure(&Error::invalid("contract", why), &request_id);
+        }
+        Err(_) => return unreadable_query(&request_id),
     };
     match crate::domain::contracts::download(&state.db, &actor, &contract, &rules).await {
         Ok((id, csv)) => (
             [
                 (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
                 (header::CONTENT_DISPOSITION, format!("attachment; filename=\"claims-{id}.csv\"")),
+                (header::CACHE_CONTROL, "no-store".to_owned()),
             ],
             csv,
         )
             .into_response(),
-        Err(e) => fail(e),
+        Err(e) => failure(&e, &request_id),
     }
 }
 

@@ -74,11 +74,6 @@ impl Framework {
     pub fn measure(&self, code: &str) -> Option<(&Area, &Measure)> {
         self.areas.iter().find_map(|area| area.measures.iter().find(|m| m.code == code).map(|m| (area, m)))
     }
-
-    /// The level on the common scale with this number.
-    pub fn level(&self, level: u8) -> Option<&Level> {
-        self.scale.iter().find(|l| l.level == level)
-    }
 }
 
 /// One level of the common scale.
@@ -662,8 +657,6 @@ mod tests {
         let labels: Vec<&str> = framework.scale.iter().map(|l| l.label.as_str()).collect();
         assert_eq!(labels[0], "Needs significant support");
         assert_eq!(labels[4], "Flourishing");
-        assert_eq!(framework.level(5).map(|l| l.label.as_str()), Some("Flourishing"));
-        assert_eq!(framework.level(6), None);
     }
 
     #[test]

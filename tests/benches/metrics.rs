@@ -98,7 +98,7 @@ async fn fill(db: &DatabaseConnection) -> anyhow::Result<()> {
         &format!(
             "{numbers}INSERT INTO child_facts (child_id, anchor_id, cohort, year_group, fsm, send, eal, status, \
              identified_at, consented_at, enrolled_at, active_at, completed_at, exited_at) \
-             SELECT 'child-' || i, 'anchor-' || (i % 20), '2025-26', CAST(i % 14 - 1 AS SMALLINT), i % 3 = 0, i % 7 = 0, \
+             SELECT 'child-' || i, 'anchor-' || (i % 20), '2025/26', CAST(i % 14 - 1 AS SMALLINT), i % 3 = 0, i % 7 = 0, \
              i % 5 = 0, 'active', ?, CASE WHEN i % 10 < 9 THEN ? END, CASE WHEN i % 10 < 8 THEN ? END, \
              CASE WHEN i % 10 < 6 THEN ? END, CASE WHEN i % 10 = 0 THEN ? END, CASE WHEN i % 10 = 9 THEN ? END FROM n"
         ),

@@ -137,6 +137,15 @@ pub fn assert_refused(body: &Value, code: &str) {
     assert!(body["data"].is_null(), "a refusal returned data: {body}");
 }
 
+/// Refused as `INVALID_INPUT` naming `field` (the first problem), with nothing written
+/// back in `data`.
+pub fn assert_invalid(body: &Value, field: &str) {
+    assert_eq!(error_code(body), Some("INVALID_INPUT"), "{body}");
+    assert_eq!(error_field(body), Some(field), "{body}");
+    let data = &body["data"];
+    assert!(data.is_null() || data.as_object().is_some_and(|d| d.values().all(Value::is_null)), "no data: {body}");
+}
+
 pub fn assert_not_found(body: &Value) {
     assert_refused(body, "NOT_FOUND");
 }

@@ -91,11 +91,13 @@ pub async fn add_note(db: &DatabaseConnection, actor: &Actor, input: NewNote) ->
     let mut tx = Audited::begin(db, actor).await?;
     access::find_child(&*tx, actor, &input.child_id).await?;
     if let Some(r) = &input.referral_id {
-        let found = access::find_referral(&*tx, actor, r)
-            .await
-            .map_err(|_| Error::invalid("referralId", "must be a referral of this child you may see"))?;
+        let not_theirs = || Error::invalid("referralId", "must be a referral of this child you may see");
+        let found = access::find_referral(&*tx, actor, r).await.map_err(|e| match e {
+            Error::NotFound(_) => not_theirs(),
+            e => e,
+        })?;
         if found.child_id != input.child_id {
-            return Err(Error::invalid("referralId", "must be a referral of this child you may see"));
+            return Err(not_theirs());
         }
     }
     let created = progress_note::ActiveModel {
@@ -188,7 +190,7 @@ pub async fn hand_over(
     note: Option<String>,
 ) -> Result<handover::Model> {
     validate::id(child_id).map_err(|_| Error::invalid("childId", "must be an id returned by this API"))?;
-    let note = note.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
+    let note = validate::blank_to_none(note);
     if note.as_deref().is_some_and(|n| validate::notes(n).is_err()) {
         return Err(Error::invalid("note", "must be at most 2000 characters"));
     }

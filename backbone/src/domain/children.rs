@@ -43,10 +43,6 @@ pub struct NewChild {
     pub note: Option<String>,
 }
 
-fn blank_to_none(v: Option<String>) -> Option<String> {
-    v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
-}
-
 /// Records a child identified by an anchor, with their enrolment at `identified`. A link
 /// worker who identifies a child takes them onto their caseload.
 pub async fn identify(db: &DatabaseConnection, actor: &Actor, input: NewChild) -> Result<child::Model> {
@@ -65,19 +61,13 @@ pub struct CheckedChild {
     date_of_birth: chrono::NaiveDate,
 }
 
-impl CheckedChild {
-    pub fn anchor_id(&self) -> &str {
-        &self.anchor_id
-    }
-}
-
 /// Validates a new child's details and checks the actor may identify children at their
 /// anchor; nothing is written.
 pub async fn check_new_child(db: &DatabaseConnection, actor: &Actor, mut input: NewChild) -> Result<CheckedChild> {
-    input.upn = blank_to_none(input.upn);
-    input.contact_phone = blank_to_none(input.contact_phone);
-    input.contact_email = blank_to_none(input.contact_email);
-    input.postcode = blank_to_none(input.postcode);
+    input.upn = crate::domain::validate::blank_to_none(input.upn);
+    input.contact_phone = crate::domain::validate::blank_to_none(input.contact_phone);
+    input.contact_email = crate::domain::validate::blank_to_none(input.contact_email);
+    input.postcode = crate::domain::validate::blank_to_none(input.postcode);
     access::require(actor, Right::Write)?;
     input.validate()?;
     let anchor_id = match (&input.anchor_id, actor.organisation_kind) {
@@ -85,14 +75,20 @@ pub async fn check_new_child(db: &DatabaseConnection, actor: &Actor, mut input: 
         (None, OrganisationKind::Anchor) => actor.organisation_id.clone(),
         (None, _) => return Err(Error::invalid("anchorId", "is required: name the child's anchor")),
     };
-    let anchor = crate::domain::accounts::organisation(db, &anchor_id).await.ok();
-    if anchor.is_none_or(|a| a.kind != OrganisationKind::Anchor.as_str()) {
-        return Err(Error::invalid("anchorId", "must be the id of an anchor organisation"));
-    }
+    ensure_anchor(db, &anchor_id).await?;
     access::may_identify_at(actor, &anchor_id)?;
     let date_of_birth = crate::domain::validate::parse_date(&input.date_of_birth)
         .ok_or_else(|| Error::invalid("dateOfBirth", "must be a date written YYYY-MM-DD"))?;
     Ok(CheckedChild { input, anchor_id, date_of_birth })
+}
+
+/// Refuses (`INVALID_INPUT` on `anchorId`) unless `anchor_id` is an anchor organisation.
+pub(crate) async fn ensure_anchor<C: ConnectionTrait>(conn: &C, anchor_id: &str) -> Result<()> {
+    match crate::domain::accounts::organisation(conn, anchor_id).await {
+        Ok(o) if o.kind == OrganisationKind::Anchor.as_str() => Ok(()),
+        Ok(_) | Err(Error::NotFound(_)) => Err(Error::invalid("anchorId", "must be the id of an anchor organisation")),
+        Err(e) => Err(e),
+    }
 }
 
 /// Writes a checked new child with their enrolment at `identified`, inside `tx`.
@@ -141,7 +137,7 @@ pub async fn insert_identified(tx: &mut Audited, actor: &Actor, checked: Checked
         to_status: Set(EnrolmentStatus::Identified.as_str().to_owned()),
         actor_user_id: Set(Some(actor.user_id.clone())),
         at: Set(at),
-        note: Set(blank_to_none(input.note)),
+        note: Set(crate::domain::validate::blank_to_none(input.note)),
     }
     .insert(&**tx)
     .await?;
@@ -220,8 +216,8 @@ pub async fn caseload_filter(
     link_worker_id: Option<String>,
 ) -> Result<ChildFilter> {
     let worker_id = link_worker_id.unwrap_or_else(|| actor.user_id.clone());
-    if worker_id == actor.user_id && actor.role != crate::domain::Role::LinkWorker {
-        return Err(Error::forbidden("only link workers have a caseload: name a link worker with linkWorkerId"));
+    if worker_id == actor.user_id {
+        access::require_own_caseload(actor)?;
     }
     let member = crate::domain::accounts::membership_of(db, &worker_id).await?;
     // Whether the id is a link worker at all is itself only for those who may see the
@@ -258,8 +254,8 @@ pub async fn add_relationship(
     actor: &Actor,
     mut input: NewRelationship,
 ) -> Result<relationship::Model> {
-    input.phone = blank_to_none(input.phone);
-    input.notes = blank_to_none(input.notes);
+    input.phone = crate::domain::validate::blank_to_none(input.phone);
+    input.notes = crate::domain::validate::blank_to_none(input.notes);
     input.validate()?;
     if input.kind == RelationshipKind::TrustedAdult && input.parental_responsibility {
         return Err(Error::invalid("parentalResponsibility", "a trusted adult does not hold parental responsibility"));

@@ -14,7 +14,8 @@ use crate::access;
 use crate::audit::{Audited, now};
 use crate::auth::Actor;
 use crate::domain::disclosure::{self, Audience, Count, Rules};
-use crate::domain::milestones::{self, ChildEvidence, ConsentFact, Dated, NewRateCard, Problems, RateCard, Rule};
+use crate::domain::milestones::{self, ChildEvidence, ConsentFact, Dated, NewRateCard, RateCard, Rule};
+use crate::domain::validate::Problems;
 use crate::domain::{EnrolmentStatus, OrganisationKind, Page, PageRequest, keyset_page, validate};
 use crate::error::{Error, Result};
 use crate::store::{
@@ -77,14 +78,6 @@ impl Contract {
 // Recording
 // ---------------------------------------------------------------------------------------
 
-fn date_field(p: &mut Problems, field: &str, value: &str) -> Option<NaiveDate> {
-    let parsed = validate::parse_date(value);
-    if parsed.is_none() {
-        p.add(field, "must be a date written YYYY-MM-DD");
-    }
-    parsed
-}
-
 /// Organisations by id, for checking kinds.
 async fn organisations<C: ConnectionTrait>(conn: &C, ids: &[String]) -> Result<HashMap<String, organisation::Model>> {
     let valid: Vec<String> = ids.iter().filter(|i| validate::id(i).is_ok()).map(|i| i.trim().to_owned()).collect();
@@ -132,8 +125,8 @@ pub async fn record(db: &DatabaseConnection, actor: &Actor, input: NewContract) 
     if name.is_empty() || name.chars().count() > 200 {
         p.add("name", "must be 1 to 200 characters");
     }
-    let start = date_field(&mut p, "periodStart", &input.period_start);
-    let end = date_field(&mut p, "periodEnd", &input.period_end);
+    let start = p.date("periodStart", &input.period_start);
+    let end = p.date("periodEnd", &input.period_end);
     if let (Some(s), Some(e)) = (start, end) {
         if e < s {
             p.add("periodEnd", "must be on or after periodStart");
@@ -161,28 +154,16 @@ pub async fn record(db: &DatabaseConnection, actor: &Actor, input: NewContract) 
     let payer_ids: Vec<&str> = input.payers.iter().map(|x| x.organisation_id.as_str()).collect();
     check_orgs(&mut p, &found, &payer_ids, |i| format!("payers[{i}].organisationId"), OrganisationKind::Funder);
     let mut shares = Vec::with_capacity(input.payers.len());
-    let mut shares_ok = true;
     for (i, payer) in input.payers.iter().enumerate() {
-        match milestones::basis_points(payer.share_percent) {
-            Some(bp) if bp > 0 && bp <= milestones::WHOLE => shares.push(bp),
-            Some(_) => {
-                p.add(format!("payers[{i}].sharePercent"), "must be more than 0 and at most 100");
-                shares_ok = false;
-            }
-            None => {
-                p.add(format!("payers[{i}].sharePercent"), "must have at most 2 decimal places");
-                shares_ok = false;
-            }
-        }
+        shares.push(milestones::share(&mut p, format!("payers[{i}].sharePercent"), payer.share_percent));
     }
-    let total: i64 = shares.iter().sum();
-    if shares_ok && !shares.is_empty() && total != milestones::WHOLE {
-        p.add("payers", format!("the payers' shares must add up to 100%, not {}%", milestones::percent(total)));
-    }
+    milestones::check_whole(&mut p, "payers", "payers'", &shares);
     let framework = crate::domain::outcomes::live(db).await?.framework;
     let card = milestones::check_rate_card(&mut p, &input.rate_card, &framework);
     p.into_result(())?;
     let (start, end) = start.zip(end).ok_or_else(|| Error::invalid("periodStart", "is required"))?;
+    // Every share is valid once the problems are none.
+    let shares: Vec<i64> = shares.into_iter().flatten().collect();
 
     let mut tx = Audited::begin(db, actor).await?;
     let id = uuid::Uuid::now_v7().to_string();
@@ -698,7 +679,7 @@ pub async fn totals<C: ConnectionTrait>(
 ) -> Result<MilestoneTotals> {
     // The contract scope first: it refuses those who may see no contract, with its reason.
     access::contract_condition(actor)?;
-    let audience = disclosure::audience(actor)?;
+    let audience = access::metrics_audience(actor)?;
     totals_as(conn, actor, contract_id, rules, audience).await
 }
 
@@ -725,7 +706,8 @@ async fn totals_as<C: ConnectionTrait>(
         .zip(&exact)
         .zip(&counts)
         .map(|((m, (_, amount)), count)| {
-            let shown = disclosure::derived(*count, Some(*amount as f64)).map(|_| *amount);
+            // An amount is shown only with its count (it would reveal a suppressed one).
+            let shown = (!count.suppressed).then_some(*amount);
             MilestoneTotal {
                 code: m.code.clone(),
                 name: m.name.clone(),
@@ -760,29 +742,28 @@ async fn totals_as<C: ConnectionTrait>(
 // Exports
 // ---------------------------------------------------------------------------------------
 
-fn csv_error(e: impl std::fmt::Display) -> Error {
+/// A failure writing CSV (to memory): internal.
+pub(crate) fn csv_error(e: impl std::fmt::Display) -> Error {
     Error::Internal(anyhow::anyhow!("writing CSV: {e}"))
+}
+
+/// Organisations' names, in the order of `ids` (an id stands for a missing name).
+async fn names<C: ConnectionTrait>(conn: &C, ids: &[String]) -> Result<Vec<String>> {
+    let found = organisations(conn, ids).await?;
+    Ok(ids.iter().map(|i| found.get(i).map_or_else(|| i.clone(), |o| o.name.clone())).collect())
 }
 
 /// Payer names, in the payers' order.
 async fn payer_names<C: ConnectionTrait>(conn: &C, c: &Contract) -> Result<Vec<String>> {
     let ids: Vec<String> = c.payers.iter().map(|p| p.organisation_id.clone()).collect();
-    let found = organisations(conn, &ids).await?;
-    Ok(ids.iter().map(|i| found.get(i).map_or_else(|| i.clone(), |o| o.name.clone())).collect())
+    names(conn, &ids).await
 }
 
-/// Per-milestone totals as CSV, as the caller may see them (or, with `as_funder`, as a funder
-/// would: what an admin hands on): suppressed cells, and amounts derived from them, written
-/// `c`, as UK official statistics mark them.
-pub async fn totals_csv(
-    db: &DatabaseConnection,
-    actor: &Actor,
-    contract_id: &str,
-    rules: &Rules,
-    as_funder: bool,
-) -> Result<String> {
-    let audience = if as_funder { Audience::Protected } else { disclosure::audience(actor)? };
-    let t = totals_as(db, actor, contract_id, rules, audience).await?;
+/// Per-milestone totals as CSV, as a paying funder sees them (also when an admin or the
+/// system exports them to hand on): suppressed cells, and amounts derived from them,
+/// written `c`, as UK official statistics mark them.
+pub async fn totals_csv(db: &DatabaseConnection, actor: &Actor, contract_id: &str, rules: &Rules) -> Result<String> {
+    let t = totals_as(db, actor, contract_id, rules, Audience::Protected).await?;
     let names = payer_names(db, &t.contract).await?;
     let mut w = csv::Writer::from_writer(Vec::new());
     let mut header = vec![
@@ -893,7 +874,7 @@ pub async fn download(
 ) -> Result<(String, String)> {
     let csv = match access::claims_download(actor)? {
         access::ClaimsDownload::Lines => claim_lines_csv(db, actor, contract_id).await?,
-        access::ClaimsDownload::ProtectedTotals => totals_csv(db, actor, contract_id, rules, true).await?,
+        access::ClaimsDownload::ProtectedTotals => totals_csv(db, actor, contract_id, rules).await?,
     };
     Ok((contract_id.trim().to_owned(), csv))
 }
@@ -918,11 +899,8 @@ pub async fn indigo(
     access::may_manage_contracts(actor)?;
     let t = totals_as(db, actor, contract_id, rules, Audience::Protected).await?;
     let c = &t.contract;
-    let names = payer_names(db, c).await?;
-    let anchor_names = {
-        let found = organisations(db, &c.anchor_ids).await?;
-        c.anchor_ids.iter().map(|i| found.get(i).map_or_else(|| i.clone(), |o| o.name.clone())).collect::<Vec<_>>()
-    };
+    let anchor_names = names(db, &c.anchor_ids).await?;
+    let payer_names = payer_names(db, c).await?;
     let v = |x: serde_json::Value| json!({ "value": x });
     let money = |pence: i64| json!({ "currency": v(json!(CURRENCY)), "amount": v(json!(pounds(pence))) });
     let period = json!({
@@ -1047,8 +1025,12 @@ pub async fn indigo(
         "results": results,
         "outcome_payments": payments,
     });
-    let organisations: Vec<serde_json::Value> =
-        c.payers.iter().zip(&names).map(|(p, n)| json!({ "id": p.organisation_id, "name": v(json!(n)) })).collect();
+    let organisations: Vec<serde_json::Value> = c
+        .payers
+        .iter()
+        .zip(&payer_names)
+        .map(|(p, n)| json!({ "id": p.organisation_id, "name": v(json!(n)) }))
+        .collect();
     Ok(json!({
         "standard": "INDIGO impact bond data standard, project model (Government Outcomes Lab)",
         "as_of": as_of.map(|d| d.to_string()),

@@ -40,9 +40,6 @@ pub enum Audience {
     Protected,
 }
 
-/// The audience of an actor for aggregates (the rule lives in `access`).
-pub use crate::access::metrics_audience as audience;
-
 /// A count as it may be shown.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Count {

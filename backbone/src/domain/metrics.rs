@@ -29,6 +29,7 @@
 
 use crate::access;
 use crate::auth::Actor;
+use crate::domain::contracts::csv_error;
 use crate::domain::disclosure::{self, Audience, Count, Rules};
 use crate::domain::plans::{Term, TermName};
 use crate::domain::{EnrolmentStatus, ReferralStatus};
@@ -114,9 +115,7 @@ pub async fn refresh(db: &DatabaseConnection, by: Option<&Actor>) -> Result<Date
 
 /// Rebuilds the summary tables at a person's request: the backbone team only.
 pub async fn refresh_now(db: &DatabaseConnection, actor: &Actor) -> Result<DateTime<Utc>> {
-    if access::metrics_audience(actor)? != Audience::Unrestricted {
-        return Err(Error::forbidden("only the backbone team refreshes the metrics"));
-    }
+    access::may_refresh_metrics(actor)?;
     refresh(db, Some(actor)).await
 }
 
@@ -156,6 +155,30 @@ pub enum Dimension {
     Fsm,
     Send,
     Eal,
+}
+
+impl Dimension {
+    /// Every breakdown with its name outside GraphQL (download links, the command line).
+    pub const NAMED: &[(&str, Dimension)] = &[
+        ("anchor", Dimension::Anchor),
+        ("partner", Dimension::Partner),
+        ("programme", Dimension::Programme),
+        ("yearGroup", Dimension::YearGroup),
+        ("cohort", Dimension::Cohort),
+        ("fsm", Dimension::Fsm),
+        ("send", Dimension::Send),
+        ("eal", Dimension::Eal),
+    ];
+
+    /// Reads a breakdown's name (`yearGroup`, also `year-group` or `year_group`), or
+    /// `INVALID_INPUT` on `field` listing the names.
+    pub fn from_name(name: &str, field: &str) -> Result<Dimension> {
+        let simple = |s: &str| s.replace(['-', '_'], "").to_ascii_lowercase();
+        Dimension::NAMED.iter().find(|(n, _)| simple(n) == simple(name)).map(|(_, d)| *d).ok_or_else(|| {
+            let names: Vec<&str> = Dimension::NAMED.iter().map(|(n, _)| *n).collect();
+            Error::invalid(field, format!("must be one of {}", names.join(", ")))
+        })
+    }
 }
 
 /// A characteristic of children, as a filter.
@@ -412,12 +435,18 @@ impl Plan<'_> {
     /// Conditions tying a referral or attendance row (alias `t`) to the partner or
     /// programme of the group and of the filter.
     fn scope(&self, sql: &mut Sql) -> String {
+        let group = match self.group_by {
+            Some(Dimension::Partner) => " AND t.partner_id = cs.gkey",
+            Some(Dimension::Programme) => " AND t.programme_id = cs.gkey",
+            _ => "",
+        };
+        format!("{group}{}", self.filtered(sql))
+    }
+
+    /// Conditions tying a row with partner and programme columns (alias `t`) to the
+    /// partner or programme of the filter.
+    fn filtered(&self, sql: &mut Sql) -> String {
         let mut text = String::new();
-        match self.group_by {
-            Some(Dimension::Partner) => text += " AND t.partner_id = cs.gkey",
-            Some(Dimension::Programme) => text += " AND t.programme_id = cs.gkey",
-            _ => {}
-        }
         if let Some(partner) = &self.filter.partner_id {
             text += &format!(" AND t.partner_id = {}", sql.bind(partner.clone()));
         }
@@ -548,13 +577,7 @@ async fn raw<C: ConnectionTrait>(conn: &C, plan: &Plan<'_>, engaged_after: i64) 
         || plan.filter.characteristic.is_some();
     if let (Some(key), false) = (session_key, child_filtered) {
         let mut sql = plan.new_sql(backend);
-        let mut scope = String::new();
-        if let Some(partner) = &plan.filter.partner_id {
-            scope += &format!(" AND t.partner_id = {}", sql.bind(partner.clone()));
-        }
-        if let Some(programme) = &plan.filter.programme_id {
-            scope += &format!(" AND t.programme_id = {}", sql.bind(programme.clone()));
-        }
+        let scope = plan.filtered(&mut sql);
         let months = plan.months(&mut sql, "t.month");
         // PostgreSQL refuses to group by a constant: the whole selection is one group anyway.
         let group = if plan.group_by.is_some() { format!(" GROUP BY {key}") } else { String::new() };
@@ -611,8 +634,18 @@ async fn raw<C: ConnectionTrait>(conn: &C, plan: &Plan<'_>, engaged_after: i64) 
     Ok(out)
 }
 
-/// Counts a protected audience may filter by at once: one from the catalogue.
-fn check_catalogue(audience: Audience, filter: &Filter) -> Result<()> {
+/// Checks a filter: a year group and cohort that can exist, and for a protected audience at
+/// most one narrowing filter from the catalogue.
+fn check_filter(audience: Audience, filter: &Filter) -> Result<()> {
+    if let Some(year) = filter.year_group
+        && !(-1..=13).contains(&year)
+    {
+        return Err(Error::invalid("filter.yearGroup", "must be a school year from -1 to 13"));
+    }
+    if let Some(cohort) = &filter.cohort {
+        crate::domain::validate::cohort(cohort)
+            .map_err(|_| Error::invalid("filter.cohort", "must be an academic year written like 2025/26"))?;
+    }
     let narrowing = [
         filter.anchor_id.is_some(),
         filter.partner_id.is_some(),
@@ -656,12 +689,7 @@ pub async fn metrics_for(
     filter: Filter,
     group_by: Option<Dimension>,
 ) -> Result<Metrics> {
-    check_catalogue(audience, &filter)?;
-    if let Some(year) = filter.year_group
-        && !(-1..=13).contains(&year)
-    {
-        return Err(Error::invalid("filter.yearGroup", "must be a school year from -1 to 13"));
-    }
+    check_filter(audience, &filter)?;
     let period = filter.period.as_deref().map(period).transpose()?;
     let plan = Plan { filter: &filter, period: period.as_ref(), group_by };
     let grouped = raw(db, &plan, engaged_after).await?;
@@ -680,11 +708,8 @@ pub async fn metrics_for(
 
     // With a breakdown, the total is protected with its groups, as the last row of every
     // table (see `protect_groups`); without one, it stands alone.
-    let mut raws: Vec<Raw> = grouped.values().cloned().collect();
-    let keys: Vec<String> = if group_by.is_some() { grouped.into_keys().collect() } else { Vec::new() };
-    if group_by.is_none() {
-        raws.clear();
-    }
+    let (keys, mut raws): (Vec<String>, Vec<Raw>) =
+        if group_by.is_some() { grouped.into_iter().unzip() } else { Default::default() };
     raws.push(total);
     let mut groups = protect_groups(audience, &rules, &raws);
     let total = groups.pop().unwrap_or_else(|| unreachable!("the total is always there"));
@@ -779,19 +804,13 @@ fn protect_groups(audience: Audience, rules: &Rules, raws: &[Raw]) -> Vec<Group>
 /// Metrics as CSV, one row per figure: `group_key,group_label,metric,value`. A suppressed
 /// count, and a mean or share over a suppressed base, is `c` (as UK official statistics
 /// mark it); a figure with nothing to compute from is empty.
-pub fn to_csv(m: &Metrics) -> String {
-    let mut out = String::from("group_key,group_label,metric,value\n");
-    let quote = |s: &str| {
-        if s.contains([',', '"', '\n']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_owned() }
+pub fn to_csv(m: &Metrics) -> Result<String> {
+    let derived = |base: &Count, value: Option<f64>| {
+        if base.suppressed { "c".to_owned() } else { value.map_or_else(String::new, |v| format!("{v:.4}")) }
     };
-    let groups = m.groups.iter().chain(std::iter::once(&m.total));
-    for g in groups {
-        let key = quote(g.key.as_deref().unwrap_or("total"));
-        let label = quote(&g.label);
-        let mut row = |metric: String, value: String| out.push_str(&format!("{key},{label},{metric},{value}\n"));
-        let derived = |base: &Count, value: Option<f64>| {
-            if base.suppressed { "c".to_owned() } else { value.map_or_else(String::new, |v| format!("{v:.4}")) }
-        };
+    let mut rows: Vec<(&Group, String, String)> = Vec::new();
+    for g in m.groups.iter().chain(std::iter::once(&m.total)) {
+        let mut row = |metric: String, value: String| rows.push((g, metric, value));
         let stages = ["identified", "consented", "enrolled", "active", "completed", "exited"];
         for (stage, count) in stages.iter().zip(&g.funnel) {
             row(format!("funnel.{stage}"), count.csv());
@@ -818,7 +837,13 @@ pub fn to_csv(m: &Metrics) -> String {
             row(format!("outcomes.{}.share_improved", a.area), derived(&a.children_reassessed, a.share_improved));
         }
     }
-    out
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(["group_key", "group_label", "metric", "value"]).map_err(csv_error)?;
+    for (g, metric, value) in &rows {
+        let key = g.key.as_deref().unwrap_or("total");
+        w.write_record([key, g.label.as_str(), metric.as_str(), value.as_str()]).map_err(csv_error)?;
+    }
+    String::from_utf8(w.into_inner().map_err(csv_error)?).map_err(csv_error)
 }
 
 /// Attendance in one month of a selection.
@@ -840,7 +865,7 @@ pub async fn attendance_by_month(
     filter: Filter,
 ) -> Result<Vec<MonthAttendance>> {
     let audience = access::metrics_audience(actor)?;
-    check_catalogue(audience, &filter)?;
+    check_filter(audience, &filter)?;
     let period = filter.period.as_deref().map(period).transpose()?;
     let plan = Plan { filter: &filter, period: period.as_ref(), group_by: None };
     let mut sql = plan.new_sql(db.get_database_backend());

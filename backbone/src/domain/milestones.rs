@@ -10,7 +10,8 @@
 
 use crate::domain::AssessmentStage;
 use crate::domain::plans::Term;
-use crate::error::{Error, FieldError, Result};
+use crate::domain::validate::Problems;
+use crate::error::{Error, Result};
 use backbone_seeds::framework::{Framework, Scoring};
 use chrono::{Duration, NaiveDate};
 use serde::{Deserialize, Serialize};
@@ -142,11 +143,6 @@ impl RateCard {
     pub fn to_stored(&self) -> Result<String> {
         serde_json::to_string(self).map_err(|e| Error::Internal(e.into()))
     }
-
-    /// The milestone with this code.
-    pub fn milestone(&self, code: &str) -> Option<&Milestone> {
-        self.milestones.iter().find(|m| m.code == code)
-    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -213,25 +209,6 @@ pub struct NewInstalment {
     pub after_days: i64,
 }
 
-/// Collected problems, each naming its field as the API spells it.
-#[derive(Default, Debug)]
-pub struct Problems(pub Vec<FieldError>);
-
-impl Problems {
-    pub fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
-        self.0.push(FieldError { field: field.into(), message: message.into() });
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
-    /// `Ok` with `value` if nothing was found, else every problem as `INVALID_INPUT`.
-    pub fn into_result<T>(self, value: T) -> Result<T> {
-        if self.0.is_empty() { Ok(value) } else { Err(Error::InvalidInput(self.0)) }
-    }
-}
-
 /// A percentage with at most two decimal places, in basis points; `None` if it has more.
 pub fn basis_points(percent: f64) -> Option<i64> {
     let bp = (percent * 100.0).round();
@@ -241,6 +218,34 @@ pub fn basis_points(percent: f64) -> Option<i64> {
 /// Basis points as a percentage (6000 → 60.0).
 pub fn percent(basis_points: i64) -> f64 {
     basis_points as f64 / 100.0
+}
+
+/// One share of a whole as entered (a percentage with at most two decimal places, more
+/// than 0 and at most 100), in basis points; `None`, with the problem added, otherwise.
+pub fn share(p: &mut Problems, field: String, percent: f64) -> Option<i64> {
+    match basis_points(percent) {
+        Some(bp) if bp > 0 && bp <= WHOLE => Some(bp),
+        Some(_) => {
+            p.add(field, "must be more than 0 and at most 100");
+            None
+        }
+        None => {
+            p.add(field, "must have at most 2 decimal places");
+            None
+        }
+    }
+}
+
+/// Checks that `shares` (from [`share`]) add up to the whole, when there are some and each
+/// is valid: `whose` names them in the message (`payers'`).
+pub fn check_whole(p: &mut Problems, field: &str, whose: &str, shares: &[Option<i64>]) {
+    let Some(valid) = shares.iter().copied().collect::<Option<Vec<i64>>>() else {
+        return;
+    };
+    let total: i64 = valid.iter().sum();
+    if !valid.is_empty() && total != WHOLE {
+        p.add(field, format!("the {whose} shares must add up to 100%, not {}%", percent(total)));
+    }
 }
 
 fn text(p: &mut Problems, field: &str, value: &str, max: usize) -> String {
@@ -336,21 +341,10 @@ fn check_instalments(p: &mut Problems, at: &str, given: Option<&[NewInstalment]>
         return Vec::new();
     }
     let mut out = Vec::with_capacity(given.len());
-    let mut sum_ok = true;
+    let mut shares = Vec::with_capacity(given.len());
     for (i, inst) in given.iter().enumerate() {
-        let share = match basis_points(inst.share_percent) {
-            Some(bp) if bp > 0 && bp <= WHOLE => bp,
-            Some(_) => {
-                p.add(format!("{at}[{i}].sharePercent"), "must be more than 0 and at most 100");
-                sum_ok = false;
-                0
-            }
-            None => {
-                p.add(format!("{at}[{i}].sharePercent"), "must have at most 2 decimal places");
-                sum_ok = false;
-                0
-            }
-        };
+        let bp = share(p, format!("{at}[{i}].sharePercent"), inst.share_percent);
+        shares.push(bp);
         if !(0..=MAX_DAYS).contains(&inst.after_days) {
             p.add(format!("{at}[{i}].afterDays"), format!("must be from 0 to {MAX_DAYS} days"));
         } else if i > 0 && inst.after_days <= given[i - 1].after_days {
@@ -359,12 +353,9 @@ fn check_instalments(p: &mut Problems, at: &str, given: Option<&[NewInstalment]>
                 "must be later than the instalment before it: instalments are listed in the order they fall due",
             );
         }
-        out.push(Instalment { share_basis_points: share, after_days: inst.after_days });
+        out.push(Instalment { share_basis_points: bp.unwrap_or(0), after_days: inst.after_days });
     }
-    let total: i64 = out.iter().map(|i| i.share_basis_points).sum();
-    if sum_ok && total != WHOLE {
-        p.add(at, format!("the instalments' shares must add up to 100%, not {}%", percent(total)));
-    }
+    check_whole(p, at, "instalments'", &shares);
     out
 }
 

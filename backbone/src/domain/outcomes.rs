@@ -193,12 +193,12 @@ pub struct Progress {
 /// Progress per measure from one child's assessments (oldest first). Pure, so that the
 /// rules are unit-tested.
 pub fn progress(assessments: &[assessment::Model]) -> Vec<Progress> {
-    let mut measures: Vec<&str> = assessments.iter().map(|a| a.measure_code.as_str()).collect();
-    measures.dedup();
+    // Each measure once, in the order it was first assessed.
     let mut seen = std::collections::HashSet::new();
-    measures.retain(|m| seen.insert(*m));
-    measures
-        .into_iter()
+    assessments
+        .iter()
+        .map(|a| a.measure_code.as_str())
+        .filter(|m| seen.insert(*m))
         .filter_map(|m| {
             let series: Vec<&assessment::Model> = assessments.iter().filter(|a| a.measure_code == m).collect();
             let last = *series.last()?;

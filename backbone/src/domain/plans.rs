@@ -17,8 +17,9 @@
 use crate::access;
 use crate::audit::{Audited, now};
 use crate::auth::Actor;
+use crate::domain::validate::Problems;
 use crate::domain::{EnrolmentStatus, ReferralStatus, enrolment, outcomes, validate};
-use crate::error::{Error, FieldError, Result};
+use crate::error::{Error, Result};
 use crate::store::{
     plan_goal, plan_participant, plan_referral, plan_review, plan_review_goal, referral, relationship, support_plan,
 };
@@ -166,40 +167,9 @@ pub struct NewReview {
     pub participant_relationship_ids: Option<Vec<String>>,
 }
 
-/// Every problem found in one pass, each naming its field as the API spells it.
-#[derive(Default)]
-struct Problems(Vec<FieldError>);
-
-impl Problems {
-    fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
-        self.0.push(FieldError { field: field.into(), message: message.into() });
-    }
-
-    fn check(&mut self, field: impl Into<String>, result: Result<(), validator::ValidationError>) {
-        if let Err(e) = result {
-            self.add(field, e.message.map(|m| m.to_string()).unwrap_or_else(|| "is invalid".into()));
-        }
-    }
-
-    fn date(&mut self, field: &str, value: &str) -> Option<NaiveDate> {
-        match validate::past_date_in(field, value) {
-            Ok(d) => Some(d),
-            Err(Error::InvalidInput(mut fields)) => {
-                self.0.append(&mut fields);
-                None
-            }
-            Err(_) => None,
-        }
-    }
-
-    fn done(self) -> Result<()> {
-        if self.0.is_empty() { Ok(()) } else { Err(Error::InvalidInput(self.0)) }
-    }
-}
-
 /// A part of the plan in words: trimmed, blank is none, at most 4000 characters.
 fn part(p: &mut Problems, field: &str, value: Option<String>) -> Option<String> {
-    let value = value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())?;
+    let value = validate::blank_to_none(value)?;
     p.check(field, validate::narrative(&value));
     Some(value)
 }
@@ -264,11 +234,6 @@ fn goal_list(p: &mut Problems, field: &str, goals: Vec<NewGoal>, framework: &Fra
 
 const NO_PART: &str = "the plan needs at least one part: informal engagement, formal engagement, developmental support, or specialist support (a linked referral)";
 
-/// The live framework, which goals are agreed against.
-async fn live_framework(db: &DatabaseConnection) -> Result<Framework> {
-    Ok(outcomes::live(db).await?.framework)
-}
-
 // ---------------------------------------------------------------------------------------
 // Checks inside the transaction
 // ---------------------------------------------------------------------------------------
@@ -294,7 +259,7 @@ async fn check_participants<C: ConnectionTrait>(conn: &C, child_id: &str, field:
             );
         }
     }
-    p.done()
+    p.into_result(())
 }
 
 /// Each id must name one of the child's referrals that was not declined or withdrawn.
@@ -324,7 +289,7 @@ async fn check_referrals<C: ConnectionTrait>(conn: &C, child_id: &str, field: &s
             _ => p.add(format!("{field}[{i}]"), "must be the id of one of this child's referrals"),
         }
     }
-    p.done()
+    p.into_result(())
 }
 
 async fn insert_links(tx: &Audited, plan_id: &str, participants: &[String], referrals: &[String]) -> Result<()> {
@@ -404,11 +369,11 @@ async fn plan_of<C: ConnectionTrait>(conn: &C, child_id: &str) -> Result<Option<
 /// anything else, with nothing written.
 pub async fn agree(db: &DatabaseConnection, actor: &Actor, input: NewPlan) -> Result<support_plan::Model> {
     access::may_write_plan(actor)?;
-    let framework = live_framework(db).await?;
+    let framework = outcomes::live(db).await?.framework;
     let mut p = Problems::default();
     let child_id = input.child_id.trim().to_owned();
     p.check("childId", validate::id(&child_id));
-    let agreed_on = p.date("agreedOn", &input.agreed_on);
+    let agreed_on = p.past_date("agreedOn", &input.agreed_on);
     let informal = part(&mut p, "informalEngagement", input.informal_engagement);
     let formal = part(&mut p, "formalEngagement", input.formal_engagement);
     let developmental = part(&mut p, "developmentalSupport", input.developmental_support);
@@ -421,7 +386,7 @@ pub async fn agree(db: &DatabaseConnection, actor: &Actor, input: NewPlan) -> Re
         p.add("goals", "agree at least one goal with the child and family");
     }
     let goals = goal_list(&mut p, "goals", input.goals, &framework);
-    p.done()?;
+    p.into_result(())?;
     let Some(agreed_on) = agreed_on else { return Err(Error::invalid("agreedOn", "must be a date")) };
 
     let mut tx = Audited::begin(db, actor).await?;
@@ -523,7 +488,7 @@ fn check_outcomes(goals: &[plan_goal::Model], outcome_ids: &[String]) -> Result<
             Some(None) => {}
         }
     }
-    p.done()?;
+    p.into_result(())?;
     let named: HashSet<&str> = outcome_ids.iter().map(String::as_str).collect();
     let missing = goals.iter().filter(|g| g.met_on.is_none() && !named.contains(g.id.as_str())).count();
     if missing > 0 {
@@ -602,16 +567,16 @@ async fn apply_changes(tx: &Audited, plan: &support_plan::Model, c: Changes) -> 
 /// the programme. One review per term (`CONFLICT`).
 pub async fn review(db: &DatabaseConnection, actor: &Actor, input: NewReview) -> Result<plan_review::Model> {
     access::may_write_plan(actor)?;
-    let framework = live_framework(db).await?;
+    let framework = outcomes::live(db).await?.framework;
     let mut p = Problems::default();
     let child_id = input.child_id.trim().to_owned();
     p.check("childId", validate::id(&child_id));
-    let reviewed_on = p.date("reviewedOn", &input.reviewed_on);
+    let reviewed_on = p.past_date("reviewedOn", &input.reviewed_on);
     let outcome_ids =
         id_list(&mut p, input.goals.iter().map(|g| g.goal_id.clone()).collect(), |i| format!("goals[{i}].goalId"));
     let mut results = Vec::with_capacity(input.goals.len());
     for (i, (g, id)) in input.goals.iter().zip(&outcome_ids).enumerate() {
-        let note = g.note.as_ref().map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
+        let note = validate::blank_to_none(g.note.clone());
         if let Some(n) = &note {
             p.check(format!("goals[{i}].note"), validate::notes(n));
         }
@@ -630,7 +595,7 @@ pub async fn review(db: &DatabaseConnection, actor: &Actor, input: NewReview) ->
             .map(|ids| id_list(&mut p, ids, nth("participantRelationshipIds"))),
     };
     let new_goals = goal_list(&mut p, "addGoals", input.add_goals, &framework);
-    p.done()?;
+    p.into_result(())?;
     let Some(reviewed_on) = reviewed_on else { return Err(Error::invalid("reviewedOn", "must be a date")) };
 
     let mut tx = Audited::begin(db, actor).await?;

@@ -45,7 +45,7 @@ pub struct ProgrammeFields {
 
 impl ProgrammeFields {
     fn check(&mut self) -> Result<()> {
-        self.location_name = self.location_name.take().map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
+        self.location_name = crate::domain::validate::blank_to_none(self.location_name.take());
         self.postcode = self.postcode.take().map(|s| s.trim().to_uppercase()).filter(|s| !s.is_empty());
         self.validate()?;
         if self.domains.is_empty() {
@@ -85,9 +85,12 @@ pub async fn create(
     let organisation_id = organisation_id.map(|s| s.trim().to_owned()).unwrap_or_else(|| actor.organisation_id.clone());
     access::may_manage_programmes(actor, &organisation_id)?;
     fields.check()?;
-    let org = crate::domain::accounts::organisation(db, &organisation_id).await.ok();
-    if org.is_none_or(|o| o.kind != OrganisationKind::Partner.as_str()) {
-        return Err(Error::invalid("organisationId", "must be the id of a partner organisation"));
+    match crate::domain::accounts::organisation(db, &organisation_id).await {
+        Ok(o) if o.kind == OrganisationKind::Partner.as_str() => {}
+        Ok(_) | Err(Error::NotFound(_)) => {
+            return Err(Error::invalid("organisationId", "must be the id of a partner organisation"));
+        }
+        Err(e) => return Err(e),
     }
     let mut tx = Audited::begin(db, actor).await?;
     let at = now();
@@ -118,7 +121,7 @@ pub async fn update(
     access::may_manage_programmes(actor, &found.organisation_id)?;
     fields.check()?;
     let mut tx = Audited::begin(db, actor).await?;
-    let taken = places_taken(&*tx, std::slice::from_ref(&found.id)).await?.get(&found.id).copied().unwrap_or(0);
+    let taken = places_taken_in(&*tx, &found.id).await?;
     if i64::from(fields.capacity) < taken {
         return Err(Error::conflict(format!(
             "{taken} places are taken: capacity cannot go below that (complete or withdraw referrals first)"
@@ -141,6 +144,14 @@ pub async fn find<C: ConnectionTrait>(conn: &C, programme_id: &str) -> Result<pr
         return Err(Error::NotFound("programme"));
     }
     programme::Entity::find_by_id(programme_id.to_owned()).one(conn).await?.ok_or(Error::NotFound("programme"))
+}
+
+/// The programme an input names (`programmeId`): `INVALID_INPUT` when there is none.
+pub async fn find_named<C: ConnectionTrait>(conn: &C, programme_id: &str) -> Result<programme::Model> {
+    find(conn, programme_id).await.map_err(|e| match e {
+        Error::NotFound(_) => Error::invalid("programmeId", "must be the id of a programme"),
+        e => e,
+    })
 }
 
 /// Programmes by id (for the per-request loader). Not personal data: no scope.
@@ -235,13 +246,19 @@ pub async fn places_taken<C: ConnectionTrait>(conn: &C, programme_ids: &[String]
     Ok(rows.into_iter().collect())
 }
 
+/// Places taken in one programme.
+async fn places_taken_in<C: ConnectionTrait>(conn: &C, programme_id: &str) -> Result<i64> {
+    let id = programme_id.to_owned();
+    Ok(places_taken(conn, std::slice::from_ref(&id)).await?.get(&id).copied().unwrap_or(0))
+}
+
 /// Refuses with `CONFLICT` when the programme cannot take another child: paused, or every
 /// place taken.
 pub async fn ensure_open<C: ConnectionTrait>(conn: &C, programme: &programme::Model) -> Result<()> {
     if programme.status != ProgrammeStatus::Active.as_str() {
         return Err(Error::conflict(format!("the programme \"{}\" is paused and takes no referrals", programme.name)));
     }
-    let taken = places_taken(conn, std::slice::from_ref(&programme.id)).await?.get(&programme.id).copied().unwrap_or(0);
+    let taken = places_taken_in(conn, &programme.id).await?;
     if taken >= i64::from(programme.capacity) {
         return Err(Error::conflict(format!(
             "the programme \"{}\" is full ({taken} of {} places taken)",

@@ -108,10 +108,6 @@ async fn stamp(
     Ok(())
 }
 
-fn clean(v: Option<String>) -> Option<String> {
-    v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
-}
-
 fn check_note(note: &Option<String>) -> Result<()> {
     match note {
         Some(n) => {
@@ -145,9 +141,7 @@ pub async fn propose(db: &DatabaseConnection, actor: &Actor, input: NewReferral)
     let mut tx = Audited::begin(db, actor).await?;
     access::find_child(&*tx, actor, &input.child_id).await?;
     access::require(actor, Right::Write)?;
-    let programme = crate::domain::programmes::find(&*tx, &input.programme_id)
-        .await
-        .map_err(|_| Error::invalid("programmeId", "must be the id of a programme"))?;
+    let programme = crate::domain::programmes::find_named(&*tx, &input.programme_id).await?;
     let enrolment = enrolment::of_child(&*tx, &input.child_id).await?;
     let status = EnrolmentStatus::from_stored(&enrolment.status)?;
     if matches!(status, EnrolmentStatus::Completed | EnrolmentStatus::Exited) {
@@ -178,7 +172,7 @@ pub async fn propose(db: &DatabaseConnection, actor: &Actor, input: NewReferral)
     }
     .insert(&*tx)
     .await?;
-    stamp(&tx, &created.id, None, ReferralStatus::Proposed, clean(input.note)).await?;
+    stamp(&tx, &created.id, None, ReferralStatus::Proposed, crate::domain::validate::blank_to_none(input.note)).await?;
     tx.record("referral.proposed", Some(&input.child_id), &["referral"]);
     tx.commit().await?;
     Ok(created)
@@ -222,7 +216,7 @@ pub async fn send(
     }
     let programme = crate::domain::programmes::find(&*tx, &found.programme_id).await?;
     crate::domain::programmes::ensure_open(&*tx, &programme).await?;
-    let updated = apply(&mut tx, found, Move::Send, None, clean(note)).await?;
+    let updated = apply(&mut tx, found, Move::Send, None, crate::domain::validate::blank_to_none(note)).await?;
     tx.commit().await?;
     Ok(updated)
 }
@@ -238,7 +232,7 @@ pub async fn respond(
     note: Option<String>,
 ) -> Result<referral::Model> {
     check_note(&note)?;
-    let reason = clean(reason);
+    let reason = crate::domain::validate::blank_to_none(reason);
     if !accept {
         match &reason {
             None => return Err(Error::invalid("reason", "is required when declining a referral")),
@@ -254,7 +248,9 @@ pub async fn respond(
         let programme = crate::domain::programmes::find(&*tx, &found.programme_id).await?;
         crate::domain::programmes::ensure_open(&*tx, &programme).await?;
     }
-    let updated = apply(&mut tx, found, m, if accept { None } else { reason }, clean(note)).await?;
+    let updated =
+        apply(&mut tx, found, m, if accept { None } else { reason }, crate::domain::validate::blank_to_none(note))
+            .await?;
     tx.commit().await?;
     Ok(updated)
 }
@@ -268,10 +264,8 @@ pub async fn complete(
 ) -> Result<referral::Model> {
     check_note(&note)?;
     let (mut tx, found) = begin_for(db, actor, referral_id).await?;
-    if access::may_act_for_partner(actor, &found.organisation_id).is_err() {
-        access::require(actor, Right::Write)?;
-    }
-    let updated = apply(&mut tx, found, Move::Complete, None, clean(note)).await?;
+    access::may_complete_referral(actor, &found.organisation_id)?;
+    let updated = apply(&mut tx, found, Move::Complete, None, crate::domain::validate::blank_to_none(note)).await?;
     tx.commit().await?;
     Ok(updated)
 }

@@ -15,8 +15,7 @@ use crate::audit::{Audited, now};
 use crate::auth::Actor;
 use crate::domain::children::{self, NewChild};
 use crate::domain::{
-    EnrolmentStatus, OrganisationKind, Page, PageRequest, Role, ScreeningReason, ScreeningStatus, StatutorySupport,
-    outcomes, validate,
+    EnrolmentStatus, Page, PageRequest, ScreeningReason, ScreeningStatus, StatutorySupport, outcomes, validate,
 };
 use crate::error::{Error, FieldError, Result};
 use crate::store::{child, enrolment, screening};
@@ -24,8 +23,7 @@ use backbone_seeds::framework::{Framework, Measure, RawValue};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Query;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    Set,
+    ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, Set,
 };
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fmt;
@@ -385,18 +383,12 @@ pub async fn import(
     bytes: &[u8],
     progress: &mut (dyn FnMut(Step, usize, usize) + Send),
 ) -> Result<ImportSummary> {
-    let anchor_id = match anchor_id.map(|a| a.trim().to_owned()) {
-        Some(id) => id,
-        // Everyone but backbone admins (and the system) imports for their own organisation,
-        // which the access check then judges.
-        None if !matches!(actor.role, Role::BackboneAdmin | Role::System) => actor.organisation_id.clone(),
-        None => return Err(Error::invalid("anchorId", "is required: name the anchor whose data this is")),
-    };
+    let anchor_id = anchor_id
+        .map(|a| a.trim().to_owned())
+        .or_else(|| access::default_import_anchor(actor))
+        .ok_or_else(|| Error::invalid("anchorId", "is required: name the anchor whose data this is"))?;
     access::may_import_anchor_data(actor, &anchor_id)?;
-    let anchor = crate::domain::accounts::organisation(db, &anchor_id).await.ok();
-    if anchor.is_none_or(|a| a.kind != OrganisationKind::Anchor.as_str()) {
-        return Err(Error::invalid("anchorId", "must be the id of an anchor organisation"));
-    }
+    children::ensure_anchor(db, &anchor_id).await?;
     let live = outcomes::live(db).await?;
     let framework = &live.framework;
     let rows = parse(bytes, framework, &mut |done, total| progress(Step::Checked, done, total)).map_err(|errors| {
@@ -523,7 +515,8 @@ pub async fn candidates(
         query = query.filter(screening::Column::AnchorId.eq(anchor));
     }
     let mut tx = Audited::begin(db, actor).await?;
-    let after_key = match &page.after {
+    // The cursor is the last row's id; the list is keyed (and paged) by its rank key.
+    let after = match &page.after {
         None => None,
         Some(id) => Some(
             screening::Entity::find_by_id(id.clone())
@@ -534,17 +527,13 @@ pub async fn candidates(
                 .ok_or_else(|| Error::invalid("after", "is not a cursor of this list"))?,
         ),
     };
-    if let Some(key) = after_key {
-        query = query.filter(screening::Column::RankKey.gt(key));
-    }
-    let mut items = query.order_by_asc(screening::Column::RankKey).limit(page.first + 1).all(&*tx).await?;
-    let has_next_page = items.len() as u64 > page.first;
-    items.truncate(page.first as usize);
-    for s in &items {
+    let found =
+        crate::domain::keyset_page(&*tx, query, screening::Column::RankKey, PageRequest { after, ..page }).await?;
+    for s in &found.items {
         tx.record_fields("candidate.read", None, vec![format!("screening:{}", s.id)]);
     }
     tx.commit().await?;
-    Ok(Page { items, has_next_page })
+    Ok(found)
 }
 
 /// A listed row the caller may act on, or `NOT_FOUND` (also once it has expired).
@@ -651,6 +640,12 @@ mod tests {
     }
 
     const HEADER: &str = "upn,attendance_percent,attainment,wellbeing_score,practitioner_concern,statutory_support\n";
+
+    #[test]
+    fn the_columns_are_the_seeds_header() {
+        assert_eq!(format!("{}\n", COLUMNS.join(",")), HEADER);
+        assert_eq!(HEADER.trim_end(), backbone_seeds::screening::ANCHOR_DATA_HEADER);
+    }
 
     fn row(attendance: Option<f64>, attainment: Option<&str>, wellbeing: Option<i16>, concern: bool) -> AnchorRow {
         AnchorRow {

@@ -108,9 +108,7 @@ pub async fn log(
     alert: BrokeringSettings,
 ) -> Result<Logged> {
     let held_on = check(&input)?;
-    let programme = crate::domain::programmes::find(db, &input.programme_id)
-        .await
-        .map_err(|_| Error::invalid("programmeId", "must be the id of a programme"))?;
+    let programme = crate::domain::programmes::find_named(db, &input.programme_id).await?;
     access::may_act_for_partner(actor, &programme.organisation_id)?;
 
     let mut tx = Audited::begin(db, actor).await?;
@@ -150,7 +148,7 @@ pub async fn log(
         held_on: Set(held_on),
         duration_minutes: Set(input.duration_minutes),
         kind: Set(input.kind.as_str().to_owned()),
-        notes: Set(input.notes.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty())),
+        notes: Set(validate::blank_to_none(input.notes)),
         recorded_by: Set(actor.user_id.clone()),
         recorded_at: Set(now()),
     }

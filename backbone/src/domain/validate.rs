@@ -171,6 +171,59 @@ pub fn id(value: &str) -> Result<(), ValidationError> {
     uuid::Uuid::parse_str(value.trim()).map(|_| ()).map_err(|_| fail("id", "must be an id returned by this API"))
 }
 
+/// Optional text as the service keeps it: trimmed, and blank counts as not given.
+pub fn blank_to_none(value: Option<String>) -> Option<String> {
+    value.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
+}
+
+/// Every problem found in one pass over an input, each naming its field as the API spells
+/// it, reported together as one `INVALID_INPUT`.
+#[derive(Default, Debug)]
+pub struct Problems(pub Vec<crate::error::FieldError>);
+
+impl Problems {
+    pub fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
+        self.0.push(crate::error::FieldError { field: field.into(), message: message.into() });
+    }
+
+    /// Adds a validator's failure, if any, under `field`.
+    pub fn check(&mut self, field: impl Into<String>, result: Result<(), ValidationError>) {
+        if let Err(e) = result {
+            self.add(field, e.message.map(|m| m.to_string()).unwrap_or_else(|| "is invalid".into()));
+        }
+    }
+
+    /// A date written `YYYY-MM-DD`.
+    pub fn date(&mut self, field: &str, value: &str) -> Option<NaiveDate> {
+        let parsed = parse_date(value);
+        if parsed.is_none() {
+            self.add(field, "must be a date written YYYY-MM-DD");
+        }
+        parsed
+    }
+
+    /// A date written `YYYY-MM-DD`, not in the future (as [`past_date_in`]).
+    pub fn past_date(&mut self, field: &str, value: &str) -> Option<NaiveDate> {
+        match past_date_in(field, value) {
+            Ok(d) => Some(d),
+            Err(crate::error::Error::InvalidInput(mut fields)) => {
+                self.0.append(&mut fields);
+                None
+            }
+            Err(_) => None,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// `Ok` with `value` if nothing was found, else every problem as `INVALID_INPUT`.
+    pub fn into_result<T>(self, value: T) -> crate::error::Result<T> {
+        if self.0.is_empty() { Ok(value) } else { Err(crate::error::Error::InvalidInput(self.0)) }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

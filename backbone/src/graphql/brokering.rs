@@ -6,7 +6,7 @@ use crate::domain;
 use crate::error::Error;
 use crate::graphql::errors::to_gql;
 use crate::graphql::loaders::*;
-use crate::graphql::types::{Child, Organisation, User, organisation_by_id, shared, stored};
+use crate::graphql::types::{Child, Organisation, User, organisation_by_id, remote_enum, shared, stored, user_by_id};
 use crate::graphql::{actor, loader};
 use crate::store::{
     attendance, contact, handover, programme, progress_note, referral, referral_transition, safeguarding_concern,
@@ -14,15 +14,6 @@ use crate::store::{
 };
 use async_graphql::{Context, Enum, ID, Object, Result, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
-
-macro_rules! remote_enum {
-    ($(#[$meta:meta])* $name:ident => $remote:literal { $($variant:ident),+ $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
-        #[graphql(remote = $remote)]
-        pub enum $name { $($variant),+ }
-    };
-}
 
 remote_enum!(
     /// An outcome domain of the common "whole child" scale.
@@ -95,11 +86,6 @@ pub(crate) fn narrative<'a>(ctx: &Context<'_>, text: Option<&'a str>) -> Result<
 
 fn list<T, U: From<T>>(stored_list: &str, parse: impl Fn(&str) -> crate::error::Result<T>) -> Result<Vec<U>> {
     Ok(stored(domain::parse_list(stored_list, parse))?.into_iter().map(U::from).collect())
-}
-
-async fn user_by_id(ctx: &Context<'_>, id: &str) -> Result<Option<User>> {
-    let found = loader(ctx)?.load_one(UserById(id.to_owned())).await.map_err(shared)?;
-    Ok(found.map(|u| User { user: u, organisation_id: None, role: None, designated_safeguarding_lead: false }))
 }
 
 async fn child_by_id(ctx: &Context<'_>, id: &str) -> Result<Option<Child>> {
@@ -264,10 +250,8 @@ pub struct EngagementSummary {
 
 impl EngagementSummary {
     pub fn new(a: domain::engagement::Attendance, c: Option<domain::engagement::Contact>) -> Self {
-        let last_contact = match (a.last_attended, c.and_then(|c| c.last)) {
-            (Some(x), Some(y)) => Some(x.max(y)),
-            (x, y) => x.or(y),
-        };
+        // The later of the two (`None` orders before any date).
+        let last_contact = a.last_attended.max(c.and_then(|c| c.last));
         EngagementSummary {
             sessions_offered: a.offered as i32,
             sessions_attended: a.attended as i32,

@@ -39,7 +39,7 @@ pub enum Characteristic {
 pub struct MetricsFilter {
     /// An academic year (`2025-26`) or a term (`2025-26 autumn`, `spring`, `summer`).
     pub period: Option<String>,
-    /// An enrolment cohort, e.g. `2025-26`.
+    /// An enrolment cohort, written like `2025/26`.
     pub cohort: Option<String>,
     pub anchor_id: Option<ID>,
     pub partner_id: Option<ID>,

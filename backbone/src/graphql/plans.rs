@@ -9,7 +9,7 @@ use crate::domain::{self, plans};
 use crate::graphql::brokering::{Referral, narrative};
 use crate::graphql::errors::GqlResult;
 use crate::graphql::loaders::*;
-use crate::graphql::types::{Relationship, User, shared};
+use crate::graphql::types::{Relationship, User, shared, user_by_id};
 use crate::graphql::{actor, loader, services};
 use crate::store::{plan_goal, plan_review, plan_review_goal, support_plan};
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result};
@@ -165,11 +165,6 @@ pub(crate) async fn review(ctx: &Context<'_>, input: ReviewSupportPlanInput) -> 
     Ok(PlanReview(recorded))
 }
 
-async fn user(ctx: &Context<'_>, id: &str) -> Result<Option<User>> {
-    let found = loader(ctx)?.load_one(UserById(id.to_owned())).await.map_err(shared)?;
-    Ok(found.map(|u| User { user: u, organisation_id: None, role: None, designated_safeguarding_lead: false }))
-}
-
 // ---------------------------------------------------------------------------------------
 // Types
 // ---------------------------------------------------------------------------------------
@@ -306,7 +301,7 @@ impl PlanReview {
     /// handover).
     async fn link_worker(&self, ctx: &Context<'_>) -> Result<Option<User>> {
         match &self.0.link_worker_id {
-            Some(id) => Ok(user(ctx, id).await?.map(|u| User { role: Some(domain::Role::LinkWorker), ..u })),
+            Some(id) => Ok(user_by_id(ctx, id).await?.map(|u| User { role: Some(domain::Role::LinkWorker), ..u })),
             None => Ok(None),
         }
     }
@@ -322,7 +317,7 @@ impl PlanReview {
     /// Who recorded it.
     async fn recorded_by(&self, ctx: &Context<'_>) -> Result<Option<User>> {
         match &self.0.recorded_by {
-            Some(id) => user(ctx, id).await,
+            Some(id) => user_by_id(ctx, id).await,
             None => Ok(None),
         }
     }

@@ -110,35 +110,14 @@ impl Subscription {
     /// A partner's referral inbox: referrals to their organisation as they are sent,
     /// completed or withdrawn.
     async fn referral_inbox(&self, ctx: &Context<'_>) -> Result<impl Stream<Item = ReferralEvent> + use<>> {
-        let actor = actor(ctx)?;
-        crate::access::require_partner(actor).map_err(|e| to_gql(&e))?;
-        let org = actor.organisation_id.clone();
-        events(ctx, move |e| {
-            e.organisation_id == org
-                && matches!(
-                    e.kind,
-                    EventKind::Referral(ReferralStatus::Sent | ReferralStatus::Completed | ReferralStatus::Withdrawn)
-                )
-        })
+        let keep = crate::access::inbox_events(actor(ctx)?).map_err(|e| to_gql(&e))?;
+        events(ctx, keep)
     }
 
     /// A link worker's caseload events: their referrals accepted, declined, started or
     /// completed by partners, and attendance dropping below the alert rate.
     async fn caseload_events(&self, ctx: &Context<'_>) -> Result<impl Stream<Item = ReferralEvent> + use<>> {
-        let actor = actor(ctx)?;
-        crate::access::require_link_worker(actor).map_err(|e| to_gql(&e))?;
-        let me = actor.user_id.clone();
-        events(ctx, move |e| {
-            e.link_worker_id.as_deref() == Some(me.as_str())
-                && matches!(
-                    e.kind,
-                    EventKind::Referral(
-                        ReferralStatus::Accepted
-                            | ReferralStatus::Declined
-                            | ReferralStatus::Active
-                            | ReferralStatus::Completed
-                    ) | EventKind::AttendanceDropped { .. }
-                )
-        })
+        let keep = crate::access::caseload_events(actor(ctx)?).map_err(|e| to_gql(&e))?;
+        events(ctx, keep)
     }
 }

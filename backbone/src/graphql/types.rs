@@ -17,14 +17,16 @@ use crate::store::{
 use async_graphql::{Context, Enum, ID, Object, Result, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
 
+/// A GraphQL enum mirroring a domain enum (`remote`), variant for variant.
 macro_rules! remote_enum {
     ($(#[$meta:meta])* $name:ident => $remote:literal { $($variant:ident),+ $(,)? }) => {
         $(#[$meta])*
-        #[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+        #[derive(async_graphql::Enum, Copy, Clone, Debug, Eq, PartialEq)]
         #[graphql(remote = $remote)]
         pub enum $name { $($variant),+ }
     };
 }
+pub(crate) use remote_enum;
 
 remote_enum!(
     /// What an organisation is to the partnership.
@@ -129,6 +131,12 @@ impl Organisation {
 
 /// Organisations are not personal data: batch-loaded when the caller is known, read
 /// directly otherwise (the user in `login`'s answer, before a token is in use).
+/// A user by id, batch-loaded, as a person named on a record (no role or organisation).
+pub(crate) async fn user_by_id(ctx: &Context<'_>, id: &str) -> Result<Option<User>> {
+    let found = loader(ctx)?.load_one(UserById(id.to_owned())).await.map_err(shared)?;
+    Ok(found.map(|u| User { user: u, organisation_id: None, role: None, designated_safeguarding_lead: false }))
+}
+
 pub(crate) async fn organisation_by_id(ctx: &Context<'_>, id: &str) -> Result<Organisation> {
     if actor(ctx).is_err() {
         let db = &crate::graphql::services(ctx)?.db;
@@ -375,13 +383,7 @@ impl Enrolment {
     /// The link worker whose caseload the child is on.
     async fn link_worker(&self, ctx: &Context<'_>) -> Result<Option<User>> {
         let Some(id) = &self.0.link_worker_id else { return Ok(None) };
-        let found = loader(ctx)?.load_one(UserById(id.clone())).await.map_err(shared)?;
-        Ok(found.map(|u| User {
-            user: u,
-            organisation_id: None,
-            role: Some(domain::Role::LinkWorker),
-            designated_safeguarding_lead: false,
-        }))
+        Ok(user_by_id(ctx, id).await?.map(|u| User { role: Some(domain::Role::LinkWorker), ..u }))
     }
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at

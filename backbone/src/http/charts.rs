@@ -10,7 +10,7 @@
 //! 401 `UNAUTHENTICATED`, 403 `FORBIDDEN`, 400 `INVALID_INPUT` naming the parameter, 404
 //! `NOT_FOUND` for an unknown chart. Figures are per audience, so nothing is cached.
 
-use super::{AppState, REQUEST_ID, failure, metrics_caller};
+use super::{AppState, failure, metrics_caller, request_id};
 use crate::auth::Actor;
 use crate::charts::{self, Frame};
 use crate::domain::OutcomeDomain;
@@ -25,16 +25,22 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use std::sync::Arc;
 
-/// The settings a chart needs: the same as the `metrics` query's.
+/// The settings a chart or a metrics download needs: the same as the `metrics` query's.
 #[derive(Clone, Copy)]
-struct ChartSettings {
-    rules: Rules,
-    engaged_after: i64,
+pub(super) struct MetricsSettings {
+    pub(super) rules: Rules,
+    pub(super) engaged_after: i64,
+}
+
+impl MetricsSettings {
+    pub(super) fn of(settings: &crate::settings::Settings) -> Self {
+        MetricsSettings { rules: settings.disclosure, engaged_after: settings.metrics.engaged_after_sessions }
+    }
 }
 
 /// The chart routes, merged into the service's router.
 pub(super) fn routes(settings: &crate::settings::Settings) -> Router<Arc<AppState>> {
-    let config = ChartSettings { rules: settings.disclosure, engaged_after: settings.metrics.engaged_after_sessions };
+    let config = MetricsSettings::of(settings);
     Router::new().route(
         "/charts/{file}",
         get(
@@ -207,7 +213,7 @@ async fn draw(
     actor: &Actor,
     kind: Kind,
     filter: Filter,
-    config: ChartSettings,
+    config: MetricsSettings,
 ) -> crate::Result<String> {
     let selection = selection(state, &filter).await?;
     let (rules, engaged_after) = (config.rules, config.engaged_after);
@@ -256,9 +262,9 @@ async fn chart(
     headers: &HeaderMap,
     file: &str,
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
-    config: ChartSettings,
+    config: MetricsSettings,
 ) -> axum::response::Response {
-    let request_id = headers.get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-").to_owned();
+    let request_id = request_id(headers);
     let Some((kind, format)) = chart_file(file) else {
         return failure(&Error::NotFound("chart"), &request_id);
     };

@@ -18,17 +18,6 @@ fn s(body: &Value, pointer: &str) -> String {
     body.pointer(pointer).and_then(Value::as_str).unwrap_or_default().to_owned()
 }
 
-fn assert_code(body: &Value, code: &str) {
-    assert_eq!(error_code(body), Some(code), "{body}");
-}
-
-fn assert_invalid(body: &Value, field: &str) {
-    assert_eq!(error_code(body), Some("INVALID_INPUT"), "{body}");
-    assert_eq!(error_field(body), Some(field), "{body}");
-    let data = &body["data"];
-    assert!(data.is_null() || data.as_object().is_some_and(|d| d.values().all(Value::is_null)), "no data: {body}");
-}
-
 /// A date `days` from today (UTC), `YYYY-MM-DD`.
 fn date_from_today(days: i64) -> String {
     (chrono::Utc::now().date_naive() + chrono::Duration::days(days)).format("%Y-%m-%d").to_string()
@@ -337,11 +326,11 @@ async fn programme_validation_names_the_field_and_capacity_cannot_go_below_place
     let online_id = s(&created, "/data/createProgramme/id");
     assert_eq!(programme_ids(&zone, json!({"status": "ACTIVE"})).await, vec![online_id], "nothing else was written");
     // Partner workers do not manage programmes; a lead does not manage another partner's.
-    assert_code(&create_programme(&zone, &zone.partner_worker, &programme_input("X")).await, "FORBIDDEN");
+    assert_refused(&create_programme(&zone, &zone.partner_worker, &programme_input("X")).await, "FORBIDDEN");
     let theirs = zone.programme(&zone.partner_2, "Football Club", 10).await;
     let other =
         update_programme(&zone, &zone.partner_lead, &theirs, &fixture_programme_input("Mine now", 10), None).await;
-    assert_code(&other, "FORBIDDEN");
+    assert_refused(&other, "FORBIDDEN");
 
     // Two of three places taken: capacity may go down to 2, not to 1.
     let mut three = programme_input("Homework Club");
@@ -357,7 +346,7 @@ async fn programme_validation_names_the_field_and_capacity_cannot_go_below_place
     let mut lower = three.clone();
     lower["capacity"] = json!(1);
     let refused = update_programme(&zone, &zone.partner_lead, &id, &lower, None).await;
-    assert_code(&refused, "CONFLICT");
+    assert_refused(&refused, "CONFLICT");
     let now = zone
         .as_(&zone.partner_lead, "query($id: ID!) { programme(id: $id) { capacity placesTaken } }", json!({"id": id}))
         .await;
@@ -387,7 +376,7 @@ async fn a_referral_from_proposal_to_completion_is_stamped_counted_and_audited()
     assert_eq!(proposed["data"]["proposeReferral"]["status"], "PROPOSED");
     let r = s(&proposed, "/data/proposeReferral/id");
     // The partner does not see a proposal.
-    assert_code(&read_referral(&zone, &zone.partner_worker, &r).await, "NOT_FOUND");
+    assert_refused(&read_referral(&zone, &zone.partner_worker, &r).await, "NOT_FOUND");
 
     let sent = send(&zone, &zone.link_worker, &r, Some("Sent after review")).await;
     assert_ok(&sent);
@@ -409,7 +398,7 @@ async fn a_referral_from_proposal_to_completion_is_stamped_counted_and_audited()
     assert_ok(&accepted);
     assert_eq!(accepted["data"]["respondToReferral"]["status"], "ACCEPTED");
     // Completing an accepted referral (no session yet) is illegal, and changes nothing.
-    assert_code(&complete(&zone, &zone.link_worker, &r, None).await, "CONFLICT");
+    assert_refused(&complete(&zone, &zone.link_worker, &r, None).await, "CONFLICT");
     assert_eq!(status_of(&zone, &zone.link_worker, &r).await, "ACCEPTED");
 
     let session = log_session(
@@ -437,7 +426,7 @@ async fn a_referral_from_proposal_to_completion_is_stamped_counted_and_audited()
     let done = complete(&zone, &zone.partner_worker, &r, Some("Finished the term")).await;
     assert_ok(&done);
     assert_eq!(done["data"]["completeReferral"]["status"], "COMPLETED");
-    assert_code(&complete(&zone, &zone.link_worker, &r, None).await, "CONFLICT");
+    assert_refused(&complete(&zone, &zone.link_worker, &r, None).await, "CONFLICT");
 
     let read = read_referral(&zone, &zone.link_worker, &r).await;
     assert_ok(&read);
@@ -526,12 +515,12 @@ async fn declining_and_withdrawing_need_reasons_and_illegal_moves_conflict() {
 
     let r = proposed_id(&zone, &zone.link_worker, &c, &p).await;
     // A second open referral of the same child to the same programme.
-    assert_code(&propose(&zone, &zone.link_worker, &c, &p, None).await, "CONFLICT");
+    assert_refused(&propose(&zone, &zone.link_worker, &c, &p, None).await, "CONFLICT");
     assert_ok(&send(&zone, &zone.link_worker, &r, None).await);
-    assert_code(&send(&zone, &zone.link_worker, &r, None).await, "CONFLICT");
-    assert_code(&propose(&zone, &zone.link_worker, &c, &p, None).await, "CONFLICT");
+    assert_refused(&send(&zone, &zone.link_worker, &r, None).await, "CONFLICT");
+    assert_refused(&propose(&zone, &zone.link_worker, &c, &p, None).await, "CONFLICT");
     // Only the partner answers.
-    assert_code(&respond(&zone, &zone.link_worker, &r, true, None, None).await, "FORBIDDEN");
+    assert_refused(&respond(&zone, &zone.link_worker, &r, true, None, None).await, "FORBIDDEN");
 
     // Declining needs a reason; nothing changes without one.
     assert_invalid(&respond(&zone, &zone.partner_worker, &r, false, None, None).await, "reason");
@@ -542,15 +531,15 @@ async fn declining_and_withdrawing_need_reasons_and_illegal_moves_conflict() {
     assert_eq!(declined["data"]["respondToReferral"]["status"], "DECLINED");
     assert_eq!(declined["data"]["respondToReferral"]["reason"], "No places on Tuesdays");
     // The partner loses sight of it; the link worker reads the reason.
-    assert_code(&read_referral(&zone, &zone.partner_worker, &r).await, "NOT_FOUND");
+    assert_refused(&read_referral(&zone, &zone.partner_worker, &r).await, "NOT_FOUND");
     let read = read_referral(&zone, &zone.link_worker, &r).await;
     assert_eq!(read["data"]["referral"]["status"], "DECLINED");
     assert_eq!(read["data"]["referral"]["reason"], "No places on Tuesdays");
     // Declined is closed: no answer, send or withdrawal moves it (an admin may act for the
     // partner, and is still refused).
-    assert_code(&respond(&zone, &zone.admin, &r, true, None, None).await, "CONFLICT");
-    assert_code(&send(&zone, &zone.link_worker, &r, None).await, "CONFLICT");
-    assert_code(&withdraw(&zone, &zone.link_worker, &r, "Changed our mind").await, "CONFLICT");
+    assert_refused(&respond(&zone, &zone.admin, &r, true, None, None).await, "CONFLICT");
+    assert_refused(&send(&zone, &zone.link_worker, &r, None).await, "CONFLICT");
+    assert_refused(&withdraw(&zone, &zone.link_worker, &r, "Changed our mind").await, "CONFLICT");
     assert_eq!(status_of(&zone, &zone.link_worker, &r).await, "DECLINED");
 
     // A closed referral is no duplicate: the child may be referred again.
@@ -564,8 +553,8 @@ async fn declining_and_withdrawing_need_reasons_and_illegal_moves_conflict() {
         withdrawn["data"]["withdrawReferral"],
         json!({"id": again, "status": "WITHDRAWN", "reason": "Family changed their mind"})
     );
-    assert_code(&withdraw(&zone, &zone.link_worker, &again, "Twice").await, "CONFLICT");
-    assert_code(&send(&zone, &zone.link_worker, &again, None).await, "CONFLICT");
+    assert_refused(&withdraw(&zone, &zone.link_worker, &again, "Twice").await, "CONFLICT");
+    assert_refused(&send(&zone, &zone.link_worker, &again, None).await, "CONFLICT");
     let history = read_referral(&zone, &zone.link_worker, &again).await;
     let steps: Vec<Value> = history["data"]["referral"]["history"]
         .as_array()
@@ -585,14 +574,14 @@ async fn declining_and_withdrawing_need_reasons_and_illegal_moves_conflict() {
     assert_ok(&send(&zone, &zone.link_worker, &second, None).await);
     assert_ok(&respond(&zone, &zone.partner_worker, &first, true, None, None).await);
     let full = respond(&zone, &zone.partner_worker, &second, true, None, None).await;
-    assert_code(&full, "CONFLICT");
+    assert_refused(&full, "CONFLICT");
     assert!(full["errors"][0]["message"].as_str().unwrap_or("").contains("full"), "{full}");
     assert_eq!(status_of(&zone, &zone.partner_worker, &second).await, "SENT");
 
     // Partners may not withdraw; withdrawing an accepted referral frees its place.
-    assert_code(&withdraw(&zone, &zone.partner_worker, &first, "We are full").await, "FORBIDDEN");
+    assert_refused(&withdraw(&zone, &zone.partner_worker, &first, "We are full").await, "FORBIDDEN");
     assert_ok(&withdraw(&zone, &zone.link_worker_b, &first, "Moving school").await);
-    assert_code(&read_referral(&zone, &zone.partner_worker, &first).await, "NOT_FOUND");
+    assert_refused(&read_referral(&zone, &zone.partner_worker, &first).await, "NOT_FOUND");
     let accepted = respond(&zone, &zone.partner_worker, &second, true, None, None).await;
     assert_ok(&accepted);
     assert_eq!(accepted["data"]["respondToReferral"]["status"], "ACCEPTED");
@@ -617,14 +606,14 @@ async fn send_is_refused_unless_enrolled_consented_and_the_programme_open() {
     assert_ok(&consent);
     let not_enrolled = proposed_id(&zone, &zone.link_worker, &zone.child_a1, &open).await;
     let refused = send(&zone, &zone.link_worker, &not_enrolled, None).await;
-    assert_code(&refused, "CONFLICT");
+    assert_refused(&refused, "CONFLICT");
     assert!(refused["errors"][0]["message"].as_str().unwrap_or("").contains("enrol"), "{refused}");
 
     // Enrolled, but the consent covers another partner only.
     zone.ready_for_referral(&zone.child_a2, &[&zone.partner_2]).await;
     let uncovered = proposed_id(&zone, &zone.link_worker_2, &zone.child_a2, &open).await;
     let refused = send(&zone, &zone.link_worker_2, &uncovered, None).await;
-    assert_code(&refused, "CONFLICT");
+    assert_refused(&refused, "CONFLICT");
     assert!(refused["errors"][0]["message"].as_str().unwrap_or("").contains("consent"), "{refused}");
 
     // Ready, but the programme is paused.
@@ -634,7 +623,7 @@ async fn send_is_refused_unless_enrolled_consented_and_the_programme_open() {
     let input = fixture_programme_input("Paused Club", 5);
     assert_ok(&update_programme(&zone, &zone.partner_lead, &paused_programme, &input, Some("PAUSED")).await);
     let refused = send(&zone, &zone.link_worker_b, &to_paused, None).await;
-    assert_code(&refused, "CONFLICT");
+    assert_refused(&refused, "CONFLICT");
     assert!(refused["errors"][0]["message"].as_str().unwrap_or("").contains("paused"), "{refused}");
 
     // Ready, but the programme's one place is taken.
@@ -644,7 +633,7 @@ async fn send_is_refused_unless_enrolled_consented_and_the_programme_open() {
     zone.refer(&filler, &full, ReferralStatus::Accepted).await;
     let to_full = proposed_id(&zone, &zone.link_worker_b, &zone.child_b1, &full).await;
     let refused = send(&zone, &zone.link_worker_b, &to_full, None).await;
-    assert_code(&refused, "CONFLICT");
+    assert_refused(&refused, "CONFLICT");
     assert!(refused["errors"][0]["message"].as_str().unwrap_or("").contains("full"), "{refused}");
 
     // Nothing changed: each is still a proposal with one step of history, unseen by the partner.
@@ -658,7 +647,7 @@ async fn send_is_refused_unless_enrolled_consented_and_the_programme_open() {
         assert_ok(&read);
         assert_eq!(read["data"]["referral"]["status"], "PROPOSED");
         assert_eq!(read["data"]["referral"]["history"].as_array().map(Vec::len), Some(1), "{read}");
-        assert_code(&read_referral(&zone, &zone.partner_worker, r).await, "NOT_FOUND");
+        assert_refused(&read_referral(&zone, &zone.partner_worker, r).await, "NOT_FOUND");
     }
     let events = audit_events_for(&zone, &zone.child_b1).await;
     assert!(events.iter().all(|e| e.action != "referral.sent"), "a refused send is not recorded");
@@ -708,7 +697,10 @@ async fn a_register_with_one_bad_line_writes_nothing() {
         assert_eq!(error_field(&body), Some(field), "{attendees}: {body}");
     }
     // Another partner's staff may not log this programme's sessions.
-    assert_code(&log_session(&zone, &zone.partner_worker_2, &p, "2026-10-01", json!([good(&a1)])).await, "FORBIDDEN");
+    assert_refused(
+        &log_session(&zone, &zone.partner_worker_2, &p, "2026-10-01", json!([good(&a1)])).await,
+        "FORBIDDEN",
+    );
 
     // Nothing was written: no session, no register line, no referral moved.
     let sessions =
@@ -911,7 +903,7 @@ async fn contacts_are_validated_and_counted_exactly() {
         assert_invalid(&log("lw", bad).await, field);
     }
     // Another link worker's child is not found.
-    assert_code(&log("lw2", input("2026-10-01", 30, "FORMAL", json!(["PARENT"]), "Home visit")).await, "NOT_FOUND");
+    assert_refused(&log("lw2", input("2026-10-01", 30, "FORMAL", json!(["PARENT"]), "Home visit")).await, "NOT_FOUND");
 
     let first =
         log("lw", input("2026-10-01", 45, "FORMAL", json!(["PARENT", "CHILD", "PARENT"]), "  Home visit with mum  "))
@@ -1012,10 +1004,10 @@ async fn a_handover_moves_the_child_and_their_open_referrals_only() {
         handovers { fromLinkWorker { id } toLinkWorker { id } fromAnchor { id } toAnchor { id } referralsMoved note actorId }
     } }";
     let vars = |w: &str| json!({"c": c, "w": w, "n": "Ada's worker is on long-term leave"});
-    assert_code(&zone.as_(&zone.link_worker, assign, vars(&zone.link_worker_2.id)).await, "FORBIDDEN");
+    assert_refused(&zone.as_(&zone.link_worker, assign, vars(&zone.link_worker_2.id)).await, "FORBIDDEN");
     assert_invalid(&zone.as_(&zone.anchor_lead, assign, vars(&zone.partner_worker.id)).await, "linkWorkerId");
     assert_invalid(&zone.as_(&zone.anchor_lead, assign, vars(&zone.link_worker_b.id)).await, "linkWorkerId");
-    assert_code(&zone.as_(&zone.anchor_lead, assign, vars(&zone.link_worker.id)).await, "CONFLICT");
+    assert_refused(&zone.as_(&zone.anchor_lead, assign, vars(&zone.link_worker.id)).await, "CONFLICT");
 
     let moved = zone.as_(&zone.anchor_lead, assign, vars(&zone.link_worker_2.id)).await;
     assert_ok(&moved);
@@ -1045,10 +1037,10 @@ async fn a_handover_moves_the_child_and_their_open_referrals_only() {
 
     // The old link worker loses sight of the child and every referral on the next request.
     let lw = &zone.link_worker;
-    assert_code(&zone.as_(lw, "query($c: ID!) { child(id: $c) { id } }", json!({"c": c})).await, "NOT_FOUND");
-    assert_code(&read_referral(&zone, lw, &open).await, "NOT_FOUND");
-    assert_code(&read_referral(&zone, lw, &done).await, "NOT_FOUND");
-    assert_code(&send(&zone, lw, &open, None).await, "NOT_FOUND");
+    assert_refused(&zone.as_(lw, "query($c: ID!) { child(id: $c) { id } }", json!({"c": c})).await, "NOT_FOUND");
+    assert_refused(&read_referral(&zone, lw, &open).await, "NOT_FOUND");
+    assert_refused(&read_referral(&zone, lw, &done).await, "NOT_FOUND");
+    assert_refused(&send(&zone, lw, &open, None).await, "NOT_FOUND");
     let caseload = "{ caseload(first: 50) { edges { node { id } } } }";
     let old = zone.as_(lw, caseload, json!({})).await;
     assert_ok(&old);

@@ -526,6 +526,14 @@ async fn admins_see_claims_paying_funders_protected_totals_and_nobody_else_anyth
     assert!(csv.starts_with("milestone_code,milestone,price_pence,children,amount_payable_pence,"), "{csv}");
     assert!(csv.contains("\nengaged,engaged,10000,c,c,c,c\n"), "{csv}");
     assert!(!csv.contains(&z.child_a1), "{csv}");
+    let resp = z.app.http.get(z.app.url(&format!("/exports/claims.csv?contract={contract}")));
+    let resp = resp.bearer_auth(&z.admin.token).send().await.expect("sent");
+    let cache = resp.headers().get("cache-control").and_then(|v| v.to_str().ok());
+    assert_eq!(cache, Some("no-store"), "claim lines name children: never cached");
+    let resp = z.app.http.get(z.app.url("/exports/claims.csv")).bearer_auth(&z.admin.token).send().await.expect("sent");
+    assert_eq!(resp.status().as_u16(), 400);
+    let body: Value = resp.json().await.expect("a JSON refusal");
+    assert_eq!(error_field(&body), Some("contract"), "{body}");
     assert_eq!(get(Some(&outsider.token)).await.0, 404);
     assert_eq!(get(Some(&z.analyst.token)).await.0, 403);
     assert_eq!(get(Some(&z.link_worker.token)).await.0, 403);

@@ -14,7 +14,7 @@
 //! - `withdrawing_the_referral_ends_partner_access_on_the_next_request`: likewise.
 //! - `partners_answer_only_their_own_referrals_and_broker_nothing`: respond and complete
 //!   (another partner `NOT_FOUND`, even one that sees the child; decline needs a reason),
-//!   no propose/send/withdraw, nothing changed by a refusal.
+//!   no propose/send/withdraw/logContact, nothing changed by a refusal.
 //! - `only_partner_leads_manage_their_own_programmes`: create/update programmes.
 //! - `log_session_registers_only_children_placed_on_the_programme`: the register rule,
 //!   all or nothing; another partner may not log.
@@ -24,7 +24,8 @@
 //!   authors, the same refusal whether or not a concern exists, designation on the next
 //!   request.
 //! - `funders_see_no_casework_and_analysts_no_notes`: funders no referral, session or note;
-//!   analysts referrals and sessions, no notes.
+//!   analysts referrals and sessions, no notes; neither completes a referral, the link
+//!   worker does.
 
 use backbone::domain::ReferralStatus;
 use backbone_tests::*;
@@ -62,11 +63,6 @@ const SET_DSL: &str = "mutation($u: ID!, $d: Boolean!) { setDesignatedSafeguardi
      { id designatedSafeguardingLead } }";
 
 // ---- assertions -------------------------------------------------------------------
-
-fn assert_invalid(body: &Value, field: &str) {
-    assert_refused(body, "INVALID_INPUT");
-    assert_eq!(error_field(body), Some(field), "{body}");
-}
 
 /// Answered without errors; the value at `data.<field>`.
 fn data<'a>(body: &'a Value, field: &str) -> &'a Value {
@@ -178,11 +174,12 @@ fn concerns_refused(body: &Value) -> Value {
     assert_eq!(error_code(body), Some("FORBIDDEN"), "{body}");
     assert_eq!(body["errors"][0]["path"], json!(["child", "safeguardingConcerns"]), "{body}");
     assert!(body["data"]["child"]["safeguardingConcerns"].is_null(), "concerns shown: {body}");
-    let mut error = body["errors"][0].clone();
-    if let Some(ext) = error["extensions"].as_object_mut() {
-        ext.remove("requestId");
+    // The answer's data differs by who asks (the child may be answered); the error must not.
+    let mut shape = error_shape(body);
+    if let Some(fields) = shape.as_object_mut() {
+        fields.remove("data");
     }
-    json!({ "error": error, "errors": body["errors"].as_array().map(Vec::len) })
+    shape
 }
 
 fn concern_bodies(body: &Value) -> BTreeSet<String> {
@@ -452,6 +449,13 @@ async fn partners_answer_only_their_own_referrals_and_broker_nothing() {
     assert_not_found(&send(&zone, &zone.partner_lead, &draft).await);
     assert_forbidden(&send(&zone, &zone.partner_worker, &r).await);
     assert_eq!(status_of(&zone, &draft).await, "PROPOSED");
+    // Nor do they log a link worker's contacts, even about a child they see: nothing written.
+    let contact = "mutation($c: ID!) { logContact(input: {childId: $c, heldOn: \"2025-03-01\", minutes: 20, \
+        kind: INFORMAL, withWhom: [PARENT], content: \"Chat at the gate\"}) { id } }";
+    assert_forbidden(&zone.as_(&zone.partner_worker, contact, json!({ "c": a1 })).await);
+    let contacts = "query($id: ID!) { child(id: $id) { contacts { edges { node { id } } } } }";
+    let body = zone.as_(&zone.admin, contacts, json!({ "id": a1 })).await;
+    assert_eq!(data(&body, "child")["contacts"]["edges"], json!([]), "a refused contact was written");
     let package = "query($id: ID!) { child(id: $id) { supportPackage { referrals { id } } } }";
     let body = zone.as_(&zone.admin, package, json!({ "id": a1 })).await;
     assert_eq!(strings(&data(&body, "child")["supportPackage"]["referrals"], "id").len(), 3, "{body}");
@@ -722,6 +726,15 @@ async fn funders_see_no_casework_and_analysts_no_notes() {
     assert_eq!(of(&pseudonymised), (Value::Null, Value::Null), "{pseudonymised}");
     let notes = pseudonymised["data"]["referral"]["history"].as_array().cloned().unwrap_or_default();
     assert!(!notes.is_empty() && notes.iter().all(|h| h["note"].is_null()), "{pseudonymised}");
+
+    // Completing is for the child's link worker or the partner: the analyst, who sees the
+    // referral, is refused; the funder is answered as for nothing; the link worker may.
+    let complete = "mutation($r: ID!) { completeReferral(referralId: $r) { id status } }";
+    assert_forbidden(&zone.as_(analyst, complete, json!({ "r": r })).await);
+    assert_not_found(&zone.as_(funder, complete, json!({ "r": r })).await);
+    assert_eq!(status_of(&zone, &r).await, "ACTIVE", "a refused completion changed the referral");
+    let body = zone.as_(&zone.link_worker, complete, json!({ "r": r })).await;
+    assert_eq!(data(&body, "completeReferral")["status"], "COMPLETED");
 }
 
 /// Partners may list their referred children, but not narrow them by enrolment status or

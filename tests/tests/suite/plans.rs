@@ -87,11 +87,6 @@ async fn review(zone: &Zone, who: &Account, input: Value) -> Value {
     zone.as_(who, REVIEW, json!({ "i": input })).await
 }
 
-fn assert_invalid(body: &Value, field: &str) {
-    assert_eq!(error_code(body), Some("INVALID_INPUT"), "{body}");
-    assert_eq!(error_field(body), Some(field), "{body}");
-}
-
 fn goal_ids(plan: &Value) -> Vec<String> {
     plan["goals"]
         .as_array()

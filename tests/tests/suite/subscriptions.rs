@@ -12,8 +12,11 @@
 //!   rate falls below 75% after three sessions offered) and `COMPLETED`, for their own
 //!   caseload only.
 //! - `connections_and_subscriptions_are_refused_without_the_right`: `connection_init`
-//!   without a valid token closes the connection; each subscription is `FORBIDDEN` to
-//!   the other roles.
+//!   without a valid token closes the connection (code 1002); each subscription is
+//!   `FORBIDDEN` to the other roles.
+//! - `logging_out_ends_the_stream_at_the_next_event`: the token is checked again before
+//!   each delivery: an event reaches the subscriber, and after `logout` the next one
+//!   ends the subscription with `complete` instead.
 //!
 //! Every wait is bounded (`WAIT`), so a missing event fails the test instead of hanging.
 
@@ -242,7 +245,7 @@ async fn connections_and_subscriptions_are_refused_without_the_right() {
         send_json(&mut socket, json!({ "type": "connection_init", "payload": payload.clone() })).await;
         match receive(&mut socket).await {
             Received::Closed(code, reason) => {
-                assert_ne!(code, Some(1000), "a refusal closed as if normal: {reason}");
+                assert_eq!(code, Some(1002), "a refusal closed with the wrong code: {reason}");
             }
             Received::Json(message) => panic!("connection_init with {payload} was answered: {message}"),
         }
@@ -262,4 +265,32 @@ async fn connections_and_subscriptions_are_refused_without_the_right() {
         assert_eq!(message["id"], "1", "{message}");
         assert_eq!(errors[0]["extensions"]["code"], "FORBIDDEN", "{} subscribing: {message}", who.email);
     }
+}
+
+#[tokio::test]
+async fn logging_out_ends_the_stream_at_the_next_event() {
+    let zone = Zone::new().await;
+    let a1 = zone.child_a1.as_str();
+    let mentoring = zone.programme(&zone.partner_1, "Mentoring", 5).await;
+    let homework = zone.programme(&zone.partner_1, "Homework Club", 5).await;
+    zone.ready_for_referral(a1, &[&zone.partner_1]).await;
+    let first = zone.refer(a1, &mentoring, ReferralStatus::Proposed).await;
+    let second = zone.refer(a1, &homework, ReferralStatus::Proposed).await;
+
+    // A token of its own, so that logging it out leaves the zone's accounts signed in.
+    let token = zone.app.login(&zone.partner_worker.email, PASSWORD).await;
+    let mut socket = connect(&zone, &token).await;
+    subscribe(&mut socket, "1", INBOX).await;
+
+    // While the token is valid, events arrive.
+    mutate(&zone, &zone.link_worker, SEND, json!({ "r": first }), "sendReferral").await;
+    let event = next_event(&mut socket, "1", "referralInbox").await;
+    assert_eq!((&event["kind"], &event["referralId"]), (&json!("SENT"), &json!(first)), "{event}");
+
+    // Logged out: the next event ends the subscription instead of being delivered.
+    let logout = zone.app.graphql(Some(&token), "mutation { logout }", json!({})).await;
+    assert_eq!(logout["data"]["logout"], true, "{logout}");
+    mutate(&zone, &zone.link_worker, SEND, json!({ "r": second }), "sendReferral").await;
+    let message = next_json(&mut socket).await;
+    assert_eq!(message, json!({ "id": "1", "type": "complete" }), "an event reached a logged-out subscriber");
 }
