@@ -79,9 +79,20 @@ impl Audited {
         self.pending.push(Pending { action: action.to_owned(), child_id: child_id.map(str::to_owned), fields });
     }
 
-    /// Appends the recorded events to the chain and commits everything together.
+    /// Appends the recorded events to the chain and commits everything together. When the
+    /// request carries an idempotency key (`actor.writes`), the key is recorded in this same
+    /// transaction, so a committed change always has its key and a rolled-back one never.
     pub async fn commit(self) -> Result<()> {
         let Audited { tx, actor, pending } = self;
+        let mut touched: Vec<String> = Vec::new();
+        for id in pending.iter().filter_map(|p| p.child_id.as_ref()) {
+            if !touched.contains(id) {
+                touched.push(id.clone());
+            }
+        }
+        if let Some(writes) = &actor.writes {
+            writes.record_in(&tx, &actor.user_id, &touched).await?;
+        }
         if !pending.is_empty() {
             let head = audit_head::Entity::find_by_id(1)
                 .one(&tx)
@@ -128,6 +139,9 @@ impl Audited {
             audit_head::ActiveModel { id: Set(1), seq: Set(seq), hash: Set(prev) }.update(&tx).await?;
         }
         tx.commit().await?;
+        if let Some(writes) = &actor.writes {
+            writes.note_commit(&touched);
+        }
         Ok(())
     }
 }

@@ -31,6 +31,9 @@ pub struct Actor {
     pub token_id: Option<String>,
     /// The request's id, stamped on audit events and shown with internal errors.
     pub request_id: Option<String>,
+    /// What this request's transactions committed, and the idempotency key they record
+    /// (`idempotency.rs`): set by the HTTP handler for mutations.
+    pub writes: Option<std::sync::Arc<crate::idempotency::WriteLog>>,
 }
 
 impl Actor {
@@ -45,6 +48,7 @@ impl Actor {
             designated_safeguarding_lead: false,
             token_id: None,
             request_id: None,
+            writes: None,
         }
     }
 }
@@ -196,6 +200,7 @@ async fn actor_for(db: &DatabaseConnection, found: &user::Model) -> Result<Actor
         designated_safeguarding_lead: member.designated_safeguarding_lead,
         token_id: None,
         request_id: None,
+        writes: None,
     })
 }
 

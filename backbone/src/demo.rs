@@ -235,6 +235,7 @@ impl Actors {
                 designated_safeguarding_lead: a.designated_safeguarding_lead,
                 token_id: None,
                 request_id: None,
+                writes: None,
             };
             by_email.insert(a.email.clone(), actor);
             if a.role == seeds::Role::PartnerWorker {

@@ -10,8 +10,9 @@
 
 use crate::auth;
 use crate::error::Error;
-use crate::graphql::errors::{bad_request, finish};
+use crate::graphql::errors::{already_done, bad_request, finish, saved_after_commit};
 use crate::graphql::{AppSchema, Identity, make_loader, make_spawned_loader};
+use crate::idempotency;
 use async_graphql::ParseRequestError;
 use async_graphql::{BatchRequest, BatchResponse, Response};
 use async_graphql_axum::{GraphQLBatchRequest, GraphQLResponse, rejection::GraphQLRejection};
@@ -38,6 +39,8 @@ pub struct AppState {
     pub db: DatabaseConnection,
     pub max_batch: usize,
     pub allow_demo_logins: bool,
+    /// How long an `Idempotency-Key` is kept (`graphql.idempotency_key_hours`).
+    pub idempotency_ttl: chrono::Duration,
 }
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -203,19 +206,33 @@ async fn graphql(
         };
         return refuse(StatusCode::BAD_REQUEST, msg, &request_id);
     }
+    let key = match headers.get(idempotency::HEADER).map(|v| v.to_str().map(idempotency::valid_key)) {
+        None => None,
+        Some(Ok(Ok(key))) => Some(key),
+        Some(Ok(Err(why))) => return refuse(StatusCode::BAD_REQUEST, why, &request_id),
+        Some(Err(_)) => {
+            let why = idempotency::valid_key("").err().unwrap_or_default();
+            return refuse(StatusCode::BAD_REQUEST, why, &request_id);
+        }
+    };
+    if key.is_some() && count > 1 {
+        let msg = "an Idempotency-Key names one operation: send it with a single operation, not a batch".to_owned();
+        return refuse(StatusCode::BAD_REQUEST, msg, &request_id);
+    }
     let identity = match identify(&state, &headers, &request_id).await {
         Ok(identity) => identity,
         Err(response) => {
             return GraphQLResponse::from(BatchResponse::Single(finish(response, &request_id))).into_response();
         }
     };
-    let run = |req: async_graphql::Request| {
+    let run = |req: async_graphql::Request, writes: Option<Arc<idempotency::WriteLog>>| {
         let schema = state.schema.clone();
         let request_id = request_id.clone();
         let (req, driver) = match &identity {
             Identity::Known(actor) => {
-                let (loader, driver) = make_loader(&state.db, actor);
-                (req.data(loader).data(Identity::Known(actor.clone())), Some(driver))
+                let actor = crate::auth::Actor { writes: writes.clone(), ..actor.clone() };
+                let (loader, driver) = make_loader(&state.db, &actor);
+                (req.data(loader).data(Identity::Known(actor)), Some(driver))
             }
             Identity::Unknown(why) => (req.data(Identity::Unknown(why)), None),
         };
@@ -224,20 +241,98 @@ async fn graphql(
                 Some(driver) => driver.drive(schema.execute(req)).await,
                 None => schema.execute(req).await,
             };
-            finish(response, &request_id)
+            let response = finish(response, &request_id);
+            match &writes {
+                Some(w) if w.committed() => saved_after_commit(response, &w.saved_fields(), &w.child_ids()),
+                _ => response,
+            }
         }
     };
+    // Mutations carry a write log (what committed, for the answer; the key, if sent).
+    let log_for =
+        |req: &async_graphql::Request| idempotency::is_mutation(req).then(|| idempotency::WriteLog::new(None));
     let response = match batch {
-        BatchRequest::Single(req) => BatchResponse::Single(run(req).await),
+        BatchRequest::Single(req) => match (&identity, key) {
+            (Identity::Known(actor), Some(key)) if idempotency::is_mutation(&req) => {
+                return idempotent(&state, actor, key, req, &request_id, run).await;
+            }
+            _ => {
+                let writes = log_for(&req);
+                BatchResponse::Single(run(req, writes).await)
+            }
+        },
         BatchRequest::Batch(list) => {
             let mut out = Vec::with_capacity(list.len());
             for req in list {
-                out.push(run(req).await);
+                let writes = log_for(&req);
+                out.push(run(req, writes).await);
             }
             BatchResponse::Batch(out)
         }
     };
     GraphQLResponse::from(response).into_response()
+}
+
+/// Header on an answer replayed for a retry with an `Idempotency-Key`.
+const REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
+
+/// Runs a mutation sent with an `Idempotency-Key` (see `idempotency.rs`): replays the
+/// stored answer of an earlier request with the same key and request; refuses the key
+/// for a different request (`CONFLICT`); answers `ALREADY_DONE` if the earlier request's
+/// change was made but its answer lost; otherwise runs it, the key recorded by the
+/// transaction that commits, and stores the answer.
+async fn idempotent<F, Fut>(
+    state: &AppState,
+    actor: &crate::auth::Actor,
+    key: String,
+    req: async_graphql::Request,
+    request_id: &str,
+    run: F,
+) -> axum::response::Response
+where
+    F: FnOnce(async_graphql::Request, Option<Arc<idempotency::WriteLog>>) -> Fut,
+    Fut: std::future::Future<Output = Response>,
+{
+    let request_hash = idempotency::fingerprint(&req);
+    let single = |r: Response| GraphQLResponse::from(BatchResponse::Single(r)).into_response();
+    match idempotency::prior(&state.db, &actor.user_id, &key, &request_hash).await {
+        Ok(idempotency::Prior::Unused) => {}
+        Ok(idempotency::Prior::OtherRequest) => {
+            let err = Error::conflict(
+                "this Idempotency-Key was already used for a different request: use a new key for a new change",
+            );
+            let e = crate::graphql::errors::to_gql(&err).into_server_error(Default::default());
+            return single(finish(Response::from_errors(vec![e]), request_id));
+        }
+        Ok(idempotency::Prior::Answer(body)) => {
+            return ([(header::CONTENT_TYPE, "application/json"), (REPLAYED, "true")], body).into_response();
+        }
+        Ok(idempotency::Prior::AnswerLost(child_ids)) => {
+            let mut response = single(already_done(&child_ids, request_id));
+            response.headers_mut().insert(REPLAYED, axum::http::HeaderValue::from_static("true"));
+            return response;
+        }
+        Err(e) => {
+            let e = crate::graphql::errors::to_gql(&e).into_server_error(Default::default());
+            return single(finish(Response::from_errors(vec![e]), request_id));
+        }
+    }
+    let claim =
+        idempotency::Claim { key: key.clone(), request_hash, expires_at: crate::audit::now() + state.idempotency_ttl };
+    let writes = idempotency::WriteLog::new(Some(claim));
+    let response = run(req, Some(writes.clone())).await;
+    if writes.committed() {
+        match serde_json::to_string(&response) {
+            Ok(body) => {
+                if let Err(e) = idempotency::store_answer(&state.db, &actor.user_id, &key, body).await {
+                    // A retry then gets `ALREADY_DONE` with the children's ids instead.
+                    tracing::warn!(error = %e, "the answer to an idempotent write could not be stored");
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "the answer to an idempotent write could not be serialised"),
+        }
+    }
+    single(response)
 }
 
 /// Subscriptions over WebSocket. The token comes in the `connection_init` payload as

@@ -18,6 +18,7 @@ pub mod events;
 pub mod graphiql;
 pub mod graphql;
 pub mod http;
+pub mod idempotency;
 pub mod settings;
 pub mod startup;
 pub mod store;

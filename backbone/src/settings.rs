@@ -88,6 +88,9 @@ pub struct GraphqlSettings {
     pub default_page_size: usize,
     pub max_page_size: usize,
     pub introspection: bool,
+    /// How long an `Idempotency-Key` of a write is kept (and a retry with it replays the
+    /// first answer), in hours.
+    pub idempotency_key_hours: i64,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -128,6 +131,7 @@ impl Default for Settings {
                 default_page_size: 20,
                 max_page_size: 100,
                 introspection: false,
+                idempotency_key_hours: 24,
             },
             auth: AuthSettings { token_ttl_minutes: 8 * 60 },
             brokering: BrokeringSettings { attendance_alert_below: 0.75, attendance_alert_after_sessions: 3 },
@@ -202,6 +206,7 @@ mod tests {
         assert_eq!(s.graphql.max_depth, 10);
         assert_eq!(s.graphql.max_aliases, 15);
         assert_eq!(s.graphql.max_batch, 1);
+        assert_eq!(s.graphql.idempotency_key_hours, 24);
         assert_eq!(s.graphql.max_page_size, 100);
         assert_eq!(s.server.max_body_bytes, 65536);
         assert!(!s.graphql.introspection);

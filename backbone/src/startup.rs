@@ -20,6 +20,61 @@ pub struct StartOptions {
     /// Counts every SQL statement the service runs (tests use it to show that batch
     /// loading keeps a request's statement count flat as lists grow).
     pub statement_counter: Option<Arc<std::sync::atomic::AtomicU64>>,
+    /// A storage fault to inject between a commit and its answer (tests use it to show
+    /// that an answer never contradicts the database): see [`CommitFault`].
+    pub commit_fault: Option<Arc<CommitFault>>,
+}
+
+/// A fault injected for tests: once [armed](CommitFault::arm), the next audited write
+/// commits and then every later statement fails, as if the storage went away between the
+/// commit and the answer. It trips on the write's last statement (the audit chain head
+/// moving to its new hash, just before `COMMIT`) and closes the connection pool: the
+/// transaction holding its connection still commits; everything after — reading the
+/// answer's nested fields, storing an idempotent answer, any other request — fails to
+/// get a connection. It does not heal: start another [`Application`] on the same
+/// database to go on.
+#[derive(Debug, Default)]
+pub struct CommitFault {
+    armed: std::sync::atomic::AtomicBool,
+    tripped: std::sync::atomic::AtomicBool,
+}
+
+impl CommitFault {
+    /// Fails every statement after the next audited write commits.
+    pub fn arm(&self) {
+        self.armed.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Whether the fault happened.
+    pub fn tripped(&self) -> bool {
+        self.tripped.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Called with every statement run: trips on a write's last one when armed.
+    fn saw(&self, sql: &str, close: &dyn Fn()) {
+        use std::sync::atomic::Ordering::SeqCst;
+        // `UPDATE "audit_head" SET "seq" = …, "hash" = …`: `Audited::commit`'s last
+        // statement (the lock taken by `Audited::begin` sets only `seq`).
+        let head_moved = sql.starts_with("UPDATE \"audit_head\"") && sql.contains("\"hash\"");
+        if head_moved && self.armed.swap(false, SeqCst) {
+            self.tripped.store(true, SeqCst);
+            close();
+        }
+    }
+}
+
+/// Marks the pool closed (synchronously): later acquisitions fail at once.
+fn closer(db: &DatabaseConnection) -> Box<dyn Fn() + Send + Sync> {
+    match db.get_database_backend() {
+        sea_orm::DbBackend::Postgres => {
+            let pool = db.get_postgres_connection_pool().clone();
+            Box::new(move || drop(pool.close()))
+        }
+        _ => {
+            let pool = db.get_sqlite_connection_pool().clone();
+            Box::new(move || drop(pool.close()))
+        }
+    }
 }
 
 /// A built application, bound and ready to serve.
@@ -44,9 +99,16 @@ impl Application {
             settings.graphql.introspection = true;
         }
         let mut db = db::connect(&settings.database_url(), settings.database.max_connections).await?;
-        if let Some(counter) = options.statement_counter.clone() {
-            db.set_metric_callback(move |_| {
-                counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if options.statement_counter.is_some() || options.commit_fault.is_some() {
+            let (counter, fault) = (options.statement_counter.clone(), options.commit_fault.clone());
+            let close = closer(&db);
+            db.set_metric_callback(move |info| {
+                if let Some(counter) = &counter {
+                    counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+                if let Some(fault) = &fault {
+                    fault.saw(&info.statement.sql, &*close);
+                }
             });
         }
         db::migrate(&db).await?;
@@ -67,6 +129,7 @@ impl Application {
             db: db.clone(),
             max_batch: settings.graphql.max_batch.max(1),
             allow_demo_logins,
+            idempotency_ttl: chrono::Duration::hours(settings.graphql.idempotency_key_hours.max(1)),
         });
         let router = router(state, &settings);
         Ok(Application { listener, router, address, db })

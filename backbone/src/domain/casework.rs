@@ -6,7 +6,9 @@
 use crate::access::{self, Right};
 use crate::audit::{Audited, now};
 use crate::auth::Actor;
-use crate::domain::{ContactKind, ContactParty, NoteVisibility, Page, PageRequest, ReferralStatus, Role, join_list};
+use crate::domain::{
+    ChildChange, ContactKind, ContactParty, NoteVisibility, Page, PageRequest, ReferralStatus, Role, join_list,
+};
 use crate::domain::{enrolment, validate};
 use crate::error::{Error, Result};
 use crate::store::{child, contact, handover, plan_review, progress_note, referral, safeguarding_concern};
@@ -181,14 +183,15 @@ pub async fn concerns_of<C: ConnectionTrait>(
 /// when the child moves school — moving the caseload entry and everything pending with it
 /// (open referrals and the support plan's pending review follow the new worker), stamped
 /// in the handover history. Anchor leads within their anchor; backbone admins, also
-/// across anchors.
+/// across anchors. Answers with the child as written (their anchor moved, if it did) and
+/// the handover.
 pub async fn hand_over(
     db: &DatabaseConnection,
     actor: &Actor,
     child_id: &str,
     to_link_worker_id: &str,
     note: Option<String>,
-) -> Result<handover::Model> {
+) -> Result<ChildChange<handover::Model>> {
     validate::id(child_id).map_err(|_| Error::invalid("childId", "must be an id returned by this API"))?;
     let note = validate::blank_to_none(note);
     if note.as_deref().is_some_and(|n| validate::notes(n).is_err()) {
@@ -208,12 +211,14 @@ pub async fn hand_over(
     }
     let at = now();
     let from_anchor = found.anchor_id.clone();
-    if member.organisation_id != from_anchor {
+    let child = if member.organisation_id != from_anchor {
         let mut moved: child::ActiveModel = found.into();
         moved.anchor_id = Set(member.organisation_id.clone());
         moved.updated_at = Set(at);
-        moved.update(&*tx).await?;
-    }
+        moved.update(&*tx).await?
+    } else {
+        found
+    };
     let from_worker = current.link_worker_id.clone();
     let mut active: crate::store::enrolment::ActiveModel = current.into();
     active.link_worker_id = Set(Some(to_link_worker_id.to_owned()));
@@ -254,7 +259,7 @@ pub async fn hand_over(
         &["enrolment.linkWorker", "anchor", "referrals.linkWorker", "supportPlan.reviews.linkWorker"],
     );
     tx.commit().await?;
-    Ok(record)
+    Ok(ChildChange { child, change: record })
 }
 
 /// Handover history of many children, oldest first (record scope; loader).

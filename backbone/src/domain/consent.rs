@@ -10,20 +10,22 @@ use crate::access::{self, Right};
 use crate::audit::{Audited, now};
 use crate::auth::Actor;
 use crate::domain::enrolment::{self, Transition};
-use crate::domain::validate;
+use crate::domain::{ChildChange, validate};
 use crate::domain::{GiverKind, LawfulBasisKind, OrganisationKind, Purpose, SpecialCategoryCondition};
 use crate::error::{Error, Result};
-use crate::store::{consent, consent_partner, lawful_basis, organisation, participation};
+use crate::store::{child, consent, consent_partner, lawful_basis, organisation, participation};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
 };
 use validator::Validate;
 
-async fn begin_write(db: &DatabaseConnection, actor: &Actor, child_id: &str) -> Result<Audited> {
+/// Opens the transaction of a write to a child's record: the child in the actor's scope
+/// (as this transaction reads it) and the right to write checked.
+async fn begin_write(db: &DatabaseConnection, actor: &Actor, child_id: &str) -> Result<(Audited, child::Model)> {
     let tx = Audited::begin(db, actor).await?;
-    access::find_child(&*tx, actor, child_id).await?;
+    let found = access::find_child(&*tx, actor, child_id).await?;
     access::require(actor, Right::Write)?;
-    Ok(tx)
+    Ok((tx, found))
 }
 
 #[derive(Debug, Clone, Validate)]
@@ -40,14 +42,15 @@ pub struct NewParticipation {
 }
 
 /// Records the family's agreement to take part; the enrolment moves to `consented`.
+/// Answers with the child as this transaction read them and the agreement it wrote.
 pub async fn record_participation(
     db: &DatabaseConnection,
     actor: &Actor,
     input: NewParticipation,
-) -> Result<participation::Model> {
+) -> Result<ChildChange<participation::Model>> {
     input.validate()?;
     let agreed_on = validate::past_date_in("agreedOn", &input.agreed_on)?;
-    let mut tx = begin_write(db, actor, &input.child_id).await?;
+    let (mut tx, child) = begin_write(db, actor, &input.child_id).await?;
     let created = participation::ActiveModel {
         id: Set(uuid::Uuid::now_v7().to_string()),
         child_id: Set(input.child_id.clone()),
@@ -63,7 +66,7 @@ pub async fn record_participation(
     tx.record("participation.record", Some(&input.child_id), &["participation"]);
     enrolment::apply(&mut tx, &input.child_id, Transition::AgreeToTakePart, None, None).await?;
     tx.commit().await?;
-    Ok(created)
+    Ok(ChildChange { child, change: created })
 }
 
 #[derive(Debug, Clone, Validate)]
@@ -83,7 +86,7 @@ pub async fn record_lawful_basis(
     input: NewLawfulBasis,
 ) -> Result<lawful_basis::Model> {
     input.validate()?;
-    let mut tx = begin_write(db, actor, &input.child_id).await?;
+    let (mut tx, _) = begin_write(db, actor, &input.child_id).await?;
     let created = lawful_basis::ActiveModel {
         id: Set(uuid::Uuid::now_v7().to_string()),
         child_id: Set(input.child_id.clone()),
@@ -137,7 +140,7 @@ pub async fn record_consent(db: &DatabaseConnection, actor: &Actor, input: NewCo
         return Err(Error::invalid("partnerIds", "every id must be a partner organisation"));
     }
     let purposes = crate::domain::join_list(&input.purposes, Purpose::as_str);
-    let mut tx = begin_write(db, actor, &input.child_id).await?;
+    let (mut tx, _) = begin_write(db, actor, &input.child_id).await?;
     let consent_id = uuid::Uuid::now_v7().to_string();
     let created = consent::ActiveModel {
         id: Set(consent_id.clone()),

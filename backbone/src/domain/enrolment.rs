@@ -11,9 +11,9 @@
 use crate::access::{self, Right};
 use crate::audit::{Audited, now};
 use crate::auth::Actor;
-use crate::domain::{EnrolmentStatus, ExitReason, OrganisationKind, Role};
+use crate::domain::{ChildChange, EnrolmentStatus, ExitReason, OrganisationKind, Role};
 use crate::error::{Error, Result};
-use crate::store::{enrolment, enrolment_transition, lawful_basis};
+use crate::store::{child, enrolment, enrolment_transition, lawful_basis};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, Set,
 };
@@ -105,11 +105,16 @@ pub async fn apply(
 }
 
 /// Loads the child in the actor's scope, checks the right, and opens the transaction.
-async fn begin_for_child(db: &DatabaseConnection, actor: &Actor, child_id: &str, needed: Right) -> Result<Audited> {
+async fn begin_for_child(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    child_id: &str,
+    needed: Right,
+) -> Result<(Audited, child::Model)> {
     let tx = Audited::begin(db, actor).await?;
-    access::find_child(&*tx, actor, child_id).await?;
+    let found = access::find_child(&*tx, actor, child_id).await?;
     access::require(actor, needed)?;
-    Ok(tx)
+    Ok((tx, found))
 }
 
 #[derive(Debug, Clone, Validate)]
@@ -121,9 +126,10 @@ pub struct Enrol {
 }
 
 /// `consented → enrolled`. Needs a lawful basis on record for processing the child's data.
-pub async fn enrol(db: &DatabaseConnection, actor: &Actor, input: Enrol) -> Result<enrolment::Model> {
+/// Answers with the child and the enrolment as this transaction wrote them.
+pub async fn enrol(db: &DatabaseConnection, actor: &Actor, input: Enrol) -> Result<ChildChange<enrolment::Model>> {
     input.validate()?;
-    let mut tx = begin_for_child(db, actor, &input.child_id, Right::Write).await?;
+    let (mut tx, child) = begin_for_child(db, actor, &input.child_id, Right::Write).await?;
     let bases = lawful_basis::Entity::find()
         .filter(lawful_basis::Column::ChildId.eq(input.child_id.clone()))
         .count(&*tx)
@@ -135,26 +141,27 @@ pub async fn enrol(db: &DatabaseConnection, actor: &Actor, input: Enrol) -> Resu
     let updated =
         apply(&mut tx, &input.child_id, Transition::Enrol, Some(input.cohort.trim().to_owned()), None).await?;
     tx.commit().await?;
-    Ok(updated)
+    Ok(ChildChange { child, change: updated })
 }
 
 /// A transition that needs nothing but the child: start support, complete, exit.
+/// Answers with the child and the enrolment as this transaction wrote them.
 pub async fn transition(
     db: &DatabaseConnection,
     actor: &Actor,
     child_id: &str,
     transition: Transition,
     note: Option<String>,
-) -> Result<enrolment::Model> {
+) -> Result<ChildChange<enrolment::Model>> {
     crate::domain::validate::id(child_id)
         .map_err(|_| Error::invalid("childId", "must be an id returned by this API"))?;
     if let Some(n) = &note {
         crate::domain::validate::notes(n).map_err(|_| Error::invalid("note", "must be at most 2000 characters"))?;
     }
-    let mut tx = begin_for_child(db, actor, child_id, Right::Write).await?;
+    let (mut tx, child) = begin_for_child(db, actor, child_id, Right::Write).await?;
     let updated = apply(&mut tx, child_id, transition, None, note).await?;
     tx.commit().await?;
-    Ok(updated)
+    Ok(ChildChange { child, change: updated })
 }
 
 /// The default link worker for a newly identified child: the identifying link worker.

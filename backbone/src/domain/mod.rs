@@ -24,6 +24,16 @@ pub mod validate;
 
 use crate::error::{Error, Result};
 
+/// What a use case that changes a child's record answers with: the child and the record it
+/// wrote, both as its own transaction saw them when it committed. Resolvers build their
+/// answer from these, never from a second read that could fail after the commit (and so
+/// answer an error for a change that was made).
+#[derive(Debug, Clone)]
+pub struct ChildChange<T> {
+    pub child: crate::store::child::Model,
+    pub change: T,
+}
+
 /// Declares an enumeration stored as a short string, with its one spelling in the
 /// database.
 macro_rules! str_enum {

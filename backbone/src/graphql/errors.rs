@@ -82,6 +82,93 @@ pub fn finish(mut response: Response, request_id: &str) -> Response {
     response
 }
 
+/// Notes, for each top-level mutation field, whether its change committed while it ran
+/// (the request's [`WriteLog`](crate::idempotency::WriteLog) counts commits), so that an
+/// error in its answer afterwards is reported as "saved" ([`saved_after_commit`]), never as
+/// a change that was rolled back.
+pub struct AfterCommit;
+
+impl async_graphql::extensions::ExtensionFactory for AfterCommit {
+    fn create(&self) -> std::sync::Arc<dyn async_graphql::extensions::Extension> {
+        std::sync::Arc::new(AfterCommit)
+    }
+}
+
+#[async_trait::async_trait]
+impl async_graphql::extensions::Extension for AfterCommit {
+    async fn resolve(
+        &self,
+        ctx: &async_graphql::extensions::ExtensionContext<'_>,
+        info: async_graphql::extensions::ResolveInfo<'_>,
+        next: async_graphql::extensions::NextResolve<'_>,
+    ) -> async_graphql::ServerResult<Option<Value>> {
+        let writes = match ctx.data_opt::<crate::graphql::Identity>() {
+            Some(crate::graphql::Identity::Known(actor))
+                if info.path_node.parent.is_none() && info.parent_type == "Mutation" =>
+            {
+                actor.writes.clone()
+            }
+            _ => None,
+        };
+        let Some(writes) = writes else { return next.run(ctx, info).await };
+        let key = match info.path_node.segment {
+            async_graphql::QueryPathSegment::Name(key) => key.to_owned(),
+            async_graphql::QueryPathSegment::Index(i) => i.to_string(),
+        };
+        let before = writes.commits();
+        let result = next.run(ctx, info).await;
+        if writes.commits() > before {
+            writes.note_saved_field(&key);
+        }
+        result
+    }
+}
+
+/// Rewrites the errors of a mutation's answer that came after its change committed (the
+/// top-level field named in `saved_fields` had committed): `CHANGE_SAVED`, saying the
+/// change was made, with the ids of the children it touched — so no client reads it as
+/// rolled back and sends it again. Call after [`finish`].
+pub fn saved_after_commit(mut response: Response, saved_fields: &[String], child_ids: &[String]) -> Response {
+    for e in &mut response.errors {
+        let under_saved = matches!(
+            e.path.first(),
+            Some(async_graphql::PathSegment::Field(f)) if saved_fields.iter().any(|s| s == f)
+        );
+        if !under_saved {
+            continue;
+        }
+        let ext = e.extensions.get_or_insert_with(Default::default);
+        let request_id = match ext.get("requestId") {
+            Some(Value::String(id)) => id.clone(),
+            _ => "-".to_owned(),
+        };
+        e.message = format!(
+            "the change was saved, but part of the answer could not be read: do not send it again; read the \
+             record to see it (quote request id {request_id} when reporting this)"
+        );
+        ext.set("code", "CHANGE_SAVED");
+        ext.set("changeSaved", true);
+        ext.set("childIds", Value::List(child_ids.iter().map(|id| Value::from(id.clone())).collect()));
+    }
+    response
+}
+
+/// The answer to a retry whose first request made its change but whose answer was lost
+/// before it was stored: `ALREADY_DONE`, with the ids of the children the change touched.
+pub fn already_done(child_ids: &[String], request_id: &str) -> Response {
+    let mut e = async_graphql::ServerError::new(
+        "this change was already made by an earlier request with the same Idempotency-Key; its answer was not \
+         kept: read the record to see it, and do not send the change again",
+        None,
+    );
+    let mut ext = ErrorExtensionValues::default();
+    ext.set("code", "ALREADY_DONE");
+    ext.set("changeSaved", true);
+    ext.set("childIds", Value::List(child_ids.iter().map(|id| Value::from(id.clone())).collect()));
+    e.extensions = Some(ext);
+    finish(Response::from_errors(vec![e]), request_id)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -116,6 +203,23 @@ mod tests {
         for e in &response.errors {
             assert_eq!(e.extensions.as_ref().and_then(|x| x.get("requestId").cloned()), Some(Value::from("req-9")));
         }
+    }
+
+    #[test]
+    fn errors_after_a_commit_say_the_change_was_saved_and_others_do_not() {
+        let mut nested = ServerError::new("sqlx: pool closed", None);
+        nested.path = vec![PathSegment::Field("made".into()), PathSegment::Field("anchor".into())];
+        let mut refused = to_gql(&Error::conflict("no")).into_server_error(Default::default());
+        refused.path = vec![PathSegment::Field("other".into())];
+        let response = finish(Response::from_errors(vec![nested, refused]), "req-7");
+        let response = saved_after_commit(response, &["made".to_owned()], &["c1".to_owned()]);
+        let saved = &response.errors[0];
+        assert_eq!(code(saved), Some(Value::from("CHANGE_SAVED")));
+        assert!(saved.message.contains("was saved") && saved.message.contains("req-7"), "{}", saved.message);
+        assert!(!saved.message.contains("pool"));
+        let ext = saved.extensions.as_ref().expect("extensions");
+        assert_eq!(ext.get("childIds"), Some(&Value::List(vec![Value::from("c1")])));
+        assert_eq!(code(&response.errors[1]), Some(Value::from("CONFLICT")), "a field that saved nothing is untouched");
     }
 
     #[test]

@@ -52,7 +52,8 @@ pub fn build_schema(limits: &GraphqlSettings, services: Option<Services>) -> App
         .limit_recursive_depth(32)
         .limit_directives(10)
         .disable_suggestions()
-        .extension(limits::ShapeLimits { max_depth: limits.max_depth, max_aliases: limits.max_aliases });
+        .extension(limits::ShapeLimits { max_depth: limits.max_depth, max_aliases: limits.max_aliases })
+        .extension(errors::AfterCommit);
     if !limits.introspection {
         builder = builder.disable_introspection();
     }

@@ -10,7 +10,7 @@ use crate::graphql::brokering::*;
 use crate::graphql::errors::GqlResult;
 use crate::graphql::inputs::*;
 use crate::graphql::types::*;
-use crate::graphql::{actor, selected_child_fields, services};
+use crate::graphql::{actor, services};
 use async_graphql::{Context, ID, Object, Result};
 
 pub struct Mutation;
@@ -25,11 +25,11 @@ fn referral_moved(ctx: &Context<'_>, r: &crate::store::referral::Model) -> Resul
     Ok(Referral(r.clone()))
 }
 
-/// The child after a change, read back (and audited as a read) for the response.
-async fn child_after(ctx: &Context<'_>, child_id: &str) -> Result<Child> {
-    let actor = actor(ctx)?;
-    let fields = selected_child_fields(ctx);
-    let model = domain::children::get(&services(ctx)?.db, actor, child_id, fields).await.gql()?;
+/// The child a change wrote, as its own transaction saw it: the answer never reads the
+/// child again after the commit (a read that failed then would answer an error for a
+/// change that was made). Nested fields the client selects are loaded afterwards; see
+/// "After a change is saved" in `docs/api.md`.
+fn child_written(ctx: &Context<'_>, model: crate::store::child::Model) -> Result<Child> {
     Child::new(ctx, model)
 }
 
@@ -65,7 +65,7 @@ impl Mutation {
     /// A link worker who identifies a child takes them onto their caseload.
     async fn identify_child(&self, ctx: &Context<'_>, input: IdentifyChildInput) -> Result<Child> {
         let created = domain::children::identify(&services(ctx)?.db, actor(ctx)?, input.into()).await.gql()?;
-        child_after(ctx, &created.id).await
+        child_written(ctx, created)
     }
 
     /// Records a parent, carer or trusted adult around a child.
@@ -77,9 +77,9 @@ impl Mutation {
 
     /// Records the family's agreement to take part: `IDENTIFIED → CONSENTED`.
     async fn record_participation(&self, ctx: &Context<'_>, input: RecordParticipationInput) -> Result<Child> {
-        let created =
+        let recorded =
             domain::consent::record_participation(&services(ctx)?.db, actor(ctx)?, input.into()).await.gql()?;
-        child_after(ctx, &created.child_id).await
+        child_written(ctx, recorded.child)
     }
 
     /// Records the lawful basis for processing the child's record (needed to enrol).
@@ -107,25 +107,27 @@ impl Mutation {
     /// `CONSENTED → ENROLLED`, in a cohort (academic year such as `2025/26`). Needs a
     /// lawful basis on record.
     async fn enrol(&self, ctx: &Context<'_>, child_id: ID, cohort: String) -> Result<Child> {
-        let input = domain::enrolment::Enrol { child_id: child_id.0.clone(), cohort };
-        domain::enrolment::enrol(&services(ctx)?.db, actor(ctx)?, input).await.gql()?;
-        child_after(ctx, &child_id).await
+        let input = domain::enrolment::Enrol { child_id: child_id.0, cohort };
+        let enrolled = domain::enrolment::enrol(&services(ctx)?.db, actor(ctx)?, input).await.gql()?;
+        child_written(ctx, enrolled.child)
     }
 
     /// `ENROLLED → ACTIVE`: support has started.
     async fn start_support(&self, ctx: &Context<'_>, child_id: ID, note: Option<String>) -> Result<Child> {
-        domain::enrolment::transition(&services(ctx)?.db, actor(ctx)?, &child_id, Transition::StartSupport, note)
-            .await
-            .gql()?;
-        child_after(ctx, &child_id).await
+        let moved =
+            domain::enrolment::transition(&services(ctx)?.db, actor(ctx)?, &child_id, Transition::StartSupport, note)
+                .await
+                .gql()?;
+        child_written(ctx, moved.child)
     }
 
     /// `ACTIVE → COMPLETED`: the child finished the programme.
     async fn complete_enrolment(&self, ctx: &Context<'_>, child_id: ID, note: Option<String>) -> Result<Child> {
-        domain::enrolment::transition(&services(ctx)?.db, actor(ctx)?, &child_id, Transition::Complete, note)
-            .await
-            .gql()?;
-        child_after(ctx, &child_id).await
+        let moved =
+            domain::enrolment::transition(&services(ctx)?.db, actor(ctx)?, &child_id, Transition::Complete, note)
+                .await
+                .gql()?;
+        child_written(ctx, moved.child)
     }
 
     /// Any open state `→ EXITED`, with a reason.
@@ -137,8 +139,8 @@ impl Mutation {
         note: Option<String>,
     ) -> Result<Child> {
         let t = Transition::Exit(reason.into());
-        domain::enrolment::transition(&services(ctx)?.db, actor(ctx)?, &child_id, t, note).await.gql()?;
-        child_after(ctx, &child_id).await
+        let moved = domain::enrolment::transition(&services(ctx)?.db, actor(ctx)?, &child_id, t, note).await.gql()?;
+        child_written(ctx, moved.child)
     }
 
     /// Hands a child over to a link worker: puts them on the worker's caseload with
@@ -152,8 +154,9 @@ impl Mutation {
         link_worker_id: ID,
         note: Option<String>,
     ) -> Result<Child> {
-        domain::casework::hand_over(&services(ctx)?.db, actor(ctx)?, &child_id, &link_worker_id, note).await.gql()?;
-        child_after(ctx, &child_id).await
+        let db = &services(ctx)?.db;
+        let handed = domain::casework::hand_over(db, actor(ctx)?, &child_id, &link_worker_id, note).await.gql()?;
+        child_written(ctx, handed.child)
     }
 
     /// Adds an organisation to the partnership (backbone admins).
@@ -378,7 +381,7 @@ impl Mutation {
         let (candidate_id, details) = input.split();
         let (_, created) =
             domain::screening::accept(&services(ctx)?.db, actor(ctx)?, &candidate_id, details).await.gql()?;
-        child_after(ctx, &created.id).await
+        child_written(ctx, created)
     }
 
     /// Rebuilds the metrics summary tables now (they are otherwise rebuilt every

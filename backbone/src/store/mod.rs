@@ -19,6 +19,7 @@ pub mod enrolment;
 pub mod enrolment_transition;
 pub mod framework_version;
 pub mod handover;
+pub mod idempotency_key;
 pub mod lawful_basis;
 pub mod membership;
 pub mod organisation;
