@@ -59,6 +59,8 @@ pub struct Session {
     pub token: String,
     pub expires_at: DateTime<Utc>,
     pub actor: Actor,
+    /// The account, as read to check the password (the answer is built from it).
+    pub user: user::Model,
 }
 
 /// Hashes a password with argon2id and a random salt. CPU-heavy: runs off the async
@@ -136,7 +138,7 @@ pub async fn login(
     let mut actor = actor_for(db, &found).await?;
     actor.token_id = Some(token_id);
     tracing::info!(user_id = %found.id, "login");
-    Ok(Session { token, expires_at, actor })
+    Ok(Session { token, expires_at, actor, user: found })
 }
 
 /// Resolves a bearer token to its [`Actor`]; expired, revoked, unknown tokens, disabled

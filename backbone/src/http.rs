@@ -304,7 +304,11 @@ where
             let e = crate::graphql::errors::to_gql(&err).into_server_error(Default::default());
             return single(finish(Response::from_errors(vec![e]), request_id));
         }
-        Ok(idempotency::Prior::Answer(body)) => {
+        Ok(idempotency::Prior::Answer { body, child_ids }) => {
+            if let Err(e) = idempotency::audit_replay(&state.db, actor, &child_ids).await {
+                let e = crate::graphql::errors::to_gql(&e).into_server_error(Default::default());
+                return single(finish(Response::from_errors(vec![e]), request_id));
+            }
             return ([(header::CONTENT_TYPE, "application/json"), (REPLAYED, "true")], body).into_response();
         }
         Ok(idempotency::Prior::AnswerLost(child_ids)) => {

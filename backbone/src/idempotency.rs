@@ -10,6 +10,7 @@
 //!   user with the same key and the same request gets the stored answer; if the answer was
 //!   lost before it could be stored, the retry gets `ALREADY_DONE` with the ids of the
 //!   children the change touched; with a different request, `CONFLICT`.
+//! - A replayed answer is audited (`answer.replay` per child it is about) before it is sent.
 //! - Keys are per user and expire after `graphql.idempotency_key_hours`. Queries ignore
 //!   the key; a request that committed nothing (refused, invalid) records no key, so its
 //!   retry runs again.
@@ -203,8 +204,8 @@ pub enum Prior {
     Unused,
     /// The same key was used for a different request.
     OtherRequest,
-    /// The stored answer, to send again.
-    Answer(String),
+    /// The stored answer, to send again, and the children it is about.
+    Answer { body: String, child_ids: Vec<String> },
     /// The change was made but its answer was not stored (it was lost): the children it
     /// touched.
     AnswerLost(Vec<String>),
@@ -220,11 +221,25 @@ pub async fn prior(db: &DatabaseConnection, user_id: &str, key: &str, request_ha
     Ok(match found {
         None => Prior::Unused,
         Some(row) if row.request_hash != request_hash => Prior::OtherRequest,
-        Some(row) => match row.response {
-            Some(body) => Prior::Answer(body),
-            None => Prior::AnswerLost(serde_json::from_str(&row.child_ids).unwrap_or_default()),
-        },
+        Some(row) => {
+            let child_ids = serde_json::from_str(&row.child_ids).unwrap_or_default();
+            match row.response {
+                Some(body) => Prior::Answer { body, child_ids },
+                None => Prior::AnswerLost(child_ids),
+            }
+        }
     })
+}
+
+/// Records, before a stored answer is sent again, that it was: one `answer.replay` event
+/// per child it is about (a replay is a read of what the answer holds). If the audit
+/// cannot be written, the answer is not sent.
+pub async fn audit_replay(db: &DatabaseConnection, actor: &crate::auth::Actor, child_ids: &[String]) -> Result<()> {
+    let mut tx = crate::audit::Audited::begin(db, actor).await?;
+    for id in child_ids {
+        tx.record("answer.replay", Some(id), &["idempotentAnswer"]);
+    }
+    tx.commit().await
 }
 
 /// Stores the answer of the request that recorded `key`.

@@ -1,6 +1,9 @@
 //! Mutations: the verbs of the domain. Each validates its input (`INVALID_INPUT` naming
 //! the field, nothing written), checks access, and writes with its audit event in one
-//! transaction.
+//! transaction — and answers from what that transaction wrote (the domain use case returns
+//! the written models), never from a read after the commit that could fail and so answer
+//! an error for a change that was made. Nested fields a client selects on the answer are
+//! loaded afterwards; an error there is `CHANGE_SAVED` (`errors::saved_after_commit`).
 
 use crate::auth;
 use crate::domain::enrolment::Transition;
@@ -41,12 +44,12 @@ impl Mutation {
         let s = services(ctx)?;
         let ttl = chrono::Duration::minutes(s.settings.auth.token_ttl_minutes);
         let session = auth::login(&s.db, &email, &password, ttl, s.allow_demo_logins).await.gql()?;
-        let (user, _) = domain::accounts::me(&s.db, &session.actor).await.gql()?;
+        // Answered from what `login` read and wrote: no second read after the token exists.
         Ok(LoginPayload {
             token: session.token,
             expires_at: session.expires_at,
             user: User {
-                user,
+                user: session.user,
                 organisation_id: Some(session.actor.organisation_id.clone()),
                 role: Some(session.actor.role),
                 designated_safeguarding_lead: session.actor.designated_safeguarding_lead,

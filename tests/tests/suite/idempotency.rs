@@ -5,7 +5,7 @@
 //! replays the first answer (or says the change was already made).
 
 use backbone::startup::{Application, CommitFault, StartOptions};
-use backbone::store::{child, idempotency_key};
+use backbone::store::{audit_event, child, idempotency_key};
 use backbone_tests::*;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
@@ -141,6 +141,15 @@ async fn a_retry_with_the_same_key_replays_the_first_answer_and_changes_nothing(
     assert!(again.replayed, "replayed");
     assert_eq!(again.body, first.body, "the first answer, exactly");
     assert_eq!(children_named(&zone.app.db, "Ola").await.len(), 1, "the retry created nothing");
+    let child_id = first.body["data"]["identifyChild"]["id"].as_str().expect("id").to_owned();
+    let events = audit_event::Entity::find()
+        .filter(audit_event::Column::ChildId.eq(child_id.as_str()))
+        .all(&zone.app.db)
+        .await
+        .expect("events");
+    let actions: Vec<&str> = events.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(actions.iter().filter(|a| **a == "child.identify").count(), 1, "{actions:?}");
+    assert_eq!(actions.last(), Some(&"answer.replay"), "the replay is audited: {actions:?}");
 
     // A different key is a different change (allowance).
     let second = post(at, lw, IDENTIFY, json!({"f": "Ola"}), Some("key-2")).await;
