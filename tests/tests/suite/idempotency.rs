@@ -239,3 +239,24 @@ async fn a_malformed_key_is_refused_before_anything_runs() {
     assert!(bad.body["errors"][0]["message"].as_str().is_some_and(|m| m.contains("Idempotency-Key")));
     assert!(children_named(&zone.app.db, "Zed").await.is_empty());
 }
+
+#[tokio::test]
+async fn requests_racing_with_one_key_make_one_change() {
+    let zone = Zone::new().await;
+    let (at, lw) = (zone.app.address, zone.link_worker.token.clone());
+    let racing = (0..4).map(|_| {
+        let lw = lw.clone();
+        tokio::spawn(async move { post(at, &lw, IDENTIFY, json!({"f": "Ria"}), Some("race-1")).await })
+    });
+    let answers = futures_util::future::join_all(racing).await;
+    let saved = children_named(&zone.app.db, "Ria").await;
+    assert_eq!(saved.len(), 1, "one change, however many raced");
+    for answer in answers {
+        let body = answer.expect("joined").body;
+        match codes(&body).as_slice() {
+            [] => assert_eq!(body["data"]["identifyChild"]["id"], json!(saved[0]), "{body}"),
+            [code] => assert!(code == "CONFLICT" || code == "ALREADY_DONE", "{body}"),
+            _ => panic!("one error at most: {body}"),
+        }
+    }
+}
