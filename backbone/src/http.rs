@@ -6,7 +6,11 @@
 //! if it exceeds `server.max_body_bytes` (413; `server.max_upload_bytes` for a
 //! `multipart/form-data` file upload); the whole request is cut off after
 //! `server.request_timeout_secs` (408); batches above `graphql.max_batch` are refused;
-//! then the schema's depth, complexity and alias limits apply before anything runs.
+//! values nested deeper than `graphql.max_value_depth` (in the query's text or the
+//! variables) are refused unparsed (400, `graphql::limits::check_nesting`); then the
+//! schema's depth, complexity and alias limits apply before anything runs. A panic while
+//! handling any request answers it with `INTERNAL` (500 here, or a GraphQL error from
+//! `graphql::limits::CatchPanics`) and the process serves on.
 
 use crate::auth;
 use crate::error::Error;
@@ -46,7 +50,12 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub fn router(state: Arc<AppState>, settings: &crate::settings::Settings) -> Router {
     let mut app = Router::new()
         // POST only: a GET would put operations (and `login`'s password) in URLs and logs.
-        .route("/graphql", post(graphql))
+        .route("/graphql", {
+            let max_value_depth = settings.graphql.max_value_depth;
+            post(move |state: State<Arc<AppState>>, headers: HeaderMap, request| {
+                graphql(state, headers, request, max_value_depth)
+            })
+        })
         .route("/graphql/ws", get(graphql_ws))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
@@ -74,6 +83,7 @@ pub fn router(state: Arc<AppState>, settings: &crate::settings::Settings) -> Rou
                 tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
             }))
             .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+            .layer(axum::middleware::from_fn(catch_panics))
             .layer(TimeoutLayer::with_status_code(
                 StatusCode::REQUEST_TIMEOUT,
                 Duration::from_secs(settings.server.request_timeout_secs),
@@ -84,6 +94,18 @@ pub fn router(state: Arc<AppState>, settings: &crate::settings::Settings) -> Rou
             ))
             .layer(CompressionLayer::new()),
     )
+}
+
+/// Answers a request whose handler panicked with 500 and the coded `INTERNAL` body (with
+/// the request id), instead of dropping the connection. GraphQL operations have their own
+/// catch inside the schema (`graphql::limits::CatchPanics`); this covers the rest.
+async fn catch_panics(request: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    use futures_util::FutureExt;
+    let id = request_id(request.headers());
+    match std::panic::AssertUnwindSafe(next.run(request)).catch_unwind().await {
+        Ok(response) => response,
+        Err(_) => failure(&Error::Internal(anyhow::anyhow!("a request handler panicked")), &id),
+    }
 }
 
 #[derive(Clone, Copy)]
@@ -178,6 +200,7 @@ async fn graphql(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     request: Result<GraphQLBatchRequest, GraphQLRejection>,
+    max_value_depth: usize,
 ) -> axum::response::Response {
     let request_id = request_id(&headers);
     // Bearer tokens, never cookies: a cross-site form cannot carry one, so accepting
@@ -202,6 +225,16 @@ async fn graphql(
             format!("at most {} operations may be batched in one request", state.max_batch)
         };
         return refuse(StatusCode::BAD_REQUEST, msg, &request_id);
+    }
+    let operations: &[async_graphql::Request] = match &batch {
+        BatchRequest::Single(req) => std::slice::from_ref(req),
+        BatchRequest::Batch(list) => list,
+    };
+    for req in operations {
+        if let Err(refusal) = crate::graphql::limits::check_nesting(req, max_value_depth) {
+            let body = finish(Response::from_errors(vec![refusal]), &request_id);
+            return (StatusCode::BAD_REQUEST, Json(body)).into_response();
+        }
     }
     let identity = match identify(&state, &headers, &request_id).await {
         Ok(identity) => identity,
@@ -251,27 +284,38 @@ async fn graphql_ws(
     upgrade.protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS).on_upgrade(move |socket| {
         let schema = state.schema.clone();
         async_graphql_axum::GraphQLWebSocket::new(socket, schema, protocol)
-            .on_connection_init(move |payload| async move {
-                let token = payload
-                    .get("authorization")
-                    .or_else(|| payload.get("Authorization"))
-                    .and_then(|v| v.as_str())
-                    .map(|v| v.trim_start_matches("Bearer ").trim_start_matches("bearer ").to_owned())
-                    .or_else(|| payload.get("token").and_then(|v| v.as_str()).map(str::to_owned))
-                    .ok_or_else(|| {
-                        async_graphql::Error::new("send {\"authorization\": \"Bearer <token>\"} in connection_init")
-                    })?;
-                let actor = auth::authenticate(&state.db, &token, state.allow_demo_logins, None)
-                    .await
-                    .map_err(|e| crate::graphql::errors::to_gql(&e))?;
-                let mut data = async_graphql::Data::default();
-                data.insert(make_spawned_loader(&state.db, &actor));
-                data.insert(Identity::Known(actor));
-                data.insert(crate::graphql::subscription::ConnectionToken {
-                    token,
-                    allow_demo: state.allow_demo_logins,
-                });
-                Ok(data)
+            .on_connection_init(move |payload| {
+                use futures_util::FutureExt;
+                let init = async move {
+                    let token = payload
+                        .get("authorization")
+                        .or_else(|| payload.get("Authorization"))
+                        .and_then(|v| v.as_str())
+                        .map(|v| v.trim_start_matches("Bearer ").trim_start_matches("bearer ").to_owned())
+                        .or_else(|| payload.get("token").and_then(|v| v.as_str()).map(str::to_owned))
+                        .ok_or_else(|| {
+                            async_graphql::Error::new("send {\"authorization\": \"Bearer <token>\"} in connection_init")
+                        })?;
+                    let actor = auth::authenticate(&state.db, &token, state.allow_demo_logins, None)
+                        .await
+                        .map_err(|e| crate::graphql::errors::to_gql(&e))?;
+                    let mut data = async_graphql::Data::default();
+                    data.insert(make_spawned_loader(&state.db, &actor));
+                    data.insert(Identity::Known(actor));
+                    data.insert(crate::graphql::subscription::ConnectionToken {
+                        token,
+                        allow_demo: state.allow_demo_logins,
+                    });
+                    Ok(data)
+                };
+                // A panic while checking the token refuses the connection, not the process.
+                std::panic::AssertUnwindSafe(init).catch_unwind().map(|done| {
+                    done.unwrap_or_else(|_| {
+                        Err(crate::graphql::errors::to_gql(&Error::Internal(anyhow::anyhow!(
+                            "connection_init panicked"
+                        ))))
+                    })
+                })
             })
             .serve()
     })
