@@ -35,10 +35,15 @@ pub const RECURSION_LIMIT: usize = 32;
 /// `max_aliases` aliased fields (aliases multiply work without deepening the query, so
 /// depth and complexity limits alone do not stop them), or with a value (literal,
 /// default or variable) nested deeper than `max_value_depth` lists and input objects.
+/// Fragments are expanded once, before anything else walks them, and a document whose
+/// expansion holds more than `max_fields` fields is refused: async-graphql's recursion
+/// check walks every spread of every fragment without remembering it, so a few fragments
+/// each spreading the next twice would keep a worker busy for minutes.
 pub struct ShapeLimits {
     pub max_depth: usize,
     pub max_aliases: usize,
     pub max_value_depth: usize,
+    pub max_fields: usize,
 }
 
 impl ExtensionFactory for ShapeLimits {
@@ -47,6 +52,7 @@ impl ExtensionFactory for ShapeLimits {
             max_depth: self.max_depth,
             max_aliases: self.max_aliases,
             max_value_depth: self.max_value_depth,
+            max_fields: self.max_fields,
         })
     }
 }
@@ -55,6 +61,7 @@ struct ShapeLimitsExtension {
     max_depth: usize,
     max_aliases: usize,
     max_value_depth: usize,
+    max_fields: usize,
 }
 
 /// Refuses `request` if its query text or its variables nest values deeper than
@@ -229,6 +236,108 @@ pub fn aliases_in(doc: &ExecutableDocument) -> usize {
     ops + frags
 }
 
+/// Why an expansion was cut short.
+#[derive(Debug, PartialEq)]
+enum Expansion {
+    TooDeep,
+    TooLarge,
+}
+
+/// Fields and nesting of a fragment, once expanded.
+#[derive(Clone, Copy)]
+struct Expanded {
+    fields: usize,
+    /// Levels below the set, counted as async-graphql's recursion check counts them (a
+    /// field with a selection set, a spread, an inline fragment: one each).
+    height: usize,
+}
+
+/// Expands `set` reached at `depth`: each fragment once (remembered in `done`), a cycle
+/// as nothing (validation refuses it later); stops as soon as the nesting passes
+/// [`RECURSION_LIMIT`] or the fields pass `max_fields`, so it recurses at most
+/// `RECURSION_LIMIT` levels and works in time linear in the document.
+fn expand<'a>(
+    set: &'a SelectionSet,
+    depth: usize,
+    fragments: &'a Fragments,
+    done: &mut HashMap<&'a Name, Expanded>,
+    visiting: &mut Vec<&'a Name>,
+    max_fields: usize,
+) -> Result<Expanded, Expansion> {
+    if depth > RECURSION_LIMIT {
+        return Err(Expansion::TooDeep);
+    }
+    let mut out = Expanded { fields: 0, height: 0 };
+    // Adds what one item brings: `fields`, and `height` levels below `set`.
+    let add = |out: &mut Expanded, fields: usize, height: usize| -> Result<(), Expansion> {
+        out.fields = out.fields.saturating_add(fields);
+        out.height = out.height.max(height);
+        if depth + out.height > RECURSION_LIMIT {
+            Err(Expansion::TooDeep)
+        } else if out.fields > max_fields {
+            Err(Expansion::TooLarge)
+        } else {
+            Ok(())
+        }
+    };
+    for item in &set.items {
+        match &item.node {
+            Selection::Field(f) if f.node.selection_set.node.items.is_empty() => add(&mut out, 1, 0)?,
+            Selection::Field(f) => {
+                let inner = expand(&f.node.selection_set.node, depth + 1, fragments, done, visiting, max_fields)?;
+                add(&mut out, inner.fields.saturating_add(1), inner.height + 1)?;
+            }
+            Selection::InlineFragment(f) => {
+                let inner = expand(&f.node.selection_set.node, depth + 1, fragments, done, visiting, max_fields)?;
+                add(&mut out, inner.fields, inner.height + 1)?;
+            }
+            Selection::FragmentSpread(s) => {
+                let name = &s.node.fragment_name.node;
+                let inner = match (done.get(name), fragments.get(name)) {
+                    (Some(known), _) => *known,
+                    // A cycle (refused by validation) or an unknown fragment (named by it).
+                    (None, Some(_)) if visiting.contains(&name) => Expanded { fields: 0, height: 0 },
+                    (None, None) => Expanded { fields: 0, height: 0 },
+                    (None, Some(frag)) => {
+                        visiting.push(name);
+                        let found =
+                            expand(&frag.node.selection_set.node, depth + 1, fragments, done, visiting, max_fields);
+                        visiting.pop();
+                        let found = found?;
+                        done.insert(name, found);
+                        found
+                    }
+                };
+                add(&mut out, inner.fields, inner.height + 1)?;
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Refuses a document whose operations, fragments expanded, nest deeper than
+/// [`RECURSION_LIMIT`] or hold more than `max_fields` fields.
+fn check_expansion(doc: &ExecutableDocument, max_fields: usize) -> Result<(), ServerError> {
+    let mut done = HashMap::new();
+    for (_, op) in doc.operations.iter() {
+        match expand(&op.node.selection_set.node, 0, &doc.fragments, &mut done, &mut Vec::new(), max_fields) {
+            Ok(_) => {}
+            Err(Expansion::TooDeep) => {
+                return Err(bad_request(format!(
+                    "the query's selections, fragments expanded, are nested more than {RECURSION_LIMIT} deep; at \
+                     most {RECURSION_LIMIT} levels are allowed"
+                )));
+            }
+            Err(Expansion::TooLarge) => {
+                return Err(bad_request(format!(
+                    "the query's fragments expand to more than {max_fields} fields; at most {max_fields} are allowed"
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
 #[async_trait::async_trait]
 impl Extension for ShapeLimitsExtension {
     async fn prepare_request(
@@ -237,7 +346,10 @@ impl Extension for ShapeLimitsExtension {
         request: Request,
         next: NextPrepareRequest<'_>,
     ) -> ServerResult<Request> {
+        let mut request = request;
         check_nesting(&request, self.max_value_depth)?;
+        // Shallow enough to parse now; parsed once, here, for the schema too.
+        check_expansion(request.parsed_query()?, self.max_fields)?;
         next.run(ctx, request).await
     }
 
@@ -465,5 +577,54 @@ mod nesting_tests {
                 futures_util::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(bare.execute("{ broken }")));
             assert!(caught.await.is_err());
         }
+    }
+}
+
+#[cfg(test)]
+mod expansion_tests {
+    use super::*;
+
+    fn check(query: &str) -> Result<(), ServerError> {
+        check_expansion(&async_graphql::parser::parse_query(query).expect("parses"), 1000)
+    }
+
+    /// `F0` spreads `F1` twice, `F1` spreads `F2` twice, …: 2^n fields once expanded.
+    fn doubling(n: usize) -> String {
+        let mut q = "{ ...F0 }".to_owned();
+        for i in 0..n {
+            q.push_str(&format!(" fragment F{i} on Query {{ ...F{} ...F{} }}", i + 1, i + 1));
+        }
+        q.push_str(&format!(" fragment F{n} on Query {{ me {{ id }} }}"));
+        q
+    }
+
+    #[test]
+    fn fragments_that_multiply_are_refused_at_once() {
+        // 2^8 × 2 = 512 fields: allowed; 2^9 × 2 = 1024: refused.
+        assert!(check(&doubling(8)).is_ok());
+        let started = std::time::Instant::now();
+        let err = check(&doubling(30)).expect_err("2^31 fields");
+        assert!(err.message.contains("expand to more than 1000 fields"), "{}", err.message);
+        assert!(started.elapsed() < std::time::Duration::from_secs(1));
+    }
+
+    #[test]
+    fn nesting_through_fragments_is_counted_as_the_recursion_check_counts_it() {
+        // A chain of 31 fragments under the operation: 32 levels, allowed; 33 refused.
+        let chain = |n: usize| {
+            let mut q = "{ ...F0 }".to_owned();
+            for i in 0..n {
+                q.push_str(&format!(" fragment F{i} on Query {{ ...F{} }}", i + 1));
+            }
+            q.push_str(&format!(" fragment F{n} on Query {{ __typename }}"));
+            q
+        };
+        assert!(check(&chain(31)).is_ok());
+        let err = check(&chain(32)).expect_err("33 levels");
+        assert!(err.message.contains("nested more than 32"), "{}", err.message);
+        // A chain of thousands is refused without recursing thousands deep.
+        assert!(check(&chain(3000)).is_err());
+        // A cycle is left to validation, which names it.
+        assert!(check("{ ...A } fragment A on Query { ...B } fragment B on Query { ...A __typename }").is_ok());
     }
 }

@@ -58,6 +58,8 @@ pub fn build_schema(limits: &GraphqlSettings, services: Option<Services>) -> App
             max_depth: limits.max_depth,
             max_aliases: limits.max_aliases,
             max_value_depth: limits.max_value_depth,
+            // Every field costs at least 1, so a larger expansion is too complex anyway.
+            max_fields: limits.max_complexity,
         });
     if !limits.introspection {
         builder = builder.disable_introspection();
