@@ -28,7 +28,7 @@ impl Rng {
         Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
     }
 
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         let mut x = self.0;
         x ^= x >> 12;
         x ^= x << 25;
@@ -39,12 +39,12 @@ impl Rng {
 
     /// A number in `0..n` (0 when `n` is 0).
     pub fn below(&mut self, n: usize) -> usize {
-        if n == 0 { 0 } else { (self.next() % n as u64) as usize }
+        if n == 0 { 0 } else { (self.next_u64() % n as u64) as usize }
     }
 
     /// True `percent` times in a hundred.
     pub fn chance(&mut self, percent: u64) -> bool {
-        self.next() % 100 < percent
+        self.next_u64() % 100 < percent
     }
 
     pub fn pick<'a, T>(&mut self, items: &'a [T]) -> Option<&'a T> {
@@ -202,14 +202,12 @@ impl Generator {
         let mut pending = vec![answer];
         while let Some(v) = pending.pop() {
             match v {
-                Value::String(s) if s.len() == 36 && s.matches('-').count() == 4 => {
-                    if !self.ids.contains(s) {
-                        if self.ids.len() >= 300 {
-                            let i = self.rng.below(self.ids.len());
-                            self.ids[i] = s.clone();
-                        } else {
-                            self.ids.push(s.clone());
-                        }
+                Value::String(s) if s.len() == 36 && s.matches('-').count() == 4 && !self.ids.contains(s) => {
+                    if self.ids.len() >= 300 {
+                        let i = self.rng.below(self.ids.len());
+                        self.ids[i] = s.clone();
+                    } else {
+                        self.ids.push(s.clone());
                     }
                 }
                 Value::Array(items) => pending.extend(items),
@@ -448,7 +446,9 @@ impl Generator {
             "Boolean" => (if self.rng.chance(50) { "true" } else { "false" }).to_owned(),
             "ID" => match self.rng.pick(&self.ids).cloned() {
                 Some(id) if self.rng.chance(85) => format!("\"{id}\""),
-                _ => format!("\"{:08x}-0000-7000-8000-{:012x}\"", self.rng.next() as u32, self.rng.next() >> 16),
+                _ => {
+                    format!("\"{:08x}-0000-7000-8000-{:012x}\"", self.rng.next_u64() as u32, self.rng.next_u64() >> 16)
+                }
             },
             "NaiveDate" => {
                 (*self.rng.pick(&["\"2016-05-04\"", "\"2025-09-10\"", "\"2026-01-15\""]).unwrap_or(&"\"2016-05-04\""))
