@@ -56,7 +56,13 @@ pub fn router(state: Arc<AppState>, settings: &crate::settings::Settings) -> Rou
                 graphql(state, headers, request, max_value_depth)
             })
         })
-        .route("/graphql/ws", get(graphql_ws))
+        .route("/graphql/ws", {
+            let max_message = settings.server.max_body_bytes;
+            get(move |state: State<Arc<AppState>>, protocol, upgrade: axum::extract::WebSocketUpgrade| {
+                // A message over the body limit closes the connection, as a body over it is refused.
+                graphql_ws(state, protocol, upgrade.max_message_size(max_message).max_frame_size(max_message))
+            })
+        })
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .merge(charts::routes(settings))
@@ -275,7 +281,8 @@ async fn graphql(
 
 /// Subscriptions over WebSocket. The token comes in the `connection_init` payload as
 /// `{"authorization": "Bearer <token>"}` (or `{"token": "<token>"}`); without a valid one
-/// the connection is refused.
+/// the connection is refused. A message larger than `server.max_body_bytes` closes the
+/// connection.
 async fn graphql_ws(
     State(state): State<Arc<AppState>>,
     protocol: async_graphql_axum::GraphQLProtocol,

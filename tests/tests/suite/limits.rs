@@ -433,6 +433,20 @@ mod over_websocket {
         socket.send(send(json!({ "id": "ok", "type": "subscribe", "payload": me }))).await.expect("sent");
         let answer = answer_to(&mut socket, "ok").await;
         assert_eq!(answer["data"]["me"]["email"], zone.admin.email.as_str(), "{answer}");
+        // A message over the body limit (64 KiB) ends the connection, not the service.
+        let huge = json!({ "query": format!("{{ me {{ email }} }} {}", " ".repeat(70 * 1024)) });
+        let _ = socket.send(send(json!({ "id": "huge", "type": "subscribe", "payload": huge }))).await;
+        let ended = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+            loop {
+                match socket.next().await {
+                    None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return true,
+                    Some(Ok(Message::Text(t))) if t.contains("\"huge\"") => return false,
+                    Some(Ok(_)) => continue,
+                }
+            }
+        })
+        .await;
+        assert_eq!(ended, Ok(true), "the oversized message was answered instead of closing the connection");
         assert_ok(&zone.app.graphql(Some(&zone.admin.token), "{ me { email } }", json!({})).await);
     }
 }
