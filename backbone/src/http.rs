@@ -487,3 +487,44 @@ async fn readyz(State(state): State<Arc<AppState>>) -> impl IntoResponse {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+
+    async fn broken() -> &'static str {
+        let found: Option<&'static str> = None;
+        found.expect("a handler bug")
+    }
+
+    /// A route whose handler panics, behind the request id and the panic catcher as in
+    /// `router`.
+    fn app() -> Router {
+        Router::new().route("/broken", get(broken)).route("/fine", get(healthz)).layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+                .layer(axum::middleware::from_fn(catch_panics)),
+        )
+    }
+
+    fn get_request(path: &str) -> axum::http::Request<axum::body::Body> {
+        axum::http::Request::get(path).body(axum::body::Body::empty()).expect("request")
+    }
+
+    #[tokio::test]
+    async fn a_panicking_handler_answers_500_internal_with_the_request_id_and_the_router_serves_on() {
+        let app = app();
+        let response = app.clone().oneshot(get_request("/broken")).await.expect("an answer, not a lost connection");
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let bytes = response.into_body().collect().await.expect("body").to_bytes();
+        let body: serde_json::Value = serde_json::from_slice(&bytes).expect("JSON");
+        assert_eq!(body["errors"][0]["extensions"]["code"], "INTERNAL", "{body}");
+        let id = body["errors"][0]["extensions"]["requestId"].as_str().unwrap_or_default().to_owned();
+        assert!(id.len() == 36 && body["errors"][0]["message"].as_str().unwrap_or("").contains(&id), "{body}");
+        assert!(!body.to_string().contains("a handler bug"), "the panic's message stays in the log: {body}");
+        let fine = app.oneshot(get_request("/fine")).await.expect("answer");
+        assert_eq!(fine.status(), StatusCode::OK);
+    }
+}
