@@ -6,7 +6,11 @@
 //! if it exceeds `server.max_body_bytes` (413; `server.max_upload_bytes` for a
 //! `multipart/form-data` file upload); the whole request is cut off after
 //! `server.request_timeout_secs` (408); batches above `graphql.max_batch` are refused;
-//! then the schema's depth, complexity and alias limits apply before anything runs.
+//! values nested deeper than `graphql.max_value_depth` (in the query's text or the
+//! variables) are refused unparsed (400, `graphql::limits::check_nesting`); then the
+//! schema's depth, complexity and alias limits apply before anything runs. A panic while
+//! handling any request answers it with `INTERNAL` (500 here, or a GraphQL error from
+//! `graphql::limits::CatchPanics`) and the process serves on.
 
 use crate::auth;
 use crate::error::Error;
@@ -49,8 +53,19 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub fn router(state: Arc<AppState>, settings: &crate::settings::Settings) -> Router {
     let mut app = Router::new()
         // POST only: a GET would put operations (and `login`'s password) in URLs and logs.
-        .route("/graphql", post(graphql))
-        .route("/graphql/ws", get(graphql_ws))
+        .route("/graphql", {
+            let max_value_depth = settings.graphql.max_value_depth;
+            post(move |state: State<Arc<AppState>>, headers: HeaderMap, request| {
+                graphql(state, headers, request, max_value_depth)
+            })
+        })
+        .route("/graphql/ws", {
+            let max_message = settings.server.max_body_bytes;
+            get(move |state: State<Arc<AppState>>, protocol, upgrade: axum::extract::WebSocketUpgrade| {
+                // A message over the body limit closes the connection, as a body over it is refused.
+                graphql_ws(state, protocol, upgrade.max_message_size(max_message).max_frame_size(max_message))
+            })
+        })
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .merge(charts::routes(settings))
@@ -77,6 +92,7 @@ pub fn router(state: Arc<AppState>, settings: &crate::settings::Settings) -> Rou
                 tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
             }))
             .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+            .layer(axum::middleware::from_fn(catch_panics))
             .layer(TimeoutLayer::with_status_code(
                 StatusCode::REQUEST_TIMEOUT,
                 Duration::from_secs(settings.server.request_timeout_secs),
@@ -87,6 +103,18 @@ pub fn router(state: Arc<AppState>, settings: &crate::settings::Settings) -> Rou
             ))
             .layer(CompressionLayer::new()),
     )
+}
+
+/// Answers a request whose handler panicked with 500 and the coded `INTERNAL` body (with
+/// the request id), instead of dropping the connection. GraphQL operations have their own
+/// catch inside the schema (`graphql::limits::CatchPanics`); this covers the rest.
+async fn catch_panics(request: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    use futures_util::FutureExt;
+    let id = request_id(request.headers());
+    match std::panic::AssertUnwindSafe(next.run(request)).catch_unwind().await {
+        Ok(response) => response,
+        Err(_) => failure(&Error::Internal(anyhow::anyhow!("a request handler panicked")), &id),
+    }
 }
 
 #[derive(Clone, Copy)]
@@ -181,6 +209,7 @@ async fn graphql(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     request: Result<GraphQLBatchRequest, GraphQLRejection>,
+    max_value_depth: usize,
 ) -> axum::response::Response {
     let request_id = request_id(&headers);
     // Bearer tokens, never cookies: a cross-site form cannot carry one, so accepting
@@ -205,6 +234,16 @@ async fn graphql(
             format!("at most {} operations may be batched in one request", state.max_batch)
         };
         return refuse(StatusCode::BAD_REQUEST, msg, &request_id);
+    }
+    let operations: &[async_graphql::Request] = match &batch {
+        BatchRequest::Single(req) => std::slice::from_ref(req),
+        BatchRequest::Batch(list) => list,
+    };
+    for req in operations {
+        if let Err(refusal) = crate::graphql::limits::check_nesting(req, max_value_depth) {
+            let body = finish(Response::from_errors(vec![refusal]), &request_id);
+            return (StatusCode::BAD_REQUEST, Json(body)).into_response();
+        }
     }
     let key = match headers.get(idempotency::HEADER).map(|v| v.to_str().map(idempotency::valid_key)) {
         None => None,
@@ -341,7 +380,8 @@ where
 
 /// Subscriptions over WebSocket. The token comes in the `connection_init` payload as
 /// `{"authorization": "Bearer <token>"}` (or `{"token": "<token>"}`); without a valid one
-/// the connection is refused.
+/// the connection is refused. A message larger than `server.max_body_bytes` closes the
+/// connection.
 async fn graphql_ws(
     State(state): State<Arc<AppState>>,
     protocol: async_graphql_axum::GraphQLProtocol,
@@ -350,27 +390,38 @@ async fn graphql_ws(
     upgrade.protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS).on_upgrade(move |socket| {
         let schema = state.schema.clone();
         async_graphql_axum::GraphQLWebSocket::new(socket, schema, protocol)
-            .on_connection_init(move |payload| async move {
-                let token = payload
-                    .get("authorization")
-                    .or_else(|| payload.get("Authorization"))
-                    .and_then(|v| v.as_str())
-                    .map(|v| v.trim_start_matches("Bearer ").trim_start_matches("bearer ").to_owned())
-                    .or_else(|| payload.get("token").and_then(|v| v.as_str()).map(str::to_owned))
-                    .ok_or_else(|| {
-                        async_graphql::Error::new("send {\"authorization\": \"Bearer <token>\"} in connection_init")
-                    })?;
-                let actor = auth::authenticate(&state.db, &token, state.allow_demo_logins, None)
-                    .await
-                    .map_err(|e| crate::graphql::errors::to_gql(&e))?;
-                let mut data = async_graphql::Data::default();
-                data.insert(make_spawned_loader(&state.db, &actor));
-                data.insert(Identity::Known(actor));
-                data.insert(crate::graphql::subscription::ConnectionToken {
-                    token,
-                    allow_demo: state.allow_demo_logins,
-                });
-                Ok(data)
+            .on_connection_init(move |payload| {
+                use futures_util::FutureExt;
+                let init = async move {
+                    let token = payload
+                        .get("authorization")
+                        .or_else(|| payload.get("Authorization"))
+                        .and_then(|v| v.as_str())
+                        .map(|v| v.trim_start_matches("Bearer ").trim_start_matches("bearer ").to_owned())
+                        .or_else(|| payload.get("token").and_then(|v| v.as_str()).map(str::to_owned))
+                        .ok_or_else(|| {
+                            async_graphql::Error::new("send {\"authorization\": \"Bearer <token>\"} in connection_init")
+                        })?;
+                    let actor = auth::authenticate(&state.db, &token, state.allow_demo_logins, None)
+                        .await
+                        .map_err(|e| crate::graphql::errors::to_gql(&e))?;
+                    let mut data = async_graphql::Data::default();
+                    data.insert(make_spawned_loader(&state.db, &actor));
+                    data.insert(Identity::Known(actor));
+                    data.insert(crate::graphql::subscription::ConnectionToken {
+                        token,
+                        allow_demo: state.allow_demo_logins,
+                    });
+                    Ok(data)
+                };
+                // A panic while checking the token refuses the connection, not the process.
+                std::panic::AssertUnwindSafe(init).catch_unwind().map(|done| {
+                    done.unwrap_or_else(|_| {
+                        Err(crate::graphql::errors::to_gql(&Error::Internal(anyhow::anyhow!(
+                            "connection_init panicked"
+                        ))))
+                    })
+                })
             })
             .serve()
     })
@@ -533,5 +584,46 @@ async fn readyz(State(state): State<Arc<AppState>>) -> impl IntoResponse {
             tracing::warn!(error = %e, "database not ready");
             (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({ "status": "unavailable", "database": engine })))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+
+    async fn broken() -> &'static str {
+        let found: Option<&'static str> = None;
+        found.expect("a handler bug")
+    }
+
+    /// A route whose handler panics, behind the request id and the panic catcher as in
+    /// `router`.
+    fn app() -> Router {
+        Router::new().route("/broken", get(broken)).route("/fine", get(healthz)).layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+                .layer(axum::middleware::from_fn(catch_panics)),
+        )
+    }
+
+    fn get_request(path: &str) -> axum::http::Request<axum::body::Body> {
+        axum::http::Request::get(path).body(axum::body::Body::empty()).expect("request")
+    }
+
+    #[tokio::test]
+    async fn a_panicking_handler_answers_500_internal_with_the_request_id_and_the_router_serves_on() {
+        let app = app();
+        let response = app.clone().oneshot(get_request("/broken")).await.expect("an answer, not a lost connection");
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let bytes = response.into_body().collect().await.expect("body").to_bytes();
+        let body: serde_json::Value = serde_json::from_slice(&bytes).expect("JSON");
+        assert_eq!(body["errors"][0]["extensions"]["code"], "INTERNAL", "{body}");
+        let id = body["errors"][0]["extensions"]["requestId"].as_str().unwrap_or_default().to_owned();
+        assert!(id.len() == 36 && body["errors"][0]["message"].as_str().unwrap_or("").contains(&id), "{body}");
+        assert!(!body.to_string().contains("a handler bug"), "the panic's message stays in the log: {body}");
+        let fine = app.oneshot(get_request("/fine")).await.expect("answer");
+        assert_eq!(fine.status(), StatusCode::OK);
     }
 }

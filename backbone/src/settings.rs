@@ -81,6 +81,11 @@ pub struct ServerSettings {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct GraphqlSettings {
     pub max_depth: usize,
+    /// How deep a value may nest lists and input objects — in a literal, a variable's
+    /// default or type, a directive's argument, or the variables — before the request is
+    /// refused (`BAD_REQUEST`, HTTP 400), unparsed: `[[1]]` is 2 deep. Parsing recurses on
+    /// nesting, so this keeps a deep value from overflowing the stack.
+    pub max_value_depth: usize,
     pub max_complexity: usize,
     pub max_aliases: usize,
     /// How many operations one HTTP request may carry; 1 turns batching off.
@@ -125,6 +130,7 @@ impl Default for Settings {
             },
             graphql: GraphqlSettings {
                 max_depth: 10,
+                max_value_depth: 16,
                 max_complexity: 1000,
                 max_aliases: 15,
                 max_batch: 1,
@@ -204,6 +210,7 @@ mod tests {
     fn safe_defaults() {
         let s = Settings::default();
         assert_eq!(s.graphql.max_depth, 10);
+        assert_eq!(s.graphql.max_value_depth, 16);
         assert_eq!(s.graphql.max_aliases, 15);
         assert_eq!(s.graphql.max_batch, 1);
         assert_eq!(s.graphql.idempotency_key_hours, 24);

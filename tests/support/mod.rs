@@ -6,6 +6,9 @@
 //! a PostgreSQL server (`postgres://user@host:port/postgres`), each test gets its own
 //! freshly created database there, so tests run in parallel on either engine.
 
+/// The fuzzer (documents from the SDL, run against a service over HTTP).
+pub mod fuzz;
+
 use backbone::auth::Actor;
 use backbone::domain::{
     AttendingType, GiverKind, LawfulBasisKind, OrganisationKind, OutcomeDomain, Purpose, ReferralStatus, Role,

@@ -48,11 +48,19 @@ pub enum Identity {
 /// exporting the SDL.
 pub fn build_schema(limits: &GraphqlSettings, services: Option<Services>) -> AppSchema {
     let mut builder = Schema::build(query::Query, mutation::Mutation, subscription::Subscription)
+        // First, so that it wraps every other extension and the whole execution.
+        .extension(limits::CatchPanics)
         .limit_complexity(limits.max_complexity)
-        .limit_recursive_depth(32)
+        .limit_recursive_depth(limits::RECURSION_LIMIT)
         .limit_directives(10)
         .disable_suggestions()
-        .extension(limits::ShapeLimits { max_depth: limits.max_depth, max_aliases: limits.max_aliases })
+        .extension(limits::ShapeLimits {
+            max_depth: limits.max_depth,
+            max_aliases: limits.max_aliases,
+            max_value_depth: limits.max_value_depth,
+            // Every field costs at least 1, so a larger expansion is too complex anyway.
+            max_fields: limits.max_complexity,
+        })
         .extension(errors::AfterCommit);
     if !limits.introspection {
         builder = builder.disable_introspection();

@@ -221,3 +221,232 @@ async fn an_oversized_chunked_body_is_refused_as_too_large() {
     let text = String::from_utf8_lossy(&response);
     assert!(text.starts_with("HTTP/1.1 413"), "{text}");
 }
+
+/// Posts a raw GraphQL body; the status and the JSON answer.
+async fn post(app: &TestApp, token: Option<&str>, body: &serde_json::Value) -> (u16, serde_json::Value) {
+    let mut req = app.http.post(app.url("/graphql")).json(body);
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    let resp = req.send().await.expect("the service answered (it did not crash)");
+    let status = resp.status().as_u16();
+    (status, resp.json().await.unwrap_or_default())
+}
+
+fn nested_list(n: usize) -> String {
+    format!("{}\"x\"{}", "[".repeat(n), "]".repeat(n))
+}
+
+fn nested_object(n: usize) -> String {
+    format!("{}1{}", "{a: ".repeat(n), "}".repeat(n))
+}
+
+fn nested_json(n: usize) -> serde_json::Value {
+    let mut v = json!(1);
+    for i in 0..n {
+        v = if i % 2 == 0 { json!([v]) } else { json!({ "a": v }) };
+    }
+    v
+}
+
+/// Refused as a nesting refusal: HTTP 400, `BAD_REQUEST`, the request id, nothing run.
+fn assert_nesting_refused(status: u16, body: &serde_json::Value) {
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(error_code(body), Some("BAD_REQUEST"), "{body}");
+    assert!(body["errors"][0]["message"].as_str().unwrap_or("").contains("nested more than 16 deep"), "{body}");
+    assert!(body["errors"][0]["extensions"]["requestId"].is_string(), "{body}");
+    assert!(body["data"].is_null(), "{body}");
+}
+
+#[tokio::test]
+async fn values_nested_past_the_limit_are_refused_unparsed_and_the_service_serves_on() {
+    let zone = Zone::new().await;
+    let app = &zone.app;
+    let admin = Some(zone.admin.token.as_str());
+    let attacks = [
+        // The reported attacks: no token needed.
+        (None, json!({ "query": format!("{{ child(id: {}) {{ id }} }}", nested_list(2_000)) })),
+        (None, json!({ "query": format!("{{ child(id: {}) {{ id }} }}", nested_object(3_000)) })),
+        (None, json!({ "query": format!("query($v: ID = {}) {{ me {{ email }} }}", nested_object(3_000)) })),
+        (admin, json!({ "query": format!("{{ me @include(if: {}) {{ email }} }}", nested_list(3_000)) })),
+        (
+            admin,
+            json!({ "query": format!("query($v: {}ID{}) {{ me {{ email }} }}", "[".repeat(3_000), "]".repeat(3_000)) }),
+        ),
+        // Just past the limit, in an input object of a real mutation.
+        (
+            admin,
+            json!({ "query": format!("mutation {{ identifyChild(input: {{firstName: {}}}) {{ id }} }}", nested_list(17)) }),
+        ),
+        // Variables: deep, but within what the JSON reader itself accepts.
+        (admin, json!({ "query": "query($v: ID) { child(id: $v) { id } }", "variables": { "v": nested_json(100) } })),
+    ];
+    for (token, body) in &attacks {
+        let (status, answer) = post(app, *token, body).await;
+        assert_nesting_refused(status, &answer);
+        let next = app.graphql(admin, "{ me { email } }", json!({})).await;
+        assert_ok(&next);
+    }
+    // JSON nested past what the JSON reader accepts is refused as unreadable, also 400.
+    // (Built as text: a `serde_json::Value` that deep would overflow the test's own stack.)
+    let raw = format!(
+        r#"{{"query":"{{ me {{ email }} }}","variables":{{"v":{}1{}}}}}"#,
+        "[".repeat(3_000),
+        "]".repeat(3_000)
+    );
+    let resp = app
+        .http
+        .post(app.url("/graphql"))
+        .header("content-type", "application/json")
+        .body(raw)
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(resp.status(), 400);
+    assert_ok(&app.graphql(admin, "{ me { email } }", json!({})).await);
+    // A batch with one deep operation is refused whole.
+    let app2 = TestApp::spawn_with(|s| s.graphql.max_batch = 2, StartOptions::default()).await;
+    let batch =
+        json!([{ "query": "{ __typename }" }, { "query": format!("{{ child(id: {}) {{ id }} }}", nested_list(40)) }]);
+    let (status, answer) = post(&app2, None, &batch).await;
+    assert_nesting_refused(status, &answer);
+}
+
+#[tokio::test]
+async fn a_value_at_exactly_the_limit_passes_the_check() {
+    let zone = Zone::new().await;
+    let admin = Some(zone.admin.token.as_str());
+    // 16 deep passes the nesting check and reaches validation, which refuses the list as
+    // an id: an ordinary GraphQL error (HTTP 200), not the nesting refusal.
+    let at_limit = [
+        json!({ "query": format!("{{ child(id: {}) {{ id }} }}", nested_list(16)) }),
+        json!({ "query": format!("query($v: ID = {}) {{ me {{ email }} }}", nested_object(16)) }),
+        json!({ "query": "query($v: ID) { me { email } }", "variables": { "v": nested_json(16) } }),
+    ];
+    for body in &at_limit {
+        let (status, answer) = post(&zone.app, admin, body).await;
+        assert_eq!(status, 200, "{answer}");
+        let message = answer["errors"][0]["message"].as_str().unwrap_or("");
+        assert!(!message.contains("nested more than"), "{answer}");
+        assert_eq!(error_code(&answer), Some("BAD_REQUEST"), "{answer}");
+    }
+    // And a lower limit is a setting.
+    let app = TestApp::spawn_with(|s| s.graphql.max_value_depth = 2, StartOptions::default()).await;
+    let (status, _) =
+        post(&app, None, &json!({ "query": format!("{{ child(id: {}) {{ id }} }}", nested_list(3)) })).await;
+    assert_eq!(status, 400);
+    let (status, _) =
+        post(&app, None, &json!({ "query": format!("{{ child(id: {}) {{ id }} }}", nested_list(2)) })).await;
+    assert_eq!(status, 200);
+}
+
+#[tokio::test]
+async fn selection_sets_and_fragments_that_would_recurse_without_end_are_refused() {
+    let zone = Zone::new().await;
+    let admin = Some(zone.admin.token.as_str());
+    // Selections 3,000 deep (introspection, which the data-field depth does not count).
+    let deep = format!("{{ __schema {{ {}name{} }} }}", "types { ".repeat(3_000), " }".repeat(3_000));
+    let (status, answer) = post(&zone.app, admin, &json!({ "query": deep })).await;
+    assert_eq!(status, 400, "{answer}");
+    assert_eq!(error_code(&answer), Some("BAD_REQUEST"));
+    // Fragments each spreading the next twice: 2^30 fields once expanded, refused at once.
+    let mut q = "{ ...F0 }".to_owned();
+    for i in 0..30 {
+        q.push_str(&format!(" fragment F{i} on Query {{ ...F{} ...F{} }}", i + 1, i + 1));
+    }
+    q.push_str(" fragment F30 on Query { me { email } }");
+    let started = std::time::Instant::now();
+    let answer = zone.app.graphql(admin, &q, json!({})).await;
+    assert_eq!(error_code(&answer), Some("BAD_REQUEST"), "{answer}");
+    assert!(answer["errors"][0]["message"].as_str().unwrap_or("").contains("fragments expand"), "{answer}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    // A fragment cycle: refused by validation.
+    let cycle = "{ ...A } fragment A on Query { ...B } fragment B on Query { ...A me { email } }";
+    assert_eq!(error_code(&zone.app.graphql(admin, cycle, json!({})).await), Some("BAD_REQUEST"));
+    assert_ok(&zone.app.graphql(admin, "{ me { email } }", json!({})).await);
+}
+
+mod over_websocket {
+    use super::*;
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    use tokio_tungstenite::tungstenite::http::HeaderValue;
+
+    /// The errors of the answer to operation `id` (from an `error` or a `next` message).
+    async fn answer_to<S>(socket: &mut S, id: &str) -> serde_json::Value
+    where
+        S: futures_util::Stream<Item = Result<Message, tokio_tungstenite::tungstenite::Error>> + Unpin,
+    {
+        loop {
+            let next = tokio::time::timeout(std::time::Duration::from_secs(10), socket.next())
+                .await
+                .expect("an answer in time");
+            let text = match next {
+                Some(Ok(Message::Text(t))) => t.to_string(),
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+                other => panic!("the connection ended instead: {other:?}"),
+            };
+            let message: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+            if message["id"] != id {
+                continue;
+            }
+            match message["type"].as_str() {
+                Some("error") => return json!({ "errors": message["payload"] }),
+                Some("next") => return message["payload"].clone(),
+                _ => continue,
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn deep_values_are_refused_and_the_connection_and_service_serve_on() {
+        let zone = Zone::new().await;
+        let mut request = format!("ws://{}/graphql/ws", zone.app.address).into_client_request().expect("request");
+        request.headers_mut().insert("sec-websocket-protocol", HeaderValue::from_static("graphql-transport-ws"));
+        let (mut socket, _) = tokio_tungstenite::connect_async(request).await.expect("handshake");
+        let send = |v: serde_json::Value| Message::text(v.to_string());
+        let init = json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {}", zone.admin.token) } });
+        socket.send(send(init)).await.expect("init");
+        let ack = socket.next().await.expect("ack").expect("ack");
+        assert!(ack.to_string().contains("connection_ack"), "{ack}");
+        let attacks = [
+            json!({ "query": format!("{{ child(id: {}) {{ id }} }}", nested_list(2_000)) }),
+            json!({ "query": format!("query($v: ID = {}) {{ me {{ email }} }}", nested_object(3_000)) }),
+            json!({ "query": format!("subscription {{ referralInbox(x: {}) {{ kind }} }}", nested_list(17)) }),
+            json!({ "query": "query($v: ID) { child(id: $v) { id } }", "variables": { "v": nested_json(100) } }),
+        ];
+        for (i, payload) in attacks.iter().enumerate() {
+            let id = format!("bad{i}");
+            socket.send(send(json!({ "id": id, "type": "subscribe", "payload": payload }))).await.expect("sent");
+            let answer = answer_to(&mut socket, &id).await;
+            assert_eq!(error_code(&answer), Some("BAD_REQUEST"), "{answer}");
+            assert!(answer["errors"][0]["message"].as_str().unwrap_or("").contains("nested more than"), "{answer}");
+        }
+        // At the limit: past the check (refused by validation, for another reason).
+        let at = json!({ "query": format!("{{ child(id: {}) {{ id }} }}", nested_list(16)) });
+        socket.send(send(json!({ "id": "at", "type": "subscribe", "payload": at }))).await.expect("sent");
+        let answer = answer_to(&mut socket, "at").await;
+        assert!(!answer["errors"][0]["message"].as_str().unwrap_or("").contains("nested more than"), "{answer}");
+        // The same connection still answers, and so does the service.
+        let me = json!({ "query": "{ me { email } }" });
+        socket.send(send(json!({ "id": "ok", "type": "subscribe", "payload": me }))).await.expect("sent");
+        let answer = answer_to(&mut socket, "ok").await;
+        assert_eq!(answer["data"]["me"]["email"], zone.admin.email.as_str(), "{answer}");
+        // A message over the body limit (64 KiB) ends the connection, not the service.
+        let huge = json!({ "query": format!("{{ me {{ email }} }} {}", " ".repeat(70 * 1024)) });
+        let _ = socket.send(send(json!({ "id": "huge", "type": "subscribe", "payload": huge }))).await;
+        let ended = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+            loop {
+                match socket.next().await {
+                    None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return true,
+                    Some(Ok(Message::Text(t))) if t.contains("\"huge\"") => return false,
+                    Some(Ok(_)) => continue,
+                }
+            }
+        })
+        .await;
+        assert_eq!(ended, Ok(true), "the oversized message was answered instead of closing the connection");
+        assert_ok(&zone.app.graphql(Some(&zone.admin.token), "{ me { email } }", json!({})).await);
+    }
+}

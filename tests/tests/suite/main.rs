@@ -9,6 +9,7 @@ mod brokering;
 mod charts;
 mod contracts;
 mod enrolment;
+mod fuzz;
 mod idempotency;
 mod limits;
 mod metrics;
