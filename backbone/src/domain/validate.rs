@@ -349,13 +349,14 @@ pub fn fits_year_group(born: NaiveDate, year_group: i32, on: NaiveDate, toleranc
     let (Some(first), Some(last)) = (oldest_in(year_group + tolerance), youngest_in(year_group - tolerance)) else {
         return Err("does not fit the year group".into());
     };
-    let years = match tolerance {
+    let allowing = match tolerance {
         0 => String::new(),
-        1 => ", allowing one school year either way".into(),
-        t => format!(", allowing {t} school years either way"),
+        1 => "allowing one school year either way, ".into(),
+        t => format!("allowing {t} school years either way, "),
     };
     Err(format!(
-        "does not fit {}: this school year a child in {} is aged {} turning {}, so was born between {} and {}{years}",
+        "does not fit {}: a child in {} this school year is aged {} turning {}; {allowing}the date of birth \
+         would be between {} and {}",
         year_group_name(year_group),
         year_group_name(year_group),
         year_group + 4,
@@ -653,26 +654,27 @@ mod tests {
         assert_eq!(expected_year_group(d("2021-09-01"), autumn), 0);
         assert_eq!(expected_year_group(d("2022-08-31"), summer), 0);
         assert_eq!(expected_year_group(d("2021-08-31"), autumn), 1, "the oldest of the year above");
-        assert_eq!(expected_year_group(d("2016-07-01"), autumn), 5);
+        assert_eq!(expected_year_group(d("2016-07-01"), autumn), 6);
         assert_eq!(expected_year_group(d("2022-09-01"), autumn), -1, "nursery");
     }
 
     #[test]
     fn a_date_of_birth_must_fit_the_year_group_give_or_take_the_tolerance() {
         let on = d("2026-12-02");
-        let born = d("2016-07-01"); // Year 5 in 2026/27
-        for year in 4..=6 {
+        let born = d("2016-07-01"); // Year 6 in 2026/27
+        for year in 5..=7 {
             assert!(fits_year_group(born, year, on, 1).is_ok(), "Year {year}");
         }
-        assert!(fits_year_group(born, 5, on, 0).is_ok());
-        assert!(fits_year_group(born, 6, on, 0).is_err());
-        let m = fits_year_group(born, 7, on, 1).expect_err("two years out");
+        assert!(fits_year_group(born, 6, on, 0).is_ok());
+        assert!(fits_year_group(born, 7, on, 0).is_err());
+        let m = fits_year_group(born, 8, on, 1).expect_err("two years out");
         assert_eq!(
             m,
-            "does not fit Year 7: this school year a child in Year 7 is aged 11 turning 12, so was born between \
-             1 September 2014 and 31 August 2016, allowing one school year either way"
+            "does not fit Year 8: a child in Year 8 this school year is aged 12 turning 13; allowing one school \
+             year either way, the date of birth would be between 1 September 2012 and 31 August 2015"
         );
-        assert!(fits_year_group(born, 3, on, 1).is_err());
+        assert!(born >= d("2012-09-01") && born > d("2015-08-31"), "the range given leaves the child out");
+        assert!(fits_year_group(born, 4, on, 1).is_err());
         // Born yesterday: not in Year 5, nor in Reception.
         let yesterday = d("2026-12-01");
         assert!(fits_year_group(yesterday, 5, on, 1).is_err_and(|m| m.contains("Year 5")));
