@@ -192,6 +192,12 @@ pub async fn list(
         query = query.filter(child::Column::AnchorId.eq(anchor));
     }
     if let Some(year) = filter.year_group {
+        if !(-1..=13).contains(&year) {
+            return Err(Error::invalid(
+                "filter.yearGroup",
+                "must be a school year from -1 (nursery) and 0 (reception) to 13",
+            ));
+        }
         query = query.filter(child::Column::YearGroup.eq(year));
     }
     if filter.status.is_some() || filter.link_worker_id.is_some() {

@@ -20,7 +20,7 @@ pub fn int(value: i64) -> i32 {
 pub struct ChildFilter {
     pub status: Option<EnrolmentStatus>,
     pub anchor_id: Option<ID>,
-    pub year_group: Option<i32>,
+    pub year_group: Option<i64>,
     pub link_worker_id: Option<ID>,
 }
 
@@ -29,7 +29,7 @@ impl From<ChildFilter> for domain::children::ChildFilter {
         domain::children::ChildFilter {
             status: f.status.map(Into::into),
             anchor_id: f.anchor_id.map(|i| i.0),
-            year_group: f.year_group,
+            year_group: f.year_group.map(int),
             link_worker_id: f.link_worker_id.map(|i| i.0),
         }
     }
@@ -245,7 +245,7 @@ pub struct ProgrammeFilter {
     /// Programmes serving this outcome domain.
     pub domain: Option<OutcomeDomain>,
     /// Programmes whose age range includes this age.
-    pub age: Option<i32>,
+    pub age: Option<i64>,
     /// One partner's programmes.
     pub partner_id: Option<ID>,
     /// `true`: only programmes with a place free; `false`: only full ones.
@@ -258,7 +258,7 @@ impl From<ProgrammeFilter> for domain::programmes::ProgrammeFilter {
     fn from(f: ProgrammeFilter) -> Self {
         domain::programmes::ProgrammeFilter {
             domain: f.domain.map(Into::into),
-            age: f.age,
+            age: f.age.map(int),
             partner_id: f.partner_id.map(|i| i.0),
             has_capacity: f.has_capacity,
             status: f.status.map(Into::into),

@@ -298,6 +298,18 @@ async fn numbers_beyond_their_type_name_the_field() {
         let body = zone.as_(&zone.link_worker, IDENTIFY, json!({ "i": input })).await;
         assert_invalid(&body, "yearGroup");
     }
+    // In a filter.
+    let listed = zone
+        .as_(
+            &zone.link_worker,
+            "query($y: Int) { children(filter: {yearGroup: $y}) { edges { cursor } } }",
+            json!({"y": 2_147_483_648_i64}),
+        )
+        .await;
+    assert_invalid(&listed, "filter.yearGroup");
+    let listed =
+        zone.as_(&zone.link_worker, "{ programmes(filter: {age: 2147483648}) { edges { cursor } } }", json!({})).await;
+    assert_invalid(&listed, "filter.age");
     let contact = "mutation($c: ID!, $m: Int!) { logContact(input: {childId: $c, heldOn: \"2025-09-03\", minutes: $m, kind: INFORMAL, withWhom: [CHILD], content: \"Chat\"}) { id } }";
     let body = zone.as_(&zone.link_worker, contact, json!({"c": zone.child_a1, "m": 2_147_483_648_i64})).await;
     assert_invalid(&body, "minutes");
