@@ -1,5 +1,10 @@
 //! Field validators shared by the domain's input types (used through `validator`'s
-//! `custom` attribute), each with a message that tells a person what to type.
+//! `custom` attribute, or through [`Problems`]), each with a message that tells a person
+//! what to type. One of each: [`text`] for every piece of text (on its [`tidy`] form, which
+//! is also what is stored), [`date`] for every date, [`event_date`] for the date of
+//! something that happened, [`fits_year_group`] for a date of birth against a year group.
+//! The tunable rules ([`Rules`], the `[validation]` settings) are installed once at
+//! start-up with [`configure`]; being process-wide, one process runs with one set.
 
 use chrono::{Datelike, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
