@@ -74,8 +74,13 @@ fn is_coercion(message: &str) -> bool {
 /// `input.attendees.0.engagement` → `attendees[0].engagement`, `first` → `first`.
 fn coercion_field(message: &str) -> Option<String> {
     let rest = message.strip_prefix("Invalid value for argument \"")?;
-    let path = &rest[..rest.find('"')?];
+    let end = rest.find('"')?;
+    let path = &rest[..end];
     let mut segments: Vec<&str> = path.split('.').collect();
+    // `…, field "childTookPart" of type "Boolean!" is required but not provided` and
+    // `…, unknown field "x" of type "…"` name the field after the path.
+    let named = rest[end + 1..].split("field \"").nth(1).and_then(|r| r.split('"').next());
+    segments.extend(named.filter(|n| !n.is_empty()));
     if segments.len() > 1 {
         segments.remove(0); // the argument holding the input object
     }
@@ -97,6 +102,12 @@ fn coercion_field(message: &str) -> Option<String> {
 fn coercion_message(message: &str) -> String {
     if message.contains("Only integers from") {
         return "must be a whole number from -2147483648 to 2147483647".into();
+    }
+    if message.contains("is required but not provided") {
+        return "is required".into();
+    }
+    if message.contains("unknown field") {
+        return "is not a field this input takes".into();
     }
     let expected = message
         .split("expected type \"")
@@ -249,6 +260,22 @@ mod tests {
         assert_eq!(
             f(r#"Invalid value for argument "input.goals.2.targetLevel", expected type "Int""#).as_deref(),
             Some("goals[2].targetLevel")
+        );
+        assert_eq!(
+            f(r#"Invalid value for argument "input", field "childTookPart" of type "Boolean!" is required but not provided"#)
+                .as_deref(),
+            Some("childTookPart")
+        );
+        assert_eq!(
+            f(r#"Invalid value for argument "input.goals.0", unknown field "colour" of type "PlanGoalInput""#)
+                .as_deref(),
+            Some("goals[0].colour")
+        );
+        assert_eq!(
+            coercion_message(
+                r#"Invalid value for argument "input", field "a" of type "B!" is required but not provided"#
+            ),
+            "is required"
         );
         assert_eq!(f(r#"Failed to parse "Int": Only integers (occurred while parsing "X")"#), None);
         assert!(!is_coercion("sqlx: connection refused"));

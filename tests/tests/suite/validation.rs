@@ -310,6 +310,15 @@ async fn numbers_beyond_their_type_name_the_field() {
     let listed =
         zone.as_(&zone.link_worker, "{ programmes(filter: {age: 2147483648}) { edges { cursor } } }", json!({})).await;
     assert_invalid(&listed, "filter.age");
+    let metrics = zone.as_(&zone.admin, "{ metrics(filter: {yearGroup: 2147483648}) { protected } }", json!({})).await;
+    assert_invalid(&metrics, "filter.yearGroup");
+    // In a support plan's goals, named as the plan names them.
+    let plan = format!(
+        "mutation {{ agreeSupportPlan(input: {{childId: \"{}\", agreedOn: \"2025-09-03\", informalEngagement: \"Lunch club\", childTookPart: true, goals: [{{area: \"emotional_wellbeing\", description: \"Feel calmer\", targetLevel: 2147483648}}]}}) {{ id }} }}",
+        zone.child_a1
+    );
+    let body = zone.as_(&zone.link_worker, &plan, json!({})).await;
+    assert_invalid(&body, "goals[0].targetLevel");
     let contact = "mutation($c: ID!, $m: Int!) { logContact(input: {childId: $c, heldOn: \"2025-09-03\", minutes: $m, kind: INFORMAL, withWhom: [CHILD], content: \"Chat\"}) { id } }";
     let body = zone.as_(&zone.link_worker, contact, json!({"c": zone.child_a1, "m": 2_147_483_648_i64})).await;
     assert_invalid(&body, "minutes");
