@@ -594,3 +594,64 @@ pub fn may_filter_by_record(actor: &Actor) -> Result<()> {
 pub fn may_read_free_text(actor: &Actor) -> bool {
     child_view(actor) != ChildView::Pseudonymised
 }
+
+/// What a refusal may tell `actor` of a child's birth when they date an event before it
+/// (a session, an assessment, a contact): the date itself to those who see the child's
+/// date of birth, only 1 January of the birth year to others (partners and analysts see
+/// an age, not a date of birth), so that trying dates one by one cannot find it out.
+pub fn birth_bound(actor: &Actor, child: &child::Model) -> chrono::NaiveDate {
+    use chrono::Datelike;
+    match child_view(actor) {
+        ChildView::Full => child.date_of_birth,
+        ChildView::Partner | ChildView::Pseudonymised => {
+            chrono::NaiveDate::from_ymd_opt(child.date_of_birth.year(), 1, 1).unwrap_or(child.date_of_birth)
+        }
+    }
+}
+
+#[cfg(test)]
+mod birth_bound_tests {
+    use super::*;
+
+    fn actor(role: Role, kind: OrganisationKind) -> Actor {
+        Actor {
+            user_id: "u".into(),
+            organisation_id: "o".into(),
+            organisation_kind: kind,
+            role,
+            designated_safeguarding_lead: false,
+            token_id: None,
+            request_id: None,
+        }
+    }
+
+    #[test]
+    fn only_those_who_see_the_date_of_birth_are_refused_by_it() {
+        let born = chrono::NaiveDate::from_ymd_opt(2016, 5, 4).expect("date");
+        let child = child::Model {
+            id: "c".into(),
+            first_name: "Nia".into(),
+            last_name: "Testchild".into(),
+            date_of_birth: born,
+            anchor_id: "a".into(),
+            year_group: 5,
+            upn: None,
+            contact_phone: None,
+            contact_email: None,
+            postcode: None,
+            free_school_meals: false,
+            send: false,
+            eal: false,
+            looked_after: false,
+            created_at: chrono::Utc::now(),
+            updated_at: chrono::Utc::now(),
+        };
+        let link_worker = actor(Role::LinkWorker, OrganisationKind::Anchor);
+        let partner = actor(Role::PartnerWorker, OrganisationKind::Partner);
+        let analyst = actor(Role::BackboneAnalyst, OrganisationKind::Backbone);
+        assert_eq!(birth_bound(&link_worker, &child), born, "the link worker's refusal follows the real date");
+        let year_start = chrono::NaiveDate::from_ymd_opt(2016, 1, 1).expect("date");
+        assert_eq!(birth_bound(&partner, &child), year_start, "a partner learns no more than the year");
+        assert_eq!(birth_bound(&analyst, &child), year_start);
+    }
+}

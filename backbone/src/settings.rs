@@ -20,6 +20,9 @@ pub struct Settings {
     /// Disclosure control of every aggregate a funder reaches (see `domain::disclosure`).
     pub disclosure: crate::domain::disclosure::Rules,
     pub metrics: MetricsSettings,
+    /// Input rules a deployment may tune: the earliest date an event may carry and how far
+    /// a child's year group may differ from their age (see `domain::validate::Rules`).
+    pub validation: crate::domain::validate::Rules,
 }
 
 /// Shared metrics: how stale the summary tables may get, and what counts as engaged.
@@ -143,6 +146,7 @@ impl Default for Settings {
             brokering: BrokeringSettings { attendance_alert_below: 0.75, attendance_alert_after_sessions: 3 },
             disclosure: crate::domain::disclosure::Rules::default(),
             metrics: MetricsSettings { refresh_minutes: 5, engaged_after_sessions: 6 },
+            validation: crate::domain::validate::Rules::default(),
         }
     }
 }
@@ -218,5 +222,20 @@ mod tests {
         assert_eq!(s.server.max_body_bytes, 65536);
         assert!(!s.graphql.introspection);
         assert!(s.database_url().starts_with("sqlite://backbone.db"));
+        assert_eq!(s.validation.year_group_tolerance, 1);
+        assert_eq!(s.validation.earliest_event.to_string(), "2000-01-01");
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment's test jail returns its own error type
+    fn validation_rules_are_read_from_file_and_environment() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("backbone.toml", "[validation]\nearliest_event = \"2010-09-01\"\n")?;
+            jail.set_env("BACKBONE_VALIDATION__YEAR_GROUP_TOLERANCE", "2");
+            let s = Settings::figment().extract::<Settings>()?;
+            assert_eq!(s.validation.earliest_event.to_string(), "2010-09-01");
+            assert_eq!(s.validation.year_group_tolerance, 2);
+            Ok(())
+        });
     }
 }

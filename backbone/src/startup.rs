@@ -121,6 +121,7 @@ impl Application {
         let listener = TcpListener::bind(settings.server.bind).await?;
         let address = listener.local_addr()?;
         let allow_demo_logins = options.demo && address.ip().is_loopback();
+        crate::domain::validate::configure(settings.validation);
         let services =
             Services { db: db.clone(), settings: settings.clone(), allow_demo_logins, events: Default::default() };
         let schema = build_schema(&settings.graphql, Some(services));

@@ -23,14 +23,15 @@ pub struct NewOrganisation {
 pub async fn create_organisation(
     db: &DatabaseConnection,
     actor: &Actor,
-    input: NewOrganisation,
+    mut input: NewOrganisation,
 ) -> Result<organisation::Model> {
     require_backbone_admin(actor)?;
+    input.name = crate::domain::validate::tidy(&input.name);
     input.validate()?;
     let mut tx = Audited::begin(db, actor).await?;
     let org = organisation::ActiveModel {
         id: Set(uuid::Uuid::now_v7().to_string()),
-        name: Set(input.name.trim().to_owned()),
+        name: Set(input.name),
         kind: Set(input.kind.as_str().to_owned()),
         created_at: Set(now()),
     }
@@ -58,8 +59,9 @@ pub struct NewAccount {
 }
 
 /// Creates an account with its membership of one organisation.
-pub async fn create_account(db: &DatabaseConnection, actor: &Actor, input: NewAccount) -> Result<user::Model> {
+pub async fn create_account(db: &DatabaseConnection, actor: &Actor, mut input: NewAccount) -> Result<user::Model> {
     require_backbone_admin(actor)?;
+    input.display_name = crate::domain::validate::tidy(&input.display_name);
     // Demo accounts use the short password "demo"; every other account a real one.
     if !input.is_demo {
         input.validate()?;
@@ -87,7 +89,7 @@ pub async fn create_account(db: &DatabaseConnection, actor: &Actor, input: NewAc
     let created = user::ActiveModel {
         id: Set(id.clone()),
         email: Set(input.email.trim().to_lowercase()),
-        display_name: Set(input.display_name.trim().to_owned()),
+        display_name: Set(input.display_name.clone()),
         password_hash: Set(password_hash),
         is_demo: Set(input.is_demo),
         disabled: Set(false),

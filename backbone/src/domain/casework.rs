@@ -34,15 +34,17 @@ pub struct NewContact {
 }
 
 /// Logs a link worker's interaction with a child or family.
-pub async fn log_contact(db: &DatabaseConnection, actor: &Actor, input: NewContact) -> Result<contact::Model> {
+pub async fn log_contact(db: &DatabaseConnection, actor: &Actor, mut input: NewContact) -> Result<contact::Model> {
+    input.content = validate::tidy(&input.content);
     input.validate()?;
     if input.with_whom.is_empty() {
         return Err(Error::invalid("withWhom", "must name at least one person the contact was with"));
     }
     let held_on = validate::past_date_in("heldOn", &input.held_on)?;
     let mut tx = Audited::begin(db, actor).await?;
-    access::find_child(&*tx, actor, &input.child_id).await?;
+    let child = access::find_child(&*tx, actor, &input.child_id).await?;
     access::require(actor, Right::Write)?;
+    validate::not_before_birth("heldOn", held_on, access::birth_bound(actor, &child))?;
     let created = contact::ActiveModel {
         id: Set(uuid::Uuid::now_v7().to_string()),
         child_id: Set(input.child_id.clone()),
@@ -51,7 +53,7 @@ pub async fn log_contact(db: &DatabaseConnection, actor: &Actor, input: NewConta
         minutes: Set(input.minutes),
         kind: Set(input.kind.as_str().to_owned()),
         with_whom: Set(join_list(&input.with_whom, ContactParty::as_str)),
-        content: Set(input.content.trim().to_owned()),
+        content: Set(input.content),
         recorded_at: Set(now()),
     }
     .insert(&*tx)
@@ -87,7 +89,8 @@ pub struct NewNote {
 
 /// Adds a progress note about a child in the caller's scope. A partner's note may name one
 /// of their referrals of the child.
-pub async fn add_note(db: &DatabaseConnection, actor: &Actor, input: NewNote) -> Result<progress_note::Model> {
+pub async fn add_note(db: &DatabaseConnection, actor: &Actor, mut input: NewNote) -> Result<progress_note::Model> {
+    input.body = validate::tidy(&input.body);
     input.validate()?;
     access::may_write_casework(actor)?;
     let mut tx = Audited::begin(db, actor).await?;
@@ -109,7 +112,7 @@ pub async fn add_note(db: &DatabaseConnection, actor: &Actor, input: NewNote) ->
         author_id: Set(actor.user_id.clone()),
         organisation_id: Set(actor.organisation_id.clone()),
         visibility: Set(input.visibility.as_str().to_owned()),
-        body: Set(input.body.trim().to_owned()),
+        body: Set(input.body),
         created_at: Set(now()),
     }
     .insert(&*tx)
@@ -142,8 +145,8 @@ pub async fn raise_concern(
     body: &str,
 ) -> Result<safeguarding_concern::Model> {
     validate::id(child_id).map_err(|_| Error::invalid("childId", "must be an id returned by this API"))?;
-    validate::narrative(body)
-        .map_err(|e| Error::invalid("body", e.message.map(|m| m.to_string()).unwrap_or_default()))?;
+    let body = validate::tidy(body);
+    validate::narrative(&body).map_err(|e| Error::invalid("body", validate::message(e)))?;
     access::may_write_casework(actor)?;
     let mut tx = Audited::begin(db, actor).await?;
     access::find_child(&*tx, actor, child_id).await?;
@@ -152,7 +155,7 @@ pub async fn raise_concern(
         child_id: Set(child_id.to_owned()),
         raised_by: Set(actor.user_id.clone()),
         organisation_id: Set(actor.organisation_id.clone()),
-        body: Set(body.trim().to_owned()),
+        body: Set(body),
         created_at: Set(now()),
     }
     .insert(&*tx)
@@ -194,8 +197,8 @@ pub async fn hand_over(
 ) -> Result<ChildChange<handover::Model>> {
     validate::id(child_id).map_err(|_| Error::invalid("childId", "must be an id returned by this API"))?;
     let note = validate::blank_to_none(note);
-    if note.as_deref().is_some_and(|n| validate::notes(n).is_err()) {
-        return Err(Error::invalid("note", "must be at most 2000 characters"));
+    if let Some(n) = note.as_deref() {
+        validate::notes(n).map_err(|e| Error::invalid("note", validate::message(e)))?;
     }
     let mut tx = Audited::begin(db, actor).await?;
     let found = access::find_child(&*tx, actor, child_id).await?;

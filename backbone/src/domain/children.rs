@@ -64,12 +64,19 @@ pub struct CheckedChild {
 /// Validates a new child's details and checks the actor may identify children at their
 /// anchor; nothing is written.
 pub async fn check_new_child(db: &DatabaseConnection, actor: &Actor, mut input: NewChild) -> Result<CheckedChild> {
+    use crate::domain::validate;
+    input.first_name = validate::tidy(&input.first_name);
+    input.last_name = validate::tidy(&input.last_name);
     input.upn = crate::domain::validate::blank_to_none(input.upn);
     input.contact_phone = crate::domain::validate::blank_to_none(input.contact_phone);
     input.contact_email = crate::domain::validate::blank_to_none(input.contact_email);
     input.postcode = crate::domain::validate::blank_to_none(input.postcode);
     access::require(actor, Right::Write)?;
     input.validate()?;
+    let date_of_birth = validate::date(&input.date_of_birth).map_err(|m| Error::invalid("dateOfBirth", m))?;
+    let rules = validate::rules();
+    validate::fits_year_group(date_of_birth, input.year_group, validate::today(), rules.year_group_tolerance)
+        .map_err(|m| Error::invalid("dateOfBirth", m))?;
     let anchor_id = match (&input.anchor_id, actor.organisation_kind) {
         (Some(id), _) => id.trim().to_owned(),
         (None, OrganisationKind::Anchor) => actor.organisation_id.clone(),
@@ -77,8 +84,6 @@ pub async fn check_new_child(db: &DatabaseConnection, actor: &Actor, mut input: 
     };
     ensure_anchor(db, &anchor_id).await?;
     access::may_identify_at(actor, &anchor_id)?;
-    let date_of_birth = crate::domain::validate::parse_date(&input.date_of_birth)
-        .ok_or_else(|| Error::invalid("dateOfBirth", "must be a date written YYYY-MM-DD"))?;
     Ok(CheckedChild { input, anchor_id, date_of_birth })
 }
 
@@ -98,8 +103,8 @@ pub async fn insert_identified(tx: &mut Audited, actor: &Actor, checked: Checked
     let child_id = uuid::Uuid::now_v7().to_string();
     let created = child::ActiveModel {
         id: Set(child_id.clone()),
-        first_name: Set(input.first_name.trim().to_owned()),
-        last_name: Set(input.last_name.trim().to_owned()),
+        first_name: Set(input.first_name),
+        last_name: Set(input.last_name),
         date_of_birth: Set(date_of_birth),
         anchor_id: Set(anchor_id),
         year_group: Set(input.year_group as i16),
@@ -187,6 +192,12 @@ pub async fn list(
         query = query.filter(child::Column::AnchorId.eq(anchor));
     }
     if let Some(year) = filter.year_group {
+        if !(-1..=13).contains(&year) {
+            return Err(Error::invalid(
+                "filter.yearGroup",
+                "must be a school year from -1 (nursery) and 0 (reception) to 13",
+            ));
+        }
         query = query.filter(child::Column::YearGroup.eq(year));
     }
     if filter.status.is_some() || filter.link_worker_id.is_some() {
@@ -254,6 +265,7 @@ pub async fn add_relationship(
     actor: &Actor,
     mut input: NewRelationship,
 ) -> Result<relationship::Model> {
+    input.name = crate::domain::validate::tidy(&input.name);
     input.phone = crate::domain::validate::blank_to_none(input.phone);
     input.notes = crate::domain::validate::blank_to_none(input.notes);
     input.validate()?;
@@ -267,7 +279,7 @@ pub async fn add_relationship(
         id: Set(uuid::Uuid::now_v7().to_string()),
         child_id: Set(input.child_id.clone()),
         kind: Set(input.kind.as_str().to_owned()),
-        name: Set(input.name.trim().to_owned()),
+        name: Set(input.name),
         involvement: Set(input.involvement.as_str().to_owned()),
         parental_responsibility: Set(input.parental_responsibility),
         phone: Set(input.phone),

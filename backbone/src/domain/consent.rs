@@ -20,11 +20,20 @@ use sea_orm::{
 use validator::Validate;
 
 /// Opens the transaction of a write to a child's record: the child in the actor's scope
-/// (as this transaction reads it) and the right to write checked.
-async fn begin_write(db: &DatabaseConnection, actor: &Actor, child_id: &str) -> Result<(Audited, child::Model)> {
+/// (as this transaction reads it) and the right to write checked; with `dated`, also
+/// refuses a date (`(field, date)`) before the child was born.
+async fn begin_write(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    child_id: &str,
+    dated: Option<(&str, chrono::NaiveDate)>,
+) -> Result<(Audited, child::Model)> {
     let tx = Audited::begin(db, actor).await?;
     let found = access::find_child(&*tx, actor, child_id).await?;
     access::require(actor, Right::Write)?;
+    if let Some((field, on)) = dated {
+        validate::not_before_birth(field, on, access::birth_bound(actor, &found))?;
+    }
     Ok((tx, found))
 }
 
@@ -46,18 +55,20 @@ pub struct NewParticipation {
 pub async fn record_participation(
     db: &DatabaseConnection,
     actor: &Actor,
-    input: NewParticipation,
+    mut input: NewParticipation,
 ) -> Result<ChildChange<participation::Model>> {
+    input.agreed_by_name = validate::tidy(&input.agreed_by_name);
+    input.evidence = validate::tidy(&input.evidence);
     input.validate()?;
     let agreed_on = validate::past_date_in("agreedOn", &input.agreed_on)?;
-    let (mut tx, child) = begin_write(db, actor, &input.child_id).await?;
+    let (mut tx, child) = begin_write(db, actor, &input.child_id, Some(("agreedOn", agreed_on))).await?;
     let created = participation::ActiveModel {
         id: Set(uuid::Uuid::now_v7().to_string()),
         child_id: Set(input.child_id.clone()),
         agreed_by: Set(input.agreed_by.as_str().to_owned()),
-        agreed_by_name: Set(input.agreed_by_name.trim().to_owned()),
+        agreed_by_name: Set(input.agreed_by_name),
         agreed_on: Set(agreed_on),
-        evidence: Set(input.evidence.trim().to_owned()),
+        evidence: Set(input.evidence),
         recorded_by: Set(actor.user_id.clone()),
         recorded_at: Set(now()),
     }
@@ -75,7 +86,7 @@ pub struct NewLawfulBasis {
     pub child_id: String,
     pub basis: LawfulBasisKind,
     pub special_category: Option<SpecialCategoryCondition>,
-    #[validate(length(min = 1, max = 100, message = "must name the data-sharing agreement (1 to 100 characters)"))]
+    #[validate(custom(function = "crate::domain::validate::reference"))]
     pub data_sharing_agreement: String,
 }
 
@@ -83,16 +94,17 @@ pub struct NewLawfulBasis {
 pub async fn record_lawful_basis(
     db: &DatabaseConnection,
     actor: &Actor,
-    input: NewLawfulBasis,
+    mut input: NewLawfulBasis,
 ) -> Result<lawful_basis::Model> {
+    input.data_sharing_agreement = validate::tidy(&input.data_sharing_agreement);
     input.validate()?;
-    let (mut tx, _) = begin_write(db, actor, &input.child_id).await?;
+    let (mut tx, _) = begin_write(db, actor, &input.child_id, None).await?;
     let created = lawful_basis::ActiveModel {
         id: Set(uuid::Uuid::now_v7().to_string()),
         child_id: Set(input.child_id.clone()),
         basis: Set(input.basis.as_str().to_owned()),
         special_category: Set(input.special_category.map(|s| s.as_str().to_owned())),
-        data_sharing_agreement: Set(input.data_sharing_agreement.trim().to_owned()),
+        data_sharing_agreement: Set(input.data_sharing_agreement),
         recorded_by: Set(actor.user_id.clone()),
         recorded_at: Set(now()),
     }
@@ -122,7 +134,9 @@ pub struct NewConsent {
 
 /// Records consent to share the child's record onward with named partners, for named
 /// purposes. Every partner id must be a partner organisation.
-pub async fn record_consent(db: &DatabaseConnection, actor: &Actor, input: NewConsent) -> Result<consent::Model> {
+pub async fn record_consent(db: &DatabaseConnection, actor: &Actor, mut input: NewConsent) -> Result<consent::Model> {
+    input.given_by_name = validate::tidy(&input.given_by_name);
+    input.evidence = validate::tidy(&input.evidence);
     input.validate()?;
     if input.purposes.is_empty() {
         return Err(Error::invalid("purposes", "must name at least one purpose"));
@@ -140,16 +154,16 @@ pub async fn record_consent(db: &DatabaseConnection, actor: &Actor, input: NewCo
         return Err(Error::invalid("partnerIds", "every id must be a partner organisation"));
     }
     let purposes = crate::domain::join_list(&input.purposes, Purpose::as_str);
-    let (mut tx, _) = begin_write(db, actor, &input.child_id).await?;
+    let (mut tx, _) = begin_write(db, actor, &input.child_id, Some(("givenOn", given_on))).await?;
     let consent_id = uuid::Uuid::now_v7().to_string();
     let created = consent::ActiveModel {
         id: Set(consent_id.clone()),
         child_id: Set(input.child_id.clone()),
         given_by: Set(input.given_by.as_str().to_owned()),
-        given_by_name: Set(input.given_by_name.trim().to_owned()),
+        given_by_name: Set(input.given_by_name),
         given_on: Set(given_on),
         purposes: Set(purposes),
-        evidence: Set(input.evidence.trim().to_owned()),
+        evidence: Set(input.evidence),
         recorded_by: Set(actor.user_id.clone()),
         recorded_at: Set(now()),
         withdrawn_on: Set(None),
@@ -181,7 +195,8 @@ pub struct Withdrawal {
 
 /// Withdraws a consent. The record stays, stamped with the withdrawal; a consent already
 /// withdrawn is a `CONFLICT`.
-pub async fn withdraw_consent(db: &DatabaseConnection, actor: &Actor, input: Withdrawal) -> Result<consent::Model> {
+pub async fn withdraw_consent(db: &DatabaseConnection, actor: &Actor, mut input: Withdrawal) -> Result<consent::Model> {
+    input.reason = validate::tidy(&input.reason);
     input.validate()?;
     let withdrawn_on = validate::past_date_in("withdrawnOn", &input.withdrawn_on)?;
     // A consent of a child outside the caller's scope answers exactly as a missing one.
@@ -201,7 +216,7 @@ pub async fn withdraw_consent(db: &DatabaseConnection, actor: &Actor, input: Wit
     let child_id = found.child_id.clone();
     let mut active: consent::ActiveModel = found.into();
     active.withdrawn_on = Set(Some(withdrawn_on));
-    active.withdrawal_reason = Set(Some(input.reason.trim().to_owned()));
+    active.withdrawal_reason = Set(Some(input.reason));
     active.withdrawn_by = Set(Some(actor.user_id.clone()));
     active.withdrawn_at = Set(Some(now()));
     let updated = active.update(&*tx).await?;

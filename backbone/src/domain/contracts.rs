@@ -121,10 +121,8 @@ fn check_orgs(
 pub async fn record(db: &DatabaseConnection, actor: &Actor, input: NewContract) -> Result<Contract> {
     access::may_manage_contracts(actor)?;
     let mut p = Problems::default();
-    let name = input.name.trim().to_owned();
-    if name.is_empty() || name.chars().count() > 200 {
-        p.add("name", "must be 1 to 200 characters");
-    }
+    let name = validate::tidy(&input.name);
+    p.check("name", validate::title(&name));
     let start = p.date("periodStart", &input.period_start);
     let end = p.date("periodEnd", &input.period_end);
     if let (Some(s), Some(e)) = (start, end) {

@@ -155,8 +155,9 @@ pub async fn transition(
 ) -> Result<ChildChange<enrolment::Model>> {
     crate::domain::validate::id(child_id)
         .map_err(|_| Error::invalid("childId", "must be an id returned by this API"))?;
+    let note = crate::domain::validate::blank_to_none(note);
     if let Some(n) = &note {
-        crate::domain::validate::notes(n).map_err(|_| Error::invalid("note", "must be at most 2000 characters"))?;
+        crate::domain::validate::notes(n).map_err(|e| Error::invalid("note", crate::domain::validate::message(e)))?;
     }
     let (mut tx, child) = begin_for_child(db, actor, child_id, Right::Write).await?;
     let updated = apply(&mut tx, child_id, transition, None, note).await?;

@@ -249,13 +249,7 @@ pub fn check_whole(p: &mut Problems, field: &str, whose: &str, shares: &[Option<
 }
 
 fn text(p: &mut Problems, field: &str, value: &str, max: usize) -> String {
-    let v = value.trim();
-    if v.is_empty() {
-        p.add(field, "must not be empty");
-    } else if v.chars().count() > max {
-        p.add(field, format!("must be at most {max} characters"));
-    }
-    v.to_owned()
+    p.text(field, value, crate::domain::validate::TextKind::Line { max })
 }
 
 fn pence(p: &mut Problems, field: &str, value: i64) {

@@ -119,7 +119,8 @@ pub async fn record(db: &DatabaseConnection, actor: &Actor, input: NewAssessment
     let field = if matches!(raw, RawValue::Number(_)) { "value" } else { "category" };
     let level = measure.level_of(&raw).map_err(|e| Error::invalid(field, e.0))?;
     let mut tx = Audited::begin(db, actor).await?;
-    access::find_child(&*tx, actor, &input.child_id).await?;
+    let child = access::find_child(&*tx, actor, &input.child_id).await?;
+    validate::not_before_birth("assessedOn", assessed_on, access::birth_bound(actor, &child))?;
     let created = assessment::ActiveModel {
         id: Set(uuid::Uuid::now_v7().to_string()),
         child_id: Set(input.child_id.clone()),

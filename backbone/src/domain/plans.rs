@@ -216,18 +216,15 @@ fn goal_list(p: &mut Problems, field: &str, goals: Vec<NewGoal>, framework: &Fra
                     format!("must be an area code of the live outcomes framework: one of {}", codes.join(", ")),
                 );
             }
-            p.check(format!("{field}[{i}].description"), validate::narrative(&g.description));
+            let description = validate::tidy(&g.description);
+            p.check(format!("{field}[{i}].description"), validate::narrative(&description));
             if !(1..=top).contains(&g.target_level) {
                 p.add(
                     format!("{field}[{i}].targetLevel"),
                     format!("must be a level of the common scale, from 1 to {top}"),
                 );
             }
-            Goal {
-                area,
-                description: g.description.trim().to_owned(),
-                target_level: g.target_level.clamp(0, 99) as i16,
-            }
+            Goal { area, description, target_level: g.target_level.clamp(0, 99) as i16 }
         })
         .collect()
 }
@@ -390,7 +387,8 @@ pub async fn agree(db: &DatabaseConnection, actor: &Actor, input: NewPlan) -> Re
     let Some(agreed_on) = agreed_on else { return Err(Error::invalid("agreedOn", "must be a date")) };
 
     let mut tx = Audited::begin(db, actor).await?;
-    access::find_child(&*tx, actor, &child_id).await?;
+    let child = access::find_child(&*tx, actor, &child_id).await?;
+    validate::not_before_birth("agreedOn", agreed_on, access::birth_bound(actor, &child))?;
     let enrolment = enrolment::of_child(&*tx, &child_id).await?;
     let status = EnrolmentStatus::from_stored(&enrolment.status)?;
     if matches!(status, EnrolmentStatus::Completed | EnrolmentStatus::Exited) {

@@ -45,6 +45,10 @@ pub struct ProgrammeFields {
 
 impl ProgrammeFields {
     fn check(&mut self) -> Result<()> {
+        use crate::domain::validate::tidy;
+        self.name = tidy(&self.name);
+        self.description = tidy(&self.description);
+        self.schedule = tidy(&self.schedule);
         self.location_name = crate::domain::validate::blank_to_none(self.location_name.take());
         self.postcode = self.postcode.take().map(|s| s.trim().to_uppercase()).filter(|s| !s.is_empty());
         self.validate()?;
@@ -61,15 +65,15 @@ impl ProgrammeFields {
     }
 
     fn apply(&self, active: &mut programme::ActiveModel) {
-        active.name = Set(self.name.trim().to_owned());
-        active.description = Set(self.description.trim().to_owned());
+        active.name = Set(self.name.clone());
+        active.description = Set(self.description.clone());
         active.domains = Set(join_list(&self.domains, OutcomeDomain::as_str));
         active.minimum_age = Set(self.minimum_age as i16);
         active.maximum_age = Set(self.maximum_age as i16);
         active.attending_type = Set(self.attending_type.as_str().to_owned());
         active.location_name = Set(self.location_name.clone());
         active.postcode = Set(self.postcode.clone());
-        active.schedule = Set(self.schedule.trim().to_owned());
+        active.schedule = Set(self.schedule.clone());
         active.capacity = Set(self.capacity);
         active.updated_at = Set(now());
     }

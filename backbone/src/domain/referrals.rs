@@ -111,7 +111,7 @@ async fn stamp(
 fn check_note(note: &Option<String>) -> Result<()> {
     match note {
         Some(n) => {
-            crate::domain::validate::notes(n).map_err(|_| Error::invalid("note", "must be at most 2000 characters"))
+            crate::domain::validate::notes(n).map_err(|e| Error::invalid("note", crate::domain::validate::message(e)))
         }
         None => Ok(()),
     }
@@ -128,7 +128,7 @@ pub struct NewReferral {
     #[validate(custom(function = "crate::domain::validate::id"))]
     pub programme_id: String,
     /// What the partner is told: the needs relevant to this programme.
-    #[validate(custom(function = "crate::domain::validate::short_text"))]
+    #[validate(custom(function = "crate::domain::validate::short_narrative"))]
     pub needs: String,
     #[validate(custom(function = "crate::domain::validate::notes"))]
     pub note: Option<String>,
@@ -164,7 +164,7 @@ pub async fn propose(db: &DatabaseConnection, actor: &Actor, input: NewReferral)
         organisation_id: Set(programme.organisation_id.clone()),
         link_worker_id: Set(enrolment.link_worker_id.clone()),
         status: Set(ReferralStatus::Proposed.as_str().to_owned()),
-        needs: Set(input.needs.trim().to_owned()),
+        needs: Set(crate::domain::validate::tidy(&input.needs)),
         reason: Set(None),
         created_by: Set(actor.user_id.clone()),
         created_at: Set(at),
@@ -237,7 +237,7 @@ pub async fn respond(
         match &reason {
             None => return Err(Error::invalid("reason", "is required when declining a referral")),
             Some(r) => crate::domain::validate::short_text(r)
-                .map_err(|_| Error::invalid("reason", "must be at most 500 characters"))?,
+                .map_err(|e| Error::invalid("reason", crate::domain::validate::message(e)))?,
         }
     }
     let (mut tx, found) = begin_for(db, actor, referral_id).await?;
@@ -278,11 +278,12 @@ pub async fn withdraw(
     referral_id: &str,
     reason: String,
 ) -> Result<referral::Model> {
+    let reason = crate::domain::validate::tidy(&reason);
     crate::domain::validate::short_text(&reason)
-        .map_err(|e| Error::invalid("reason", e.message.map(|m| m.to_string()).unwrap_or_default()))?;
+        .map_err(|e| Error::invalid("reason", crate::domain::validate::message(e)))?;
     let (mut tx, found) = begin_for(db, actor, referral_id).await?;
     access::require(actor, Right::Write)?;
-    let updated = apply(&mut tx, found, Move::Withdraw, Some(reason.trim().to_owned()), None).await?;
+    let updated = apply(&mut tx, found, Move::Withdraw, Some(reason), None).await?;
     tx.commit().await?;
     Ok(updated)
 }

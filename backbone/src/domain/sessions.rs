@@ -11,7 +11,7 @@ use crate::domain::referrals::{self, Move};
 use crate::domain::{AttendanceStatus, Engagement, ReferralStatus, SessionKind, validate};
 use crate::error::{Error, FieldError, Result};
 use crate::settings::BrokeringSettings;
-use crate::store::{attendance, referral, session};
+use crate::store::{attendance, child, referral, session};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
 };
@@ -68,8 +68,8 @@ fn check(input: &NewSession) -> Result<chrono::NaiveDate> {
     if !(1..=600).contains(&input.duration_minutes) {
         bad("durationMinutes".into(), "must be from 1 to 600 minutes");
     }
-    if input.notes.as_deref().is_some_and(|n| validate::notes(n).is_err()) {
-        bad("notes".into(), "must be at most 2000 characters");
+    if let Some(Err(e)) = input.notes.as_deref().map(validate::notes) {
+        bad("notes".into(), &validate::message(e));
     }
     if input.attendees.is_empty() || input.attendees.len() > 200 {
         bad("attendees".into(), "must list from 1 to 200 children");
@@ -137,6 +137,14 @@ pub async fn log(
         .collect();
     if !missing.is_empty() {
         return Err(Error::InvalidInput(missing));
+    }
+    // No one attends a session before they were born.
+    let attendees = child::Entity::find()
+        .filter(child::Column::Id.is_in(input.attendees.iter().map(|a| a.child_id.clone())))
+        .all(&*tx)
+        .await?;
+    for c in &attendees {
+        validate::not_before_birth("heldOn", held_on, access::birth_bound(actor, c))?;
     }
     let referral_ids: Vec<String> = live.values().map(|r| r.id.clone()).collect();
     let before = engagement::by_referral(&*tx, actor, &referral_ids).await?;

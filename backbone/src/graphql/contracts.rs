@@ -110,13 +110,13 @@ pub struct ContractPayerInput {
 pub struct MilestoneRuleInput {
     pub kind: MilestoneRuleKind,
     /// `ENGAGED`: sessions attended, 1 to 200.
-    pub sessions_at_least: Option<i32>,
+    pub sessions_at_least: Option<i64>,
     /// `ENGAGED`: the span sessions are counted in (default `TERM`).
     pub within: Option<EngagementWithin>,
     /// `IMPROVED`: an area code of the live outcomes framework.
     pub area: Option<String>,
     /// `IMPROVED`: levels up the common scale (default 1).
-    pub levels_at_least: Option<i32>,
+    pub levels_at_least: Option<i64>,
     /// `IMPROVED`: the stage compared with the baseline (default `ENDPOINT`).
     pub to_stage: Option<AssessmentStage>,
     /// `ATTENDANCE_RECOVERED`: a numeric measure (default the framework's attendance
@@ -135,7 +135,7 @@ pub struct MilestoneInstalmentInput {
     pub share_percent: f64,
     /// Claimable this many days after the milestone was achieved, if it still holds then
     /// (0: on achievement). Later instalments come later.
-    pub after_days: i32,
+    pub after_days: i64,
 }
 
 /// A priced milestone.
@@ -150,7 +150,7 @@ pub struct RateCardMilestoneInput {
     /// Default: all of the price on achievement.
     pub instalments: Option<Vec<MilestoneInstalmentInput>>,
     /// The least number of days the evidence must span (default 0).
-    pub minimum_duration_days: Option<i32>,
+    pub minimum_duration_days: Option<i64>,
     /// Who verifies the milestone.
     pub verified_by: String,
     /// With what evidence.
@@ -208,10 +208,10 @@ impl From<RecordContractInput> for contracts::NewContract {
                         name: m.name,
                         rule: milestones::NewRule {
                             kind: m.rule.kind.into(),
-                            sessions_at_least: m.rule.sessions_at_least.map(i64::from),
+                            sessions_at_least: m.rule.sessions_at_least,
                             within: m.rule.within.map(Into::into),
                             area: m.rule.area,
-                            levels_at_least: m.rule.levels_at_least.map(i64::from),
+                            levels_at_least: m.rule.levels_at_least,
                             to_stage: m.rule.to_stage.map(Into::into),
                             measure: m.rule.measure,
                             from_below: m.rule.from_below,
@@ -222,11 +222,11 @@ impl From<RecordContractInput> for contracts::NewContract {
                             list.into_iter()
                                 .map(|x| milestones::NewInstalment {
                                     share_percent: x.share_percent,
-                                    after_days: i64::from(x.after_days),
+                                    after_days: x.after_days,
                                 })
                                 .collect()
                         }),
-                        minimum_duration_days: m.minimum_duration_days.map(i64::from),
+                        minimum_duration_days: m.minimum_duration_days,
                         verified_by: m.verified_by,
                         evidence: m.evidence,
                     })

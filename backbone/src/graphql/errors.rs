@@ -58,9 +58,103 @@ pub fn bad_request(message: impl Into<String>) -> async_graphql::ServerError {
     e
 }
 
+/// A value the client sent that async-graphql could not take as its declared type (a
+/// number out of range, a string for an enum, a float for an `Int`): the client's
+/// mistake, never an internal error. async-graphql words these
+/// `Invalid value for argument "input.attendees.0.engagement", expected type "…"`,
+/// `Failed to parse "Int": Only integers from … (occurred while parsing "…Input")` or
+/// `Expected input type "…", found ….`; only the first names the field.
+fn is_coercion(message: &str) -> bool {
+    message.starts_with("Invalid value for argument")
+        || message.starts_with("Failed to parse \"")
+        || message.starts_with("Expected input type \"")
+}
+
+/// The field a coercion message names, as the domain names fields:
+/// `input.attendees.0.engagement` → `attendees[0].engagement`, `first` → `first`.
+fn coercion_field(message: &str) -> Option<String> {
+    let rest = message.strip_prefix("Invalid value for argument \"")?;
+    let end = rest.find('"')?;
+    let path = &rest[..end];
+    let mut segments: Vec<&str> = path.split('.').collect();
+    // `…, field "childTookPart" of type "Boolean!" is required but not provided` and
+    // `…, unknown field "x" of type "…"` name the field after the path.
+    let named = rest[end + 1..].split("field \"").nth(1).and_then(|r| r.split('"').next());
+    segments.extend(named.filter(|n| !n.is_empty()));
+    if segments.len() > 1 {
+        segments.remove(0); // the argument holding the input object
+    }
+    let mut field = String::new();
+    for s in segments {
+        if s.chars().all(|c| c.is_ascii_digit()) {
+            field.push_str(&format!("[{s}]"));
+        } else {
+            if !field.is_empty() {
+                field.push('.');
+            }
+            field.push_str(s);
+        }
+    }
+    (!field.is_empty()).then_some(field)
+}
+
+/// What a coercion error says to a person.
+fn coercion_message(message: &str) -> String {
+    if message.contains("Only integers from") {
+        return "must be a whole number from -2147483648 to 2147483647".into();
+    }
+    if message.contains("is required but not provided") {
+        return "is required".into();
+    }
+    if message.contains("unknown field") {
+        return "is not a field this input takes".into();
+    }
+    let expected = message
+        .split("expected type \"")
+        .nth(1)
+        .or_else(|| message.strip_prefix("Expected input type \""))
+        .and_then(|t| t.split('"').next())
+        .filter(|t| !t.is_empty());
+    match expected {
+        Some(t) => format!("is not a value this field takes (it takes {t})"),
+        None => "is not a value this field takes".into(),
+    }
+}
+
+/// Rewrites a coercion error as `INVALID_INPUT` naming the field, or `BAD_REQUEST` when
+/// the field cannot be told; `None` for any other error.
+fn coerced(e: &async_graphql::ServerError) -> Option<(String, ErrorExtensionValues)> {
+    if !is_coercion(&e.message) {
+        return None;
+    }
+    let message = coercion_message(&e.message);
+    match coercion_field(&e.message) {
+        Some(field) => {
+            let err = Error::invalid(field, message);
+            let gql = to_gql(&err);
+            Some((gql.message, gql.extensions.unwrap_or_default()))
+        }
+        None => {
+            let mut ext = ErrorExtensionValues::default();
+            ext.set("code", "BAD_REQUEST");
+            let text = if message.starts_with("must") {
+                format!("a number in the request {message}")
+            } else {
+                format!("a value in the request {message}")
+            };
+            Some((text, ext))
+        }
+    }
+}
+
 /// Gives every error in `response` a code and the request id.
 pub fn finish(mut response: Response, request_id: &str) -> Response {
     for e in &mut response.errors {
+        let has_code = e.extensions.as_ref().is_some_and(|x| x.get("code").is_some());
+        if !has_code && let Some((message, ext)) = coerced(e) {
+            e.message = message;
+            e.extensions = Some(ext);
+        }
         let has_code = e.extensions.as_ref().is_some_and(|x| x.get("code").is_some());
         if !has_code {
             let code = if e.path.is_empty() {
@@ -203,6 +297,75 @@ mod tests {
         for e in &response.errors {
             assert_eq!(e.extensions.as_ref().and_then(|x| x.get("requestId").cloned()), Some(Value::from("req-9")));
         }
+    }
+
+    fn run(query: &str, variables: serde_json::Value) -> Response {
+        let schema = crate::graphql::build_schema(&crate::settings::Settings::default().graphql, None);
+        let request = async_graphql::Request::new(query).variables(async_graphql::Variables::from_json(variables));
+        let response =
+            futures_util::FutureExt::now_or_never(schema.execute(request)).expect("no waiting before the resolver");
+        finish(response, "req-c")
+    }
+
+    fn ext(e: &ServerError, key: &str) -> Option<Value> {
+        e.extensions.as_ref().and_then(|x| x.get(key).cloned())
+    }
+
+    #[test]
+    fn values_async_graphql_cannot_coerce_are_the_callers_mistake() {
+        // An enum of the wrong kind, deep in an input object: named as the domain names it.
+        let r = run(
+            r#"mutation { logSession(input: {programmeId: "x", heldOn: "2026-01-01", durationMinutes: 5, kind: GROUP, attendees: [{childId: "a", status: ATTENDED, engagement: 99}]}) { id } }"#,
+            serde_json::json!({}),
+        );
+        assert_eq!(code(&r.errors[0]), Some(Value::from("INVALID_INPUT")), "{:?}", r.errors);
+        assert_eq!(ext(&r.errors[0], "field"), Some(Value::from("attendees[0].engagement")));
+        assert!(r.errors[0].message.contains("EngagementLevel"), "{}", r.errors[0].message);
+        // A top-level argument of the wrong type.
+        let r = run(r#"query { children(first: "many") { edges { cursor } } }"#, serde_json::json!({}));
+        assert_eq!(code(&r.errors[0]), Some(Value::from("INVALID_INPUT")), "{:?}", r.errors);
+        assert_eq!(ext(&r.errors[0], "field"), Some(Value::from("first")));
+        // An Int out of range where async-graphql does not say which field: BAD_REQUEST,
+        // not INTERNAL (a resolver error with a path would be).
+        let r = run(
+            "query($v: Int) { programmes(filter: {age: 5}, first: $v) { edges { cursor } } }",
+            serde_json::json!({"v": 99_999_999_999u64}),
+        );
+        assert_eq!(code(&r.errors[0]), Some(Value::from("BAD_REQUEST")), "{:?}", r.errors);
+        assert!(r.errors[0].message.contains("whole number"), "{}", r.errors[0].message);
+        assert_eq!(ext(&r.errors[0], "requestId"), Some(Value::from("req-c")));
+    }
+
+    #[test]
+    fn coercion_fields_are_spelt_as_the_domain_spells_them() {
+        let f = |m: &str| coercion_field(m);
+        assert_eq!(
+            f(r#"Invalid value for argument "input.yearGroup", expected type "Int""#).as_deref(),
+            Some("yearGroup")
+        );
+        assert_eq!(f(r#"Invalid value for argument "first", expected type "Int""#).as_deref(), Some("first"));
+        assert_eq!(
+            f(r#"Invalid value for argument "input.goals.2.targetLevel", expected type "Int""#).as_deref(),
+            Some("goals[2].targetLevel")
+        );
+        assert_eq!(
+            f(r#"Invalid value for argument "input", field "childTookPart" of type "Boolean!" is required but not provided"#)
+                .as_deref(),
+            Some("childTookPart")
+        );
+        assert_eq!(
+            f(r#"Invalid value for argument "input.goals.0", unknown field "colour" of type "PlanGoalInput""#)
+                .as_deref(),
+            Some("goals[0].colour")
+        );
+        assert_eq!(
+            coercion_message(
+                r#"Invalid value for argument "input", field "a" of type "B!" is required but not provided"#
+            ),
+            "is required"
+        );
+        assert_eq!(f(r#"Failed to parse "Int": Only integers (occurred while parsing "X")"#), None);
+        assert!(!is_coercion("sqlx: connection refused"));
     }
 
     #[test]

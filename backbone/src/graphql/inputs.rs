@@ -1,17 +1,26 @@
 //! GraphQL input types. Dates are `YYYY-MM-DD` strings, validated by the domain so that a
-//! bad one is `INVALID_INPUT` naming the field, like every other bad input.
+//! bad one is `INVALID_INPUT` naming the field, like every other bad input. Whole numbers
+//! the domain range-checks are taken as 64-bit (`Int` still) and narrowed with [`int`],
+//! so that `yearGroup: 2147483648` is the domain's `INVALID_INPUT` naming `yearGroup`
+//! rather than a coercion error that cannot say which field it was.
 
 use crate::domain;
 use crate::graphql::brokering::*;
 use crate::graphql::types::*;
 use async_graphql::{ID, InputObject};
 
+/// Narrows a whole number the domain range-checks: one beyond `i32` becomes `i32`'s
+/// nearest end, which every domain range refuses, naming the field.
+pub fn int(value: i64) -> i32 {
+    value.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32
+}
+
 /// Narrows `children`.
 #[derive(InputObject, Default)]
 pub struct ChildFilter {
     pub status: Option<EnrolmentStatus>,
     pub anchor_id: Option<ID>,
-    pub year_group: Option<i32>,
+    pub year_group: Option<i64>,
     pub link_worker_id: Option<ID>,
 }
 
@@ -20,7 +29,7 @@ impl From<ChildFilter> for domain::children::ChildFilter {
         domain::children::ChildFilter {
             status: f.status.map(Into::into),
             anchor_id: f.anchor_id.map(|i| i.0),
-            year_group: f.year_group,
+            year_group: f.year_group.map(int),
             link_worker_id: f.link_worker_id.map(|i| i.0),
         }
     }
@@ -49,7 +58,7 @@ pub struct IdentifyChildInput {
     /// Defaults to the caller's own anchor.
     pub anchor_id: Option<ID>,
     /// -1 nursery, 0 reception, 1–13.
-    pub year_group: i32,
+    pub year_group: i64,
     pub upn: Option<String>,
     pub contact_phone: Option<String>,
     pub contact_email: Option<String>,
@@ -67,7 +76,7 @@ impl From<IdentifyChildInput> for domain::children::NewChild {
             last_name: i.last_name,
             date_of_birth: i.date_of_birth,
             anchor_id: i.anchor_id.map(|a| a.0),
-            year_group: i.year_group,
+            year_group: int(i.year_group),
             upn: i.upn,
             contact_phone: i.contact_phone,
             contact_email: i.contact_email,
@@ -236,7 +245,7 @@ pub struct ProgrammeFilter {
     /// Programmes serving this outcome domain.
     pub domain: Option<OutcomeDomain>,
     /// Programmes whose age range includes this age.
-    pub age: Option<i32>,
+    pub age: Option<i64>,
     /// One partner's programmes.
     pub partner_id: Option<ID>,
     /// `true`: only programmes with a place free; `false`: only full ones.
@@ -249,7 +258,7 @@ impl From<ProgrammeFilter> for domain::programmes::ProgrammeFilter {
     fn from(f: ProgrammeFilter) -> Self {
         domain::programmes::ProgrammeFilter {
             domain: f.domain.map(Into::into),
-            age: f.age,
+            age: f.age.map(int),
             partner_id: f.partner_id.map(|i| i.0),
             has_capacity: f.has_capacity,
             status: f.status.map(Into::into),
@@ -264,8 +273,8 @@ pub struct ProgrammeInput {
     pub description: String,
     /// The outcome domains it serves (at least one).
     pub domains: Vec<OutcomeDomain>,
-    pub minimum_age: i32,
-    pub maximum_age: i32,
+    pub minimum_age: i64,
+    pub maximum_age: i64,
     pub attending_type: AttendingType,
     /// Required unless attended online only.
     pub location_name: Option<String>,
@@ -273,7 +282,7 @@ pub struct ProgrammeInput {
     /// When it runs, in words, e.g. "Tuesdays 15:30–17:00 in term time".
     pub schedule: String,
     /// Places: how many children it takes at once.
-    pub capacity: i32,
+    pub capacity: i64,
 }
 
 impl From<ProgrammeInput> for domain::programmes::ProgrammeFields {
@@ -282,13 +291,13 @@ impl From<ProgrammeInput> for domain::programmes::ProgrammeFields {
             name: i.name,
             description: i.description,
             domains: i.domains.into_iter().map(Into::into).collect(),
-            minimum_age: i.minimum_age,
-            maximum_age: i.maximum_age,
+            minimum_age: int(i.minimum_age),
+            maximum_age: int(i.maximum_age),
             attending_type: i.attending_type.into(),
             location_name: i.location_name,
             postcode: i.postcode,
             schedule: i.schedule,
-            capacity: i.capacity,
+            capacity: int(i.capacity),
         }
     }
 }
@@ -329,7 +338,7 @@ pub struct LogSessionInput {
     pub programme_id: ID,
     /// `YYYY-MM-DD`, not in the future.
     pub held_on: String,
-    pub duration_minutes: i32,
+    pub duration_minutes: i64,
     pub kind: SessionKind,
     pub notes: Option<String>,
     pub attendees: Vec<AttendeeInput>,
@@ -340,7 +349,7 @@ impl From<LogSessionInput> for domain::sessions::NewSession {
         domain::sessions::NewSession {
             programme_id: i.programme_id.0,
             held_on: i.held_on,
-            duration_minutes: i.duration_minutes,
+            duration_minutes: int(i.duration_minutes),
             kind: i.kind.into(),
             notes: i.notes,
             attendees: i
@@ -362,7 +371,7 @@ pub struct LogContactInput {
     pub child_id: ID,
     /// `YYYY-MM-DD`, not in the future.
     pub held_on: String,
-    pub minutes: i32,
+    pub minutes: i64,
     pub kind: ContactKind,
     pub with_whom: Vec<ContactParty>,
     pub content: String,
@@ -373,7 +382,7 @@ impl From<LogContactInput> for domain::casework::NewContact {
         domain::casework::NewContact {
             child_id: i.child_id.0,
             held_on: i.held_on,
-            minutes: i.minutes,
+            minutes: int(i.minutes),
             kind: i.kind.into(),
             with_whom: i.with_whom.into_iter().map(Into::into).collect(),
             content: i.content,
@@ -427,5 +436,16 @@ impl From<RecordAssessmentInput> for domain::outcomes::NewAssessment {
             stage: i.stage.into(),
             assessed_on: i.assessed_on,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn numbers_beyond_32_bits_narrow_to_a_value_every_range_refuses() {
+        assert_eq!(super::int(5), 5);
+        assert_eq!(super::int(-1), -1);
+        assert_eq!(super::int(2_147_483_648), i32::MAX);
+        assert_eq!(super::int(i64::MIN), i32::MIN);
     }
 }

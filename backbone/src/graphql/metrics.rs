@@ -46,7 +46,7 @@ pub struct MetricsFilter {
     pub programme_id: Option<ID>,
     /// An outcome area code: the outcomes section covers only this area.
     pub area: Option<String>,
-    pub year_group: Option<i32>,
+    pub year_group: Option<i64>,
     pub characteristic: Option<Characteristic>,
 }
 
@@ -59,7 +59,7 @@ impl From<MetricsFilter> for m::Filter {
             partner_id: f.partner_id.map(|i| i.0),
             programme_id: f.programme_id.map(|i| i.0),
             area: f.area,
-            year_group: f.year_group,
+            year_group: f.year_group.map(crate::graphql::inputs::int),
             characteristic: f.characteristic.map(Into::into),
         }
     }

@@ -28,12 +28,16 @@ pub struct PlanGoalInput {
     /// What the goal is, in words (1–4000 characters).
     pub description: String,
     /// The level of the common scale it aims at (1 to 5).
-    pub target_level: i32,
+    pub target_level: i64,
 }
 
 impl From<PlanGoalInput> for plans::NewGoal {
     fn from(g: PlanGoalInput) -> Self {
-        plans::NewGoal { area: g.area, description: g.description, target_level: g.target_level }
+        plans::NewGoal {
+            area: g.area,
+            description: g.description,
+            target_level: crate::graphql::inputs::int(g.target_level),
+        }
     }
 }
 

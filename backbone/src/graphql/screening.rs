@@ -164,7 +164,7 @@ pub struct AcceptCandidateInput {
     /// `YYYY-MM-DD`.
     pub date_of_birth: String,
     /// -1 nursery, 0 reception, 1–13.
-    pub year_group: i32,
+    pub year_group: i64,
     pub contact_phone: Option<String>,
     pub contact_email: Option<String>,
     pub postcode: Option<String>,
@@ -182,7 +182,7 @@ impl AcceptCandidateInput {
             last_name: self.last_name,
             date_of_birth: self.date_of_birth,
             anchor_id: None,
-            year_group: self.year_group,
+            year_group: crate::graphql::inputs::int(self.year_group),
             upn: None,
             contact_phone: self.contact_phone,
             contact_email: self.contact_email,

@@ -33,7 +33,7 @@ const ADD_RELATIONSHIP: &str = "mutation($c: ID!, $n: String!) { addRelationship
      name: $n, involvement: MAIN_CONTACT, parentalResponsibility: true}) { id name } }";
 const ASSIGN: &str = "mutation($c: ID!, $w: ID!) { assignLinkWorker(childId: $c, linkWorkerId: $w) { id enrolment { linkWorker { id } } } }";
 const IDENTIFY: &str = "mutation($a: ID) { identifyChild(input: {firstName: \"New\", lastName: \"Child\", \
-     dateOfBirth: \"2017-03-02\", yearGroup: 3, anchorId: $a}) { id anchor { id } enrolment { linkWorker { id } } } }";
+     dateOfBirth: \"2019-01-15\", yearGroup: 3, anchorId: $a}) { id anchor { id } enrolment { linkWorker { id } } } }";
 const CREATE_ORGANISATION: &str =
     "mutation { createOrganisation(input: {name: \"Another Charity\", kind: PARTNER}) { id } }";
 const RECORD_CONSENT: &str = "mutation($c: ID!, $p: ID!) { recordConsent(input: {childId: $c, givenBy: PARENT, \
@@ -329,7 +329,7 @@ async fn analyst_sees_every_child_pseudonymised_and_writes_nothing() {
     let me = &zone.analyst;
     // A child with every personal field recorded, and an adult around each fixture child.
     let full = "mutation($a: ID) { identifyChild(input: {firstName: \"Dee\", lastName: \"Fullrecord\", \
-        dateOfBirth: \"2015-09-01\", yearGroup: 4, anchorId: $a, upn: \"A123456789012\", \
+        dateOfBirth: \"2018-01-15\", yearGroup: 4, anchorId: $a, upn: \"A123456789012\", \
         contactPhone: \"07700 900002\", contactEmail: \"family@example.org\", postcode: \"ZZ9 9ZZ\", \
         characteristics: {eal: true}}) { id upn contactEmail } }";
     let dee = zone.as_(&zone.admin, full, json!({ "a": zone.anchor_b })).await;

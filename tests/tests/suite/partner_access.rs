@@ -612,7 +612,7 @@ async fn safeguarding_concerns_are_read_only_by_designated_leads_and_admins() {
     zone.refer(a1, &mentoring, ReferralStatus::Sent).await;
     // A second child on the link worker's caseload, about whom nobody raises anything.
     let identify = "mutation { identifyChild(input: {firstName: \"Quin\", lastName: \"Quiet\", \
-        dateOfBirth: \"2016-02-03\", yearGroup: 4}) { id } }";
+        dateOfBirth: \"2018-01-15\", yearGroup: 4}) { id } }";
     let quiet = id_of(&zone.as_(&zone.link_worker, identify, json!({})).await, "identifyChild");
 
     let before = concerns_refused(&concerns(&zone, &zone.link_worker, a1).await);

@@ -172,7 +172,7 @@ async fn accepting_a_candidate_identifies_the_child_once() {
     let (top, excluded) = (found[0]["id"].clone(), found[3]["id"].clone());
     let details = |id: &Value| {
         json!({ "i": {
-            "candidateId": id, "firstName": "Ada", "lastName": "Example", "dateOfBirth": "2015-03-02",
+            "candidateId": id, "firstName": "Ada", "lastName": "Example", "dateOfBirth": "2017-01-15",
             "yearGroup": 5, "note": "flagged by screening"
         }})
     };
@@ -240,7 +240,7 @@ async fn only_the_anchors_own_staff_import_and_see_candidates() {
 
     // Acting: another anchor's link worker cannot accept or dismiss (as if it did not exist).
     let id = own[0]["id"].clone();
-    let accept = json!({ "i": { "candidateId": id, "firstName": "Bo", "lastName": "Example", "dateOfBirth": "2015-01-01", "yearGroup": 5 } });
+    let accept = json!({ "i": { "candidateId": id, "firstName": "Bo", "lastName": "Example", "dateOfBirth": "2017-01-15", "yearGroup": 5 } });
     assert_not_found(&zone.as_(&zone.link_worker_b, ACCEPT, accept.clone()).await);
     let dismiss = "mutation($c: ID!) { dismissCandidate(candidateId: $c) }";
     assert_not_found(&zone.as_(&zone.link_worker_b, dismiss, json!({ "c": id })).await);
@@ -254,7 +254,7 @@ async fn screening_rows_expire_and_purge_keeps_only_enrolled_childrens() {
     let zone = zone_with_framework().await;
     assert_ok(&import(&zone, &zone.anchor_lead, &six_pupils(), None).await);
     let found = nodes(&candidates(&zone, &zone.link_worker).await);
-    let accept = json!({ "i": { "candidateId": found[0]["id"], "firstName": "Cy", "lastName": "Example", "dateOfBirth": "2015-01-01", "yearGroup": 5 } });
+    let accept = json!({ "i": { "candidateId": found[0]["id"], "firstName": "Cy", "lastName": "Example", "dateOfBirth": "2017-01-15", "yearGroup": 5 } });
     assert_ok(&zone.as_(&zone.link_worker, ACCEPT, accept).await);
 
     // Nothing has expired yet: purging deletes nothing.
@@ -282,7 +282,7 @@ async fn screening_rows_expire_and_purge_keeps_only_enrolled_childrens() {
     // Had the child been enrolled, their row would stay.
     assert_ok(&import(&zone, &zone.anchor_lead, &six_pupils().replace(&upn(1), &upn(21)), None).await);
     let found = nodes(&candidates(&zone, &zone.link_worker).await);
-    let accept = json!({ "i": { "candidateId": found[0]["id"], "firstName": "Di", "lastName": "Example", "dateOfBirth": "2015-01-01", "yearGroup": 5 } });
+    let accept = json!({ "i": { "candidateId": found[0]["id"], "firstName": "Di", "lastName": "Example", "dateOfBirth": "2017-01-15", "yearGroup": 5 } });
     let enrolled = zone.as_(&zone.link_worker, ACCEPT, accept).await["data"]["acceptCandidate"]["id"]
         .as_str()
         .expect("accepted")
