@@ -426,12 +426,17 @@ async fn healthz() -> &'static str {
 }
 
 /// Ready when the database answers.
+/// Ready when a write could succeed now (`store::db::probe_writable`: a rolled-back write
+/// on SQLite, not a standby and not read-only on PostgreSQL), not merely when the
+/// database answers: a read-only database is `503`. A failed probe is a storage fault, so
+/// the pool replaces its connections (`error::Error::from_db`).
 async fn readyz(State(state): State<Arc<AppState>>) -> impl IntoResponse {
     let engine = crate::store::db::engine(&state.db);
-    match state.db.ping().await {
+    match crate::store::db::probe_writable(&state.db).await {
         Ok(()) => (StatusCode::OK, Json(serde_json::json!({ "status": "ready", "database": engine }))),
         Err(e) => {
-            tracing::warn!(error = %e, "database not ready");
+            tracing::warn!(error = %e, "database not ready for writes");
+            let _ = Error::from_db(e, None);
             (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({ "status": "unavailable", "database": engine })))
         }
     }

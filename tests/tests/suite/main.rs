@@ -15,5 +15,6 @@ mod outcomes;
 mod partner_access;
 mod plans;
 mod screening;
+mod storage;
 mod subscriptions;
 mod validation;
