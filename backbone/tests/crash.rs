@@ -62,7 +62,7 @@ async fn prepare(url: &str) {
 }
 
 /// What the service acknowledged, by kind of write.
-#[derive(Default)]
+#[derive(Clone, Default)]
 struct Acked {
     children: Vec<String>,
     contacts: Vec<String>,
@@ -328,29 +328,19 @@ async fn harness(dir: PathBuf, cycles: usize) {
             w.await.expect("writer");
         }
 
-        let problems = {
-            let a = acked.lock().expect("acks");
-            let snapshot = Acked {
-                children: a.children.clone(),
-                contacts: a.contacts.clone(),
-                assessments: a.assessments.clone(),
-                refused: vec![],
-            };
-            drop(a);
-            check(&target.url, &snapshot).await
-        };
+        let snapshot = acked.lock().expect("acks").clone();
+        let problems = check(&target.url, &snapshot).await;
         assert!(problems.is_empty(), "after kill -9 number {cycle} ({}): {}", target.engine, problems.join("; "));
         let verify = backbone(&dir, &target.url).args(["audit", "verify"]).output().expect("audit verify");
         assert!(verify.status.success(), "audit verify after kill {cycle} ({}): {}", target.engine, text(&verify));
-        let a = acked.lock().expect("acks");
         eprintln!(
             "crash-harness: cycle {cycle}/{cycles} checked ({} acknowledged so far, {:.0} s)",
-            a.children.len() + a.contacts.len() + a.assessments.len(),
+            snapshot.children.len() + snapshot.contacts.len() + snapshot.assessments.len(),
             started.elapsed().as_secs_f64()
         );
     }
 
-    let a = acked.lock().expect("acks");
+    let a = acked.lock().expect("acks").clone();
     let db = sea_orm::Database::connect(target.url.clone()).await.expect("open");
     let created = count(&db, "SELECT count(*) FROM children").await - children_before.unwrap_or_default();
     db.close().await.ok();
