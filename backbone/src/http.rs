@@ -425,7 +425,6 @@ async fn healthz() -> &'static str {
     "ok"
 }
 
-/// Ready when the database answers.
 /// How long `/readyz` waits for its write probe: a database that cannot take a write in
 /// this time (unreachable, so the pool is still trying to connect, or its write lock held
 /// that long) is reported unavailable rather than left hanging a load balancer's check.

@@ -1,6 +1,7 @@
 //! Storage faults: a SQLite file (or a PostgreSQL database) that turns read-only while the
-//! service runs, then writable again. Writes fail cleanly (coded errors), `/readyz` says 503, and once the
-//! file is writable the service writes again without a restart, `/readyz` 200.
+//! service runs, then writable again. Writes fail cleanly (coded errors), `/readyz` says
+//! 503, and once the database is writable the service writes again without a restart,
+//! `/readyz` 200.
 //!
 //! Tests run as root, which ignores file permissions, so the file is made read-only with
 //! `chattr +i` (immutable) on the database and its `-wal` — never the `-shm`, which SQLite
