@@ -6,9 +6,10 @@
 //! that concurrent writers queue rather than fail.
 //!
 //! **Storage faults.** A SQLite connection opened while its file cannot be written (a
-//! read-only remount, an immutable file) is silently opened read-only, and stays so after the file is writable again; a PostgreSQL connection that
-//! lands on a standby after a failover stays read-only too. So every pool checks a
-//! connection before handing it out (`recycle_check`): when the one place that converts
+//! read-only remount, an immutable file) is silently opened read-only, and stays so after
+//! the file is writable again; a PostgreSQL connection that lands on a standby after a
+//! failover stays read-only too. So every pool checks a connection before handing it out
+//! (`recycle_check`): when the one place that converts
 //! database errors (`error::Error::from_db`) sees a storage fault it calls
 //! [`storage_fault`], and every connection opened before that moment is closed on its next
 //! acquire and replaced by a fresh one. Until a fresh connection has shown it can write
