@@ -9,10 +9,10 @@
 //! read-only remount, an immutable file) is silently opened read-only, and stays so after
 //! the file is writable again; a PostgreSQL connection that lands on a standby after a
 //! failover stays read-only too. So every pool checks a connection before handing it out
-//! (`recycle_check`): when the one place that converts
-//! database errors (`error::Error::from_db`) sees a storage fault it calls
-//! [`storage_fault`], and every connection opened before that moment is closed on its next
-//! acquire and replaced by a fresh one. Until a fresh connection has shown it can write
+//! (`recycle_check`): when the one place that converts database errors
+//! (`error::Error::from_db`) sees a storage fault it calls [`storage_fault`], and every
+//! connection opened before that moment is closed on its next acquire and replaced by a
+//! fresh one. Until a fresh connection has shown it can write
 //! again (a write probe, [`probe_writable`]), every connection is probed before use; the
 //! first success closes every connection opened during the fault, and the service is back
 //! to normal — no restart, and no cost outside a fault. `/readyz` runs the same probe, so
