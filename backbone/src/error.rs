@@ -66,7 +66,13 @@ impl Error {
     /// Maps a database error, turning constraint violations into domain errors: the one
     /// place where the database's words become the domain's. `unique` names the field
     /// blamed for a unique violation.
+    ///
+    /// A storage fault (see [`is_storage_fault`]) also tells the pool to replace its
+    /// connections (`store::db::storage_fault`), so the service recovers without a restart.
     pub fn from_db(err: DbErr, unique: Option<(&str, &str)>) -> Self {
+        if is_storage_fault(&err) {
+            crate::store::db::storage_fault();
+        }
         match (err.sql_err(), unique) {
             (Some(SqlErr::UniqueConstraintViolation(_)), Some((field, message))) => Error::invalid(field, message),
             (Some(SqlErr::UniqueConstraintViolation(_)), None) => {
@@ -75,6 +81,37 @@ impl Error {
             _ => Error::Internal(err.into()),
         }
     }
+}
+
+/// Whether a database error means the storage cannot take writes through this connection:
+/// SQLite's `SQLITE_READONLY` and `SQLITE_IOERR` families (any extended code: the primary
+/// code is the low byte) or `SQLITE_CANTOPEN`, and PostgreSQL's `read_only_sql_transaction`
+/// (25006, e.g. a standby after a failover). A SQLite connection opened while its file was
+/// read-only stays read-only, so such a connection must be replaced, not retried.
+pub fn is_storage_fault(err: &DbErr) -> bool {
+    use sea_orm::RuntimeErr;
+    match err {
+        DbErr::Exec(RuntimeErr::SqlxError(e))
+        | DbErr::Query(RuntimeErr::SqlxError(e))
+        | DbErr::Conn(RuntimeErr::SqlxError(e)) => is_sqlx_storage_fault(e),
+        _ => false,
+    }
+}
+
+fn is_sqlx_storage_fault(err: &sea_orm::sqlx::Error) -> bool {
+    let sea_orm::sqlx::Error::Database(e) = err else { return false };
+    let Some(code) = e.code() else { return false };
+    if e.try_downcast_ref::<sea_orm::sqlx::sqlite::SqliteError>().is_some() {
+        code.parse::<i32>().is_ok_and(sqlite_storage_fault)
+    } else {
+        code == "25006"
+    }
+}
+
+/// `SQLITE_IOERR` (10), `SQLITE_CANTOPEN` (14), `SQLITE_READONLY` (8), with any extended
+/// code (`SQLITE_READONLY_DBMOVED` = 1032, `SQLITE_IOERR_WRITE` = 778, …).
+fn sqlite_storage_fault(extended: i32) -> bool {
+    matches!(extended & 0xff, 8 | 10 | 14)
 }
 
 impl From<DbErr> for Error {
@@ -130,6 +167,18 @@ mod tests {
     fn camel_cases_field_names() {
         assert_eq!(camel_case("date_of_birth"), "dateOfBirth");
         assert_eq!(camel_case("upn"), "upn");
+    }
+
+    #[test]
+    fn storage_faults_are_told_from_other_errors() {
+        for code in [8, 264, 520, 776, 1032, 1288, 1544, 10, 778, 14] {
+            assert!(sqlite_storage_fault(code), "{code}");
+        }
+        // SQLITE_BUSY, SQLITE_CONSTRAINT_UNIQUE, SQLITE_CONSTRAINT_FOREIGNKEY, SQLITE_FULL.
+        for code in [5, 2067, 787, 13] {
+            assert!(!sqlite_storage_fault(code), "{code}");
+        }
+        assert!(!is_storage_fault(&DbErr::Custom("attempt to write a readonly database".into())));
     }
 
     #[test]

@@ -575,16 +575,33 @@ async fn healthz() -> &'static str {
     "ok"
 }
 
-/// Ready when the database answers.
+/// How long `/readyz` waits for its write probe: a database that cannot take a write in
+/// this time (unreachable, so the pool is still trying to connect, or its write lock held
+/// that long) is reported unavailable rather than left hanging a load balancer's check.
+const READY_PROBE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Ready when a write could succeed now (`store::db::probe_writable`: a rolled-back write
+/// on SQLite, not a standby and not read-only on PostgreSQL), not merely when the
+/// database answers: a read-only or unreachable database is `503`. A failed probe is a
+/// storage fault, so the pool replaces its connections (`error::Error::from_db`).
 async fn readyz(State(state): State<Arc<AppState>>) -> impl IntoResponse {
     let engine = crate::store::db::engine(&state.db);
-    match state.db.ping().await {
-        Ok(()) => (StatusCode::OK, Json(serde_json::json!({ "status": "ready", "database": engine }))),
-        Err(e) => {
-            tracing::warn!(error = %e, "database not ready");
-            (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({ "status": "unavailable", "database": engine })))
+    let probe = tokio::time::timeout(READY_PROBE_TIMEOUT, crate::store::db::probe_writable(&state.db)).await;
+    let failure = match probe {
+        Ok(Ok(())) => {
+            return (StatusCode::OK, Json(serde_json::json!({ "status": "ready", "database": engine })));
         }
-    }
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "database not ready for writes");
+            let _ = Error::from_db(e, None);
+            "unavailable"
+        }
+        Err(_) => {
+            tracing::warn!(seconds = READY_PROBE_TIMEOUT.as_secs(), "database write probe timed out");
+            "unavailable"
+        }
+    };
+    (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({ "status": failure, "database": engine })))
 }
 
 #[cfg(test)]

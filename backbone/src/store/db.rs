@@ -1,16 +1,39 @@
-//! Opening the database and bringing its schema up to date.
+//! Opening the database, bringing its schema up to date, and recovering from storage
+//! faults without a restart.
 //!
 //! SQLite is opened in WAL mode with `synchronous=FULL`, so that a write the service has
 //! acknowledged survives a power cut, with foreign keys enforced and a busy timeout so
 //! that concurrent writers queue rather than fail.
+//!
+//! **Storage faults.** A SQLite connection opened while its file cannot be written (a
+//! read-only remount, an immutable file) is silently opened read-only, and stays so after
+//! the file is writable again; a PostgreSQL connection that lands on a standby after a
+//! failover stays read-only too. So every pool checks a connection before handing it out
+//! (`recycle_check`): when the one place that converts database errors
+//! (`error::Error::from_db`) sees a storage fault it calls [`storage_fault`], and every
+//! connection opened before that moment is closed on its next acquire and replaced by a
+//! fresh one. Until a fresh connection has shown it can write
+//! again (a write probe, [`probe_writable`]), every connection is probed before use; the
+//! first success closes every connection opened during the fault, and the service is back
+//! to normal — no restart, and no cost outside a fault. `/readyz` runs the same probe, so
+//! readiness says whether a write could succeed now.
 
 use backbone_migration::{Migrator, MigratorTrait};
+use futures_util::future::BoxFuture;
+use sea_orm::sqlx::pool::PoolConnectionMetadata;
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend};
-use std::time::Duration;
+use sea_orm::sqlx::{self, Connection, Executor, Row};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend, DbErr};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+/// How long a SQLite writer waits for the write lock before failing.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Connects to `url` (`sqlite://…` or `postgres://…`).
 pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<DatabaseConnection> {
+    let _ = epoch();
     let mut options = ConnectOptions::new(url.to_owned());
     options
         .max_connections(max_connections)
@@ -21,8 +44,10 @@ pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Database
             o.journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Full)
                 .foreign_keys(true)
-                .busy_timeout(Duration::from_secs(10))
-        });
+                .busy_timeout(BUSY_TIMEOUT)
+        })
+        .map_sqlx_sqlite_before_acquire(|conn, meta| Box::pin(recycle_check(conn, meta)))
+        .map_sqlx_postgres_before_acquire(|conn, meta| Box::pin(recycle_check(conn, meta)));
     let db = Database::connect(options).await?;
     Ok(db)
 }
@@ -39,5 +64,179 @@ pub fn engine(db: &DatabaseConnection) -> &'static str {
         DbBackend::Sqlite => "sqlite",
         DbBackend::Postgres => "postgres",
         _ => "other",
+    }
+}
+
+// --- Storage faults ----------------------------------------------------------------
+
+/// The moment every timestamp below counts from.
+fn epoch() -> Instant {
+    static EPOCH: OnceLock<Instant> = OnceLock::new();
+    *EPOCH.get_or_init(Instant::now)
+}
+
+/// Nanoseconds since [`epoch`], never 0 (0 means "never").
+fn now() -> u64 {
+    u64::try_from(epoch().elapsed().as_nanos()).unwrap_or(u64::MAX).max(1)
+}
+
+/// Connections opened at or before this moment are closed on their next acquire (the
+/// generation: bumped by a fault, and once more when the fault is over).
+static RECYCLE_BEFORE: AtomicU64 = AtomicU64::new(0);
+/// Set by a fault, cleared by the first successful write probe after it: while set, every
+/// connection is probed before it is handed out.
+static SUSPECT: AtomicBool = AtomicBool::new(false);
+
+/// Records a storage fault (a read-only database, a disk I/O error): every connection
+/// opened until now is replaced on its next acquire, and connections are probed until
+/// one can write again. Called by `error::Error::from_db`, and by the write probe.
+/// Process-wide: several pools in one process (tests) only reconnect once more.
+pub fn storage_fault() {
+    RECYCLE_BEFORE.fetch_max(now(), Ordering::SeqCst);
+    if !SUSPECT.swap(true, Ordering::SeqCst) {
+        tracing::warn!("storage fault: the database refused a write; connections will be replaced");
+    }
+}
+
+/// Whether a connection of this age was opened at or before the last recycle.
+fn opened_before_recycle(age: Duration) -> bool {
+    let opened = now().saturating_sub(u64::try_from(age.as_nanos()).unwrap_or(u64::MAX));
+    opened <= RECYCLE_BEFORE.load(Ordering::SeqCst)
+}
+
+/// The pools' `before_acquire` hook: `Ok(false)` closes the connection (the pool opens a
+/// fresh one). Costs two atomic loads outside a fault.
+async fn recycle_check<C: Probe>(conn: &mut C, meta: PoolConnectionMetadata) -> Result<bool, sqlx::Error> {
+    if opened_before_recycle(meta.age) {
+        return Ok(false);
+    }
+    if !SUSPECT.load(Ordering::SeqCst) {
+        return Ok(true);
+    }
+    match conn.probe().await {
+        Ok(()) => {
+            fault_over();
+            Ok(true)
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "a database connection cannot write; replacing it");
+            storage_fault();
+            Ok(false)
+        }
+    }
+}
+
+/// A fresh connection wrote: the fault is over. Connections opened during it (read-only
+/// ones among them) are replaced once more.
+fn fault_over() {
+    if SUSPECT.swap(false, Ordering::SeqCst) {
+        RECYCLE_BEFORE.fetch_max(now(), Ordering::SeqCst);
+        tracing::info!("storage fault over: the database takes writes again");
+    }
+}
+
+/// Why a write probe failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ProbeError {
+    #[error("the database is read-only ({0})")]
+    ReadOnly(&'static str),
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+/// A write probe on one connection of each engine: cheap, nothing written, no lock on
+/// the audit chain.
+trait Probe {
+    fn probe(&mut self) -> BoxFuture<'_, Result<(), ProbeError>>;
+}
+
+impl Probe for sqlx::SqliteConnection {
+    /// A write statement in a transaction that is rolled back: SQLite refuses it at once on
+    /// a read-only connection (`SQLITE_READONLY`); on a writable one it takes the write lock
+    /// for a moment (so it waits behind a writer, as any write would) and changes nothing.
+    /// `seaql_migrations` always exists and is not part of the audit chain.
+    fn probe(&mut self) -> BoxFuture<'_, Result<(), ProbeError>> {
+        Box::pin(async move {
+            let mut tx = self.begin().await?;
+            tx.execute("DELETE FROM seaql_migrations WHERE 0 = 1").await?;
+            tx.rollback().await?;
+            Ok(())
+        })
+    }
+}
+
+impl Probe for sqlx::PgConnection {
+    /// A standby (`pg_is_in_recovery()`) or a read-only session refuses every write; no
+    /// lock is taken.
+    fn probe(&mut self) -> BoxFuture<'_, Result<(), ProbeError>> {
+        Box::pin(async move {
+            let row = sqlx::query("SELECT pg_is_in_recovery(), current_setting('transaction_read_only')")
+                .fetch_one(&mut *self)
+                .await?;
+            let in_recovery: bool = row.try_get(0)?;
+            let read_only: String = row.try_get(1)?;
+            if in_recovery {
+                Err(ProbeError::ReadOnly("the server is a standby in recovery"))
+            } else if read_only == "on" {
+                Err(ProbeError::ReadOnly("transaction_read_only is on"))
+            } else {
+                Ok(())
+            }
+        })
+    }
+}
+
+/// Whether a write could succeed now, for `/readyz`: takes a connection from the pool
+/// (which replaces stale ones first) and probes it. A read-only answer is a storage fault.
+pub async fn probe_writable(db: &DatabaseConnection) -> Result<(), DbErr> {
+    let outcome = match db.get_database_backend() {
+        DbBackend::Sqlite => {
+            let mut conn = db.get_sqlite_connection_pool().acquire().await.map_err(conn_err)?;
+            conn.probe().await
+        }
+        DbBackend::Postgres => {
+            let mut conn = db.get_postgres_connection_pool().acquire().await.map_err(conn_err)?;
+            conn.probe().await
+        }
+        _ => return db.ping().await,
+    };
+    match outcome {
+        Ok(()) => {
+            fault_over();
+            Ok(())
+        }
+        Err(ProbeError::ReadOnly(why)) => {
+            storage_fault();
+            Err(DbErr::Custom(format!("the database is read-only: {why}")))
+        }
+        Err(ProbeError::Database(e)) => Err(DbErr::Exec(sea_orm::RuntimeErr::SqlxError(std::sync::Arc::new(e)))),
+    }
+}
+
+fn conn_err(e: sqlx::Error) -> DbErr {
+    DbErr::Conn(sea_orm::RuntimeErr::SqlxError(std::sync::Arc::new(e)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_fault_recycles_older_connections_only() {
+        let _ = epoch();
+        std::thread::sleep(Duration::from_millis(2));
+        // A connection opened 1 ms ago, before the fault below…
+        let before = Instant::now();
+        storage_fault();
+        let since_fault = before.elapsed();
+        assert!(opened_before_recycle(since_fault + Duration::from_millis(1)), "opened before the fault");
+        // …and one opened after it.
+        std::thread::sleep(Duration::from_millis(2));
+        assert!(!opened_before_recycle(Duration::from_micros(100)), "opened after the fault");
+        assert!(SUSPECT.load(Ordering::SeqCst));
+        fault_over();
+        assert!(!SUSPECT.load(Ordering::SeqCst));
+        // The end of the fault recycles what was opened during it.
+        assert!(opened_before_recycle(Duration::from_millis(1)));
     }
 }

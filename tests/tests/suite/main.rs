@@ -17,5 +17,6 @@ mod outcomes;
 mod partner_access;
 mod plans;
 mod screening;
+mod storage;
 mod subscriptions;
 mod validation;
