@@ -1,6 +1,16 @@
-//! The audit log: an append-only chain of events, each holding the SHA-256 of its own
-//! contents and of the event before it, so that altering, inserting or deleting a row
-//! breaks the chain at that row (`backbone audit verify`).
+//! The audit log: an append-only chain of events, each holding an HMAC-SHA-256 (under a
+//! key held outside the database) of its own contents and of the event before it, so that
+//! altering, inserting or deleting a row breaks the chain at that row, and re-hashing the
+//! chain after an edit needs the key (`backbone audit verify`). Signed checkpoints of the
+//! chain head, appended to a file outside the database (`backbone audit checkpoint`, and
+//! the running service every few minutes), catch events deleted from the end.
+//!
+//! The key: [`Trust::load`] reads it from the settings (`audit.key`, i.e.
+//! `BACKBONE_AUDIT__KEY`, or `audit.key_file`) or, for a SQLite database, creates it beside
+//! the file (0600) the first time; [`bind`] ties a database to it (the chain head records
+//! the key's id and the first keyed event) and makes it available to [`Audited::commit`]
+//! in this process. Events written before a database had a key (SHA-256 only) are checked
+//! as before; every event from the first keyed one on must carry the key's MAC.
 //!
 //! Every read and write of child-level data goes through an [`Audited`] transaction:
 //! it locks the chain head first (one row, updated, so appends are serialised on SQLite
@@ -12,14 +22,19 @@ use crate::auth::Actor;
 use crate::error::{Error, Result};
 use crate::store::{audit_event, audit_head};
 use chrono::{DateTime, SubsecRound, Utc};
+use hmac::{Hmac, Mac};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
     ActiveModelTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, PaginatorTrait,
     QueryOrder, Set, TransactionTrait,
 };
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::io::Write;
 use std::ops::Deref;
+use std::path::{Path, PathBuf};
+use std::sync::{LazyLock, RwLock};
 
 /// The hash the first event chains to.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -98,6 +113,11 @@ impl Audited {
                 .one(&tx)
                 .await?
                 .ok_or_else(|| Error::Internal(anyhow::anyhow!("audit head row missing")))?;
+            let key = head.key_id.as_deref().and_then(bound_key).ok_or_else(|| {
+                Error::Internal(anyhow::anyhow!(
+                    "the audit key of this database is not loaded in this process (audit::bind was not called)"
+                ))
+            })?;
             let (mut seq, mut prev) = (head.seq, head.hash);
             let at = now();
             let mut rows = Vec::with_capacity(pending.len());
@@ -115,7 +135,7 @@ impl Audited {
                     request_id: actor.request_id.clone(),
                     prev_hash: prev.clone(),
                 };
-                let hash = event.hash();
+                let hash = event.mac(&key);
                 rows.push(audit_event::ActiveModel {
                     seq: Set(seq),
                     at: Set(at),
@@ -136,7 +156,8 @@ impl Audited {
                 let chunk: Vec<_> = rows.drain(..rows.len().min(500)).collect();
                 audit_event::Entity::insert_many(chunk).exec(&tx).await?;
             }
-            audit_head::ActiveModel { id: Set(1), seq: Set(seq), hash: Set(prev) }.update(&tx).await?;
+            let head = audit_head::ActiveModel { id: Set(1), seq: Set(seq), hash: Set(prev), ..Default::default() };
+            head.update(&tx).await?;
         }
         tx.commit().await?;
         if let Some(writes) = &actor.writes {
@@ -172,10 +193,19 @@ struct EventContent {
 }
 
 impl EventContent {
-    fn hash(&self) -> String {
-        // Serialising a struct with serde_json is deterministic (field order is fixed).
-        let canonical = serde_json::to_vec(self).unwrap_or_default();
-        hex::encode(Sha256::digest(&canonical))
+    /// Serialising a struct with serde_json is deterministic (field order is fixed).
+    fn canonical(&self) -> Vec<u8> {
+        serde_json::to_vec(self).unwrap_or_default()
+    }
+
+    /// The hash of an event written before its database had a key.
+    fn unkeyed_hash(&self) -> String {
+        hex::encode(Sha256::digest(self.canonical()))
+    }
+
+    /// The hash of every event written since: HMAC-SHA-256 under the audit key.
+    fn mac(&self, key: &Key) -> String {
+        key.mac(&self.canonical())
     }
 
     fn of(row: &audit_event::Model) -> EventContent {
@@ -194,22 +224,387 @@ impl EventContent {
     }
 }
 
+// ---------------------------------------------------------------------------------------
+// The key
+// ---------------------------------------------------------------------------------------
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// The secret the chain is MACed with: 32 bytes held outside the database. Never printed
+/// (`Debug` shows only its id) and never logged.
+#[derive(Clone)]
+pub struct Key([u8; 32]);
+
+impl std::fmt::Debug for Key {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Key(id {}, ***)", self.id())
+    }
+}
+
+impl Key {
+    /// A new random key.
+    pub fn generate() -> Result<Key> {
+        let mut bytes = [0u8; 32];
+        getrandom::fill(&mut bytes).map_err(|e| Error::Internal(anyhow::anyhow!("randomness: {e}")))?;
+        Ok(Key(bytes))
+    }
+
+    /// Reads a key written as 64 hex characters (surrounding whitespace ignored).
+    pub fn from_hex(text: &str) -> anyhow::Result<Key> {
+        let bytes = hex::decode(text.trim()).map_err(|_| anyhow::anyhow!("an audit key is 64 hex characters"))?;
+        let bytes: [u8; 32] = bytes.try_into().map_err(|_| anyhow::anyhow!("an audit key is 64 hex characters"))?;
+        Ok(Key(bytes))
+    }
+
+    /// The key as written to a key file.
+    pub fn to_hex(&self) -> String {
+        hex::encode(self.0)
+    }
+
+    /// A public name for the key (16 hex characters, derived one way from it), recorded in
+    /// the chain head and in checkpoints so that a wrong key is named as such.
+    pub fn id(&self) -> String {
+        self.mac(b"backbone audit key id")[..16].to_owned()
+    }
+
+    fn mac(&self, bytes: &[u8]) -> String {
+        // HMAC takes a key of any length; 32 bytes cannot fail.
+        let mut mac = <HmacSha256 as Mac>::new_from_slice(&self.0).unwrap_or_else(|_| unreachable!());
+        mac.update(bytes);
+        hex::encode(mac.finalize().into_bytes())
+    }
+
+    /// Writes the key to a new file readable only by its owner (0600); refuses to replace
+    /// an existing file.
+    pub fn write_new(&self, path: &Path) -> anyhow::Result<()> {
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file = options.open(path).map_err(|e| anyhow::anyhow!("cannot create {}: {e}", path.display()))?;
+        writeln!(file, "{}", self.to_hex())?;
+        file.sync_all()?;
+        Ok(())
+    }
+}
+
+/// The keys bound in this process, by id ([`bind`]); [`Audited::commit`] takes the one the
+/// chain head names. A map, not one key, because a process (a test binary) may serve
+/// several databases.
+static BOUND: LazyLock<RwLock<HashMap<String, Key>>> = LazyLock::new(Default::default);
+
+fn bound_key(id: &str) -> Option<Key> {
+    BOUND.read().ok().and_then(|keys| keys.get(id).cloned())
+}
+
+/// What verification trusts, both outside the database: the key and the checkpoint file.
+#[derive(Clone, Debug)]
+pub struct Trust {
+    pub key: Key,
+    pub checkpoint_file: PathBuf,
+}
+
+/// Whether [`Trust::load`] may create a missing key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IfMissing {
+    /// Create it (SQLite only): opening a database for use.
+    Create,
+    /// Refuse: verifying, which needs the key the chain was written with.
+    Refuse,
+}
+
+impl Trust {
+    /// The key and checkpoint file the settings name: `audit.key` (`BACKBONE_AUDIT__KEY`),
+    /// else `audit.key_file`, else a file beside the SQLite database — created there (0600,
+    /// with a notice that it was, never its value) when `if_missing` allows. PostgreSQL has
+    /// no default place: the key and the checkpoint file must be configured.
+    pub fn load(settings: &crate::settings::Settings, if_missing: IfMissing) -> anyhow::Result<Trust> {
+        let beside = |suffix: &str| {
+            settings.sqlite_path().map(|db| {
+                let mut name = db.into_os_string();
+                name.push(suffix);
+                PathBuf::from(name)
+            })
+        };
+        let configured = |p: &PathBuf| (!p.as_os_str().is_empty()).then(|| p.clone());
+        let checkpoint_file =
+            configured(&settings.audit.checkpoint_file).or_else(|| beside(".audit-checkpoints")).ok_or_else(|| {
+                anyhow::anyhow!(
+                    "set audit.checkpoint_file (BACKBONE_AUDIT__CHECKPOINT_FILE): the audit chain's checkpoints \
+                     are kept in a file outside the database, and a database other than a SQLite file has no \
+                     default place for it"
+                )
+            })?;
+        if let Some(hex) = settings.audit.key.as_deref().filter(|k| !k.trim().is_empty()) {
+            let key = Key::from_hex(hex).map_err(|e| anyhow::anyhow!("BACKBONE_AUDIT__KEY (audit.key): {e}"))?;
+            return Ok(Trust { key, checkpoint_file });
+        }
+        let key_file = configured(&settings.audit.key_file).or_else(|| beside(".audit-key")).ok_or_else(|| {
+            anyhow::anyhow!(
+                "no audit key: set BACKBONE_AUDIT__KEY or audit.key_file (create a key with `backbone audit new-key \
+                 --out FILE`); a database other than a SQLite file has no default key"
+            )
+        })?;
+        let key = match std::fs::read_to_string(&key_file) {
+            Ok(text) => Key::from_hex(&text).map_err(|e| anyhow::anyhow!("{}: {e}", key_file.display()))?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                if if_missing == IfMissing::Refuse || settings.sqlite_path().is_none() {
+                    anyhow::bail!(
+                        "no audit key at {} (audit.key_file) and BACKBONE_AUDIT__KEY is not set: the audit chain \
+                         can only be checked with the key it was written with",
+                        key_file.display()
+                    );
+                }
+                let key = Key::generate()?;
+                key.write_new(&key_file)?;
+                tracing::warn!(
+                    key_file = %key_file.display(),
+                    "created a new audit key; keep a copy of it somewhere safe, apart from the database"
+                );
+                key
+            }
+            Err(e) => anyhow::bail!("cannot read the audit key {}: {e}", key_file.display()),
+        };
+        Ok(Trust { key, checkpoint_file })
+    }
+}
+
+/// Ties the database's chain to the key and makes the key available to [`Audited::commit`]
+/// in this process. The first time (a new database, or one whose events predate keys) the
+/// chain head records the key's id and the first keyed event, and an anchor checkpoint is
+/// written. A database already bound to another key is refused: its events could not be
+/// verified together.
+pub async fn bind(db: &DatabaseConnection, trust: &Trust) -> Result<()> {
+    let id = trust.key.id();
+    if let Ok(mut keys) = BOUND.write() {
+        keys.insert(id.clone(), trust.key.clone());
+    }
+    let tx = db.begin().await?;
+    let lock = Query::update()
+        .table(audit_head::Entity)
+        .value(audit_head::Column::Seq, Expr::col(audit_head::Column::Seq))
+        .and_where(Expr::col(audit_head::Column::Id).eq(1))
+        .to_owned();
+    tx.execute(&lock).await?;
+    let head = head_row(&tx).await?;
+    match head.key_id.as_deref() {
+        Some(bound) if bound == id => {
+            tx.commit().await?;
+            Ok(())
+        }
+        Some(other) => Err(Error::Internal(anyhow::anyhow!(
+            "this database's audit chain is keyed with the key whose id is {other}, not the configured key ({id}): \
+             start with the key the chain was written with"
+        ))),
+        None => {
+            let anchor = audit_head::ActiveModel {
+                id: Set(1),
+                key_id: Set(Some(id)),
+                keyed_from: Set(Some(head.seq + 1)),
+                ..Default::default()
+            };
+            anchor.update(&tx).await?;
+            tx.commit().await?;
+            tracing::info!(keyed_from = head.seq + 1, "the audit chain is keyed from now on");
+            checkpoint(db, trust).await.map(|_| ())
+        }
+    }
+}
+
+async fn head_row<C: ConnectionTrait>(conn: &C) -> Result<audit_head::Model> {
+    audit_head::Entity::find_by_id(1)
+        .one(conn)
+        .await?
+        .ok_or_else(|| Error::Internal(anyhow::anyhow!("audit head row missing")))
+}
+
+// ---------------------------------------------------------------------------------------
+// Checkpoints
+// ---------------------------------------------------------------------------------------
+
+/// A signed record of the chain head at one moment, one JSON line of the checkpoint file.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Checkpoint {
+    /// The head's sequence number (0: no events yet).
+    pub seq: i64,
+    /// The hash of event `seq`.
+    pub hash: String,
+    /// When the checkpoint was taken.
+    pub at: String,
+    /// The key's id.
+    pub key_id: String,
+    /// The first keyed event: every event from it on must carry the key's MAC.
+    pub keyed_from: i64,
+    /// HMAC of the fields above.
+    pub mac: String,
+}
+
+impl Checkpoint {
+    fn signed_part(&self) -> String {
+        format!(
+            "backbone audit checkpoint\n{}\n{}\n{}\n{}\n{}",
+            self.seq, self.hash, self.at, self.key_id, self.keyed_from
+        )
+    }
+}
+
+/// Appends a checkpoint of the current head to the checkpoint file and returns it.
+pub async fn checkpoint(db: &DatabaseConnection, trust: &Trust) -> Result<Checkpoint> {
+    let head = head_row(db).await?;
+    let id = trust.key.id();
+    let (Some(key_id), Some(keyed_from)) = (head.key_id, head.keyed_from) else {
+        return Err(Error::Internal(anyhow::anyhow!("the audit chain is not keyed yet (audit::bind first)")));
+    };
+    if key_id != id {
+        return Err(Error::Internal(anyhow::anyhow!(
+            "this database's audit chain is keyed with key {key_id}, not the configured key ({id})"
+        )));
+    }
+    let mut cp =
+        Checkpoint { seq: head.seq, hash: head.hash, at: stamp(&now()), key_id, keyed_from, mac: String::new() };
+    cp.mac = trust.key.mac(cp.signed_part().as_bytes());
+    let mut line = serde_json::to_string(&cp).map_err(|e| Error::Internal(e.into()))?;
+    line.push('\n');
+    let path = trust.checkpoint_file.clone();
+    let write = move || -> std::io::Result<()> {
+        let mut options = std::fs::OpenOptions::new();
+        options.append(true).create(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file = options.open(&path)?;
+        // One write of one short line: appends from several processes do not interleave.
+        file.write_all(line.as_bytes())?;
+        file.sync_data()
+    };
+    tokio::task::spawn_blocking(write)
+        .await
+        .map_err(|e| Error::Internal(e.into()))?
+        .map_err(|e| Error::Internal(anyhow::anyhow!("cannot append to {}: {e}", trust.checkpoint_file.display())))?;
+    Ok(cp)
+}
+
+/// The running service's checkpointer: every `every`, a checkpoint when the chain has
+/// grown since the last one (one single-row read otherwise).
+pub async fn keep_checkpointing(db: DatabaseConnection, trust: Trust, every: std::time::Duration) {
+    let mut last_seq = None;
+    let mut ticks = tokio::time::interval(every);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    ticks.tick().await;
+    loop {
+        ticks.tick().await;
+        match head_row(&db).await {
+            Ok(head) if Some(head.seq) == last_seq => {}
+            Ok(_) => match checkpoint(&db, &trust).await {
+                Ok(cp) => last_seq = Some(cp.seq),
+                Err(e) => tracing::error!(error = %e, "audit checkpoint failed"),
+            },
+            Err(e) => tracing::error!(error = %e, "audit checkpoint failed"),
+        }
+    }
+}
+
+/// The checkpoint file's lines, each checked against the key. A missing file is no
+/// checkpoints; a line that is not a checkpoint, or whose MAC is wrong, is a problem.
+fn read_checkpoints(trust: &Trust) -> Result<std::result::Result<Vec<Checkpoint>, (i64, String)>> {
+    let text = match std::fs::read_to_string(&trust.checkpoint_file) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Ok(Vec::new())),
+        Err(e) => {
+            return Err(Error::Internal(anyhow::anyhow!("cannot read {}: {e}", trust.checkpoint_file.display())));
+        }
+    };
+    let file = trust.checkpoint_file.display();
+    let mut found = Vec::new();
+    for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        let Ok(cp) = serde_json::from_str::<Checkpoint>(line) else {
+            return Ok(Err((0, format!("line {} of the checkpoint file {file} is not a checkpoint", i + 1))));
+        };
+        if trust.key.mac(cp.signed_part().as_bytes()) != cp.mac {
+            return Ok(Err((
+                cp.seq,
+                format!(
+                    "line {} of the checkpoint file {file} is not signed with this key (forged or altered, or \
+                     another key)",
+                    i + 1
+                ),
+            )));
+        }
+        found.push(cp);
+    }
+    Ok(Ok(found))
+}
+
+// ---------------------------------------------------------------------------------------
+// Verifying
+// ---------------------------------------------------------------------------------------
+
+/// The hash an event row should carry: its HMAC under `key`, or with `None` its SHA-256
+/// as written before the database had a key.
+pub fn event_hash(row: &audit_event::Model, key: Option<&Key>) -> String {
+    let content = EventContent::of(row);
+    key.map_or_else(|| content.unkeyed_hash(), |k| content.mac(k))
+}
+
 /// The outcome of checking the chain.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Verdict {
-    /// Every event's hash matches its contents and links to the one before.
-    Intact { events: u64 },
+    /// Every event's hash matches its contents and links to the one before, every keyed
+    /// event carries the key's MAC, and the chain agrees with every checkpoint.
+    Intact {
+        events: u64,
+        /// Events from before the database had a key, checked by SHA-256 alone.
+        unkeyed: u64,
+        /// Checkpoints the chain was checked against.
+        checkpoints: usize,
+    },
     /// The first event (by sequence number) at which the chain breaks, and why.
     Broken { seq: i64, reason: String },
 }
 
-/// Walks the whole chain in order, a page at a time, calling `progress(done, total)`.
-pub async fn verify(db: &DatabaseConnection, mut progress: impl FnMut(u64, u64)) -> Result<Verdict> {
+/// Walks the whole chain in order, a page at a time, calling `progress(done, total)`:
+/// checks each event's link and MAC (or, before the key, its SHA-256), that no event from
+/// the first keyed one on lacks the MAC, and that the chain agrees with every checkpoint
+/// (the checkpointed event exists with that hash; the head is not behind the last one).
+pub async fn verify(db: &DatabaseConnection, trust: &Trust, mut progress: impl FnMut(u64, u64)) -> Result<Verdict> {
+    let checkpoints = match read_checkpoints(trust)? {
+        Ok(c) => c,
+        Err((seq, reason)) => return Ok(Verdict::Broken { seq, reason }),
+    };
+    let id = trust.key.id();
+    if let Some(cp) = checkpoints.iter().find(|c| c.key_id != id) {
+        return Ok(Verdict::Broken { seq: cp.seq, reason: format!("a checkpoint names another key ({})", cp.key_id) });
+    }
+    let head = head_row(db).await?;
+    if let Some(other) = head.key_id.as_deref().filter(|k| *k != id) {
+        return Ok(Verdict::Broken {
+            seq: head.keyed_from.unwrap_or(1),
+            reason: format!(
+                "the database says its events are keyed with key {other}, but the key given is {id}: verify with \
+                 the key the service writes with"
+            ),
+        });
+    }
+    // From the checkpoints (signed) where there are any; the head's word otherwise.
+    let keyed_from = checkpoints.iter().map(|c| c.keyed_from).min().or(head.keyed_from);
+    let mut pinned: HashMap<i64, &Checkpoint> = HashMap::new();
+    for cp in &checkpoints {
+        if cp.seq == 0 && cp.hash != GENESIS {
+            return Ok(Verdict::Broken { seq: 0, reason: format!("the checkpoint of {} is not of this chain", cp.at) });
+        }
+        if let Some(earlier) = pinned.insert(cp.seq, cp).filter(|e| e.hash != cp.hash) {
+            return Ok(Verdict::Broken {
+                seq: cp.seq,
+                reason: format!("the checkpoints of {} and {} disagree about this event", earlier.at, cp.at),
+            });
+        }
+    }
     let total = audit_event::Entity::find().count(db).await?;
     let mut pages = audit_event::Entity::find().order_by_asc(audit_event::Column::Seq).paginate(db, 1000);
-    let (mut expected_seq, mut prev, mut done) = (1i64, GENESIS.to_owned(), 0u64);
+    let (mut expected_seq, mut prev, mut done, mut unkeyed) = (1i64, GENESIS.to_owned(), 0u64, 0u64);
+    let mut keyed_seen = false;
     while let Some(rows) = pages.fetch_and_next().await? {
         for row in rows {
+            let broken = |reason: String| Ok(Verdict::Broken { seq: row.seq, reason });
             if row.seq != expected_seq {
                 return Ok(Verdict::Broken {
                     seq: expected_seq,
@@ -217,16 +612,29 @@ pub async fn verify(db: &DatabaseConnection, mut progress: impl FnMut(u64, u64))
                 });
             }
             if row.prev_hash != prev {
-                return Ok(Verdict::Broken {
-                    seq: row.seq,
-                    reason: "its previous-hash does not match the event before it".into(),
-                });
+                return broken("its previous-hash does not match the event before it".into());
             }
-            if EventContent::of(&row).hash() != row.hash {
-                return Ok(Verdict::Broken {
-                    seq: row.seq,
-                    reason: "its contents do not match its hash (the row was altered)".into(),
-                });
+            let content = EventContent::of(&row);
+            if content.mac(&trust.key) == row.hash {
+                keyed_seen = true;
+            } else if content.unkeyed_hash() == row.hash {
+                if keyed_seen || keyed_from.is_some_and(|k| row.seq >= k) {
+                    return broken(format!(
+                        "it is hashed without the key although the chain is keyed from event {} on (the chain was \
+                         re-hashed by someone without the key)",
+                        keyed_from.unwrap_or(row.seq)
+                    ));
+                }
+                unkeyed += 1;
+            } else {
+                return broken(
+                    "its contents do not match its hash (the row was altered, or the chain re-hashed with another \
+                     key)"
+                        .into(),
+                );
+            }
+            if let Some(cp) = pinned.get(&row.seq).filter(|cp| cp.hash != row.hash) {
+                return broken(format!("it differs from the checkpoint of {} (events up to it were rewritten)", cp.at));
             }
             prev = row.hash;
             expected_seq += 1;
@@ -234,19 +642,62 @@ pub async fn verify(db: &DatabaseConnection, mut progress: impl FnMut(u64, u64))
         }
         progress(done, total);
     }
-    let head = audit_head::Entity::find_by_id(1)
-        .one(db)
-        .await?
-        .ok_or_else(|| Error::Internal(anyhow::anyhow!("audit head row missing")))?;
-    if head.seq != expected_seq - 1 || head.hash != prev {
+    let last = expected_seq - 1;
+    if let Some(cp) = checkpoints.iter().filter(|c| c.seq > last).max_by_key(|c| c.seq) {
         return Ok(Verdict::Broken {
-            seq: head.seq,
+            seq: last + 1,
             reason: format!(
-                "the chain head says {} events but {} were found (events were deleted from the end)",
-                head.seq,
-                expected_seq - 1
+                "the chain ends at event {last}, but the checkpoint of {} recorded event {} (events were deleted from \
+                 the end and the head moved back)",
+                cp.at, cp.seq
             ),
         });
     }
-    Ok(Verdict::Intact { events: done })
+    if head.seq != last || head.hash != prev {
+        return Ok(Verdict::Broken {
+            seq: head.seq,
+            reason: format!(
+                "the chain head says {} events but {last} were found (events were deleted from the end)",
+                head.seq
+            ),
+        });
+    }
+    Ok(Verdict::Intact { events: done, unkeyed, checkpoints: checkpoints.len() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_round_trip_and_never_print() {
+        let key = Key::generate().expect("key");
+        let again = Key::from_hex(&format!("{}\n", key.to_hex())).expect("hex");
+        assert_eq!(key.id(), again.id());
+        assert_eq!(key.id().len(), 16);
+        assert!(!format!("{key:?}").contains(&key.to_hex()));
+        assert!(Key::from_hex("abcd").is_err());
+        assert!(Key::from_hex(&"zz".repeat(32)).is_err());
+        assert_ne!(Key::generate().expect("key").id(), key.id());
+    }
+
+    #[test]
+    fn an_event_keyed_with_another_key_hashes_differently() {
+        let event = EventContent {
+            seq: 1,
+            at: "2026-12-02T07:00:00.000000Z".into(),
+            actor_user_id: None,
+            actor_organisation_id: None,
+            actor_role: "system".into(),
+            action: "child.read".into(),
+            child_id: None,
+            fields: "[]".into(),
+            request_id: None,
+            prev_hash: GENESIS.into(),
+        };
+        let (a, b) = (Key::generate().expect("key"), Key::generate().expect("key"));
+        assert_ne!(event.mac(&a), event.mac(&b));
+        assert_ne!(event.mac(&a), event.unkeyed_hash());
+        assert_eq!(event.mac(&a).len(), 64);
+    }
 }

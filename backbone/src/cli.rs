@@ -1,5 +1,5 @@
-//! The `backbone` command line: serve, migrate, seed, print the schema, verify the audit
-//! chain, load the outcomes framework, export the programme directory and outcomes
+//! The `backbone` command line: serve, migrate, seed, print the schema, verify and
+//! checkpoint the audit chain (and make its key), load the outcomes framework, export the programme directory and outcomes
 //! contracts (claims as CSV, the contract in the INDIGO shape), import anchor data and purge
 //! expired screening data. Settings come from defaults, `backbone.toml` and the environment.
 
@@ -169,8 +169,29 @@ pub enum SeedWhat {
 
 #[derive(Subcommand, Debug)]
 pub enum AuditWhat {
-    /// Check the hash chain; exit 1 naming the first broken event.
+    /// Check the chain with its key and against every checkpoint; exit 1 naming the first
+    /// problem. Needs the key the chain was written with (never creates one).
     Verify,
+    /// Append a signed checkpoint of the chain head to the checkpoint file (the service
+    /// also does so every `audit.checkpoint_minutes`).
+    Checkpoint,
+    /// Write a new random audit key to a new file (0600), for `audit.key_file` or
+    /// `BACKBONE_AUDIT__KEY`. Refuses to replace an existing file.
+    NewKey {
+        /// The file to create.
+        #[arg(long)]
+        out: std::path::PathBuf,
+    },
+}
+
+/// Opens the database for use: connects, migrates, and binds the audit key (created
+/// beside a SQLite file the first time), so that whatever the command writes is audited.
+async fn open(settings: &Settings) -> anyhow::Result<sea_orm::DatabaseConnection> {
+    let conn = db::connect(&settings.database_url(), 2).await?;
+    db::migrate(&conn).await?;
+    let trust = audit::Trust::load(settings, audit::IfMissing::Create)?;
+    audit::bind(&conn, &trust).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(conn)
 }
 
 /// Parses the command line and runs it.
@@ -219,8 +240,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Seed { what: SeedWhat::Demo } => {
-            let conn = db::connect(&settings.database_url(), 2).await?;
-            db::migrate(&conn).await?;
+            let conn = open(&settings).await?;
             let wrote = crate::demo::seed(&conn, |done, total| {
                 eprint!("\rseeding the demo zone: {done}/{total} steps");
                 let _ = std::io::stderr().flush();
@@ -240,8 +260,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Framework { what: FrameworkWhat::Load { file } } => {
             let text =
                 std::fs::read_to_string(&file).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
-            let conn = db::connect(&settings.database_url(), 2).await?;
-            db::migrate(&conn).await?;
+            let conn = open(&settings).await?;
             match crate::domain::outcomes::load(&conn, &crate::auth::Actor::system(), &text).await {
                 Ok(v) => {
                     println!("loaded \"{}\" as version {} (now live)", v.framework.name, v.model.version);
@@ -260,8 +279,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Export { what: ExportWhat::Metrics { period, group_by, as_funder, out } } => {
             use crate::domain::disclosure::Audience;
             use crate::domain::metrics::{self, Dimension};
-            let conn = db::connect(&settings.database_url(), 2).await?;
-            db::migrate(&conn).await?;
+            let conn = open(&settings).await?;
             let dimension = group_by
                 .as_deref()
                 .map(|g| Dimension::from_name(g, "--group-by"))
@@ -293,8 +311,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
         }
         Command::Export { what: ExportWhat::Claims { contract, as_funder, out } } => {
             use crate::domain::contracts;
-            let conn = db::connect(&settings.database_url(), 2).await?;
-            db::migrate(&conn).await?;
+            let conn = open(&settings).await?;
             let system = crate::auth::Actor::system();
             let id = contracts::id_by_id_or_name(&conn, &contract).await.map_err(|e| anyhow::anyhow!("{e}"))?;
             let csv = if as_funder {
@@ -314,8 +331,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
         }
         Command::Export { what: ExportWhat::Indigo { contract, out } } => {
             use crate::domain::contracts;
-            let conn = db::connect(&settings.database_url(), 2).await?;
-            db::migrate(&conn).await?;
+            let conn = open(&settings).await?;
             let system = crate::auth::Actor::system();
             let id = contracts::id_by_id_or_name(&conn, &contract).await.map_err(|e| anyhow::anyhow!("{e}"))?;
             let data = contracts::indigo(&conn, &system, &id, &settings.disclosure)
@@ -332,8 +348,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Export { what: ExportWhat::Directory { out } } => {
-            let conn = db::connect(&settings.database_url(), 2).await?;
-            db::migrate(&conn).await?;
+            let conn = open(&settings).await?;
             let page = crate::domain::directory::oruk_services(&conn).await.map_err(|e| anyhow::anyhow!("{e}"))?;
             let json = serde_json::to_string_pretty(&page)?;
             match out {
@@ -348,8 +363,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Import { what: ImportWhat::AnchorData { file, anchor } } => {
             use crate::domain::screening::{self, Step};
             let bytes = std::fs::read(&file).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
-            let conn = db::connect(&settings.database_url(), 2).await?;
-            db::migrate(&conn).await?;
+            let conn = open(&settings).await?;
             let anchor_id = crate::domain::accounts::organisation_id_by_id_or_name(&conn, &anchor)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?
@@ -390,16 +404,14 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Metrics { what: MetricsWhat::Refresh } => {
-            let conn = db::connect(&settings.database_url(), 2).await?;
-            db::migrate(&conn).await?;
+            let conn = open(&settings).await?;
             let started = std::time::Instant::now();
             crate::domain::metrics::refresh(&conn, None).await.map_err(|e| anyhow::anyhow!("{e}"))?;
             println!("metrics summary tables rebuilt in {:.1} s", started.elapsed().as_secs_f64());
             Ok(ExitCode::SUCCESS)
         }
         Command::Purge { what: PurgeWhat::ScreeningData } => {
-            let conn = db::connect(&settings.database_url(), 2).await?;
-            db::migrate(&conn).await?;
+            let conn = open(&settings).await?;
             let deleted = crate::domain::screening::purge(&conn, &crate::auth::Actor::system(), chrono::Utc::now())
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -407,8 +419,11 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Audit { what: AuditWhat::Verify } => {
+            let trust = audit::Trust::load(&settings, audit::IfMissing::Refuse)
+                .map_err(|e| anyhow::anyhow!("cannot verify the audit chain: {e}"))?;
             let conn = db::connect(&settings.database_url(), 2).await?;
-            let verdict = audit::verify(&conn, |done, total| {
+            db::migrate(&conn).await?;
+            let verdict = audit::verify(&conn, &trust, |done, total| {
                 eprint!("\rverifying the audit chain: {done}/{total} events");
                 let _ = std::io::stderr().flush();
             })
@@ -416,8 +431,12 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             .map_err(|e| anyhow::anyhow!("{e}"))?;
             eprintln!();
             match verdict {
-                Verdict::Intact { events } => {
-                    println!("audit chain intact: {events} events verified");
+                Verdict::Intact { events, unkeyed, checkpoints } => {
+                    println!(
+                        "audit chain intact: {events} events verified ({unkeyed} from before the key), \
+                         agreeing with {checkpoints} checkpoints in {}",
+                        trust.checkpoint_file.display()
+                    );
                     Ok(ExitCode::SUCCESS)
                 }
                 Verdict::Broken { seq, reason } => {
@@ -425,6 +444,21 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                     Ok(ExitCode::FAILURE)
                 }
             }
+        }
+        Command::Audit { what: AuditWhat::Checkpoint } => {
+            let conn = open(&settings).await?;
+            let trust = audit::Trust::load(&settings, audit::IfMissing::Refuse)?;
+            let cp = audit::checkpoint(&conn, &trust).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("checkpoint of event {} appended to {}", cp.seq, trust.checkpoint_file.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Audit { what: AuditWhat::NewKey { out } } => {
+            audit::Key::generate().map_err(|e| anyhow::anyhow!("{e}"))?.write_new(&out)?;
+            println!(
+                "wrote a new audit key to {} (readable by its owner only); keep a copy apart from the database",
+                out.display()
+            );
+            Ok(ExitCode::SUCCESS)
         }
     }
 }

@@ -23,6 +23,40 @@ pub struct Settings {
     /// Input rules a deployment may tune: the earliest date an event may carry and how far
     /// a child's year group may differ from their age (see `domain::validate::Rules`).
     pub validation: crate::domain::validate::Rules,
+    pub audit: AuditSettings,
+}
+
+/// The audit chain's key and its checkpoints, both held outside the database (see
+/// `audit.rs` and docs/architecture.md, "The audit chain").
+#[derive(Clone, Serialize, Deserialize)]
+pub struct AuditSettings {
+    /// The key itself, as 64 hex characters (32 bytes) — normally given as the environment
+    /// variable `BACKBONE_AUDIT__KEY`, never written in a file that is committed. When set,
+    /// it wins over `key_file`. Never printed.
+    pub key: Option<String>,
+    /// A file holding the key (64 hex characters). Empty means beside the SQLite file
+    /// (`<file>.audit-key`), created with 0600 permissions the first time the database is
+    /// opened. On PostgreSQL there is no default: give `key` or an existing `key_file`
+    /// (create one with `backbone audit new-key --out FILE`).
+    pub key_file: PathBuf,
+    /// The file signed checkpoints of the chain head are appended to. Empty means beside
+    /// the SQLite file (`<file>.audit-checkpoints`); on PostgreSQL it must be set. Keep it
+    /// (or a copy) where someone who can write the database cannot.
+    pub checkpoint_file: PathBuf,
+    /// The running service appends a checkpoint this often when the chain has grown since
+    /// the last one; 0 turns it off.
+    pub checkpoint_minutes: u64,
+}
+
+impl fmt::Debug for AuditSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuditSettings")
+            .field("key", &self.key.as_ref().map(|_| "***"))
+            .field("key_file", &self.key_file)
+            .field("checkpoint_file", &self.checkpoint_file)
+            .field("checkpoint_minutes", &self.checkpoint_minutes)
+            .finish()
+    }
 }
 
 /// Shared metrics: how stale the summary tables may get, and what counts as engaged.
@@ -147,6 +181,12 @@ impl Default for Settings {
             disclosure: crate::domain::disclosure::Rules::default(),
             metrics: MetricsSettings { refresh_minutes: 5, engaged_after_sessions: 6 },
             validation: crate::domain::validate::Rules::default(),
+            audit: AuditSettings {
+                key: None,
+                key_file: PathBuf::new(),
+                checkpoint_file: PathBuf::new(),
+                checkpoint_minutes: 15,
+            },
         }
     }
 }
@@ -173,6 +213,15 @@ impl Settings {
             self.database.url.clone()
         }
     }
+
+    /// The SQLite database file, when the database is one (not PostgreSQL, not in memory):
+    /// the audit key and checkpoints default to files beside it.
+    pub fn sqlite_path(&self) -> Option<PathBuf> {
+        let url = self.database_url();
+        let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+        let path = rest.split('?').next().unwrap_or_default();
+        (!path.is_empty() && !path.contains(":memory:")).then(|| PathBuf::from(path))
+    }
 }
 
 #[cfg(test)]
@@ -188,6 +237,40 @@ mod tests {
             ..Settings::default()
         };
         assert!(!format!("{s:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn the_audit_key_is_never_printed() {
+        let mut s = Settings::default();
+        s.audit.key = Some("ab".repeat(32));
+        let shown = format!("{s:?}");
+        assert!(!shown.contains(&"ab".repeat(32)), "{shown}");
+        assert!(shown.contains("key: Some(\"***\")"), "{shown}");
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment's test jail returns its own error type
+    fn the_audit_key_comes_from_the_environment() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("BACKBONE_AUDIT__KEY", "ab".repeat(32));
+            jail.set_env("BACKBONE_AUDIT__CHECKPOINT_MINUTES", "0");
+            let s = Settings::figment().extract::<Settings>()?;
+            assert_eq!(s.audit.key.as_deref(), Some("ab".repeat(32).as_str()));
+            assert_eq!(s.audit.checkpoint_minutes, 0);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn the_sqlite_file_is_found_in_the_url() {
+        let mut s = Settings::default();
+        assert_eq!(s.sqlite_path(), Some(PathBuf::from("backbone.db")));
+        s.database.url = "sqlite:///tmp/x/test.db?mode=rwc".into();
+        assert_eq!(s.sqlite_path(), Some(PathBuf::from("/tmp/x/test.db")));
+        s.database.url = "sqlite::memory:".into();
+        assert_eq!(s.sqlite_path(), None);
+        s.database.url = "postgres://bb@db/bb".into();
+        assert_eq!(s.sqlite_path(), None);
     }
 
     #[test]
@@ -224,6 +307,8 @@ mod tests {
         assert!(s.database_url().starts_with("sqlite://backbone.db"));
         assert_eq!(s.validation.year_group_tolerance, 1);
         assert_eq!(s.validation.earliest_event.to_string(), "2000-01-01");
+        assert!(s.audit.key.is_none() && s.audit.key_file.as_os_str().is_empty());
+        assert_eq!(s.audit.checkpoint_minutes, 15);
     }
 
     #[test]

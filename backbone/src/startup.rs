@@ -1,4 +1,5 @@
-//! Building and running the application: connect, migrate, optionally seed the demo zone,
+//! Building and running the application: connect, migrate, bind the audit key (and keep
+//! checkpointing the chain), optionally seed the demo zone,
 //! bind (port 0 works, and the bound port is reported), serve until stopped. Tests start
 //! exactly this.
 
@@ -112,6 +113,12 @@ impl Application {
             });
         }
         db::migrate(&db).await?;
+        let trust = crate::audit::Trust::load(&settings, crate::audit::IfMissing::Create)?;
+        crate::audit::bind(&db, &trust).await?;
+        if settings.audit.checkpoint_minutes > 0 {
+            let every = std::time::Duration::from_secs(settings.audit.checkpoint_minutes * 60);
+            tokio::spawn(crate::audit::keep_checkpointing(db.clone(), trust, every));
+        }
         if options.demo {
             crate::demo::seed(&db, |_, _| {}).await?;
             crate::domain::metrics::refresh(&db, None).await?;

@@ -1,5 +1,6 @@
-//! The `backbone` command line, run as a real process: migrate, seed, schema, and
-//! `audit verify` detecting a tampered row.
+//! The `backbone` command line, run as a real process: migrate, seed, schema, `audit
+//! verify` detecting a tampered row, truncation after a checkpoint and a missing key, and
+//! CSV exports with formula-like cells neutralised.
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -13,6 +14,30 @@ fn backbone(dir: &Path, args: &[&str]) -> Output {
         .env("RUST_LOG", "warn")
         .output()
         .expect("run backbone")
+}
+
+/// Runs SQL on the demo database directly, as someone editing the file would.
+fn sql(dir: &Path, statements: &[&str]) {
+    let db = dir.join("backbone.db");
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    rt.block_on(async {
+        use sea_orm::{ConnectionTrait, Database};
+        let conn = Database::connect(format!("sqlite://{}", db.display())).await.expect("open");
+        for statement in statements {
+            conn.execute_unprepared(statement).await.expect("SQL runs");
+        }
+    });
+}
+
+/// No cell of a CSV starts as a formula would.
+fn assert_no_formula(csv_text: &str) {
+    for line in csv_text.lines() {
+        for cell in line.split(',') {
+            let cell = cell.trim_start_matches('"');
+            let number = cell.parse::<f64>().is_ok();
+            assert!(number || !cell.starts_with(['=', '+', '-', '@', '\t', '\r']), "formula cell {cell:?} in {line}");
+        }
+    }
 }
 
 fn text(out: &Output) -> String {
@@ -43,20 +68,69 @@ fn audit_verify_passes_then_names_the_first_altered_event() {
     let ok = backbone(dir.path(), &["audit", "verify"]);
     assert!(ok.status.success(), "{}", text(&ok));
     assert!(text(&ok).contains("intact"), "{}", text(&ok));
+    // The key was made beside the database at first use, readable by its owner only.
+    let key_file = dir.path().join("backbone.db.audit-key");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&key_file).expect("key file").permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    assert!(!text(&seeded).contains(std::fs::read_to_string(&key_file).expect("key").trim()), "key never shown");
+
+    // A checkpoint, then the last events deleted and the head moved back to match.
+    let cp = backbone(dir.path(), &["audit", "checkpoint"]);
+    assert!(cp.status.success() && text(&cp).contains("checkpoint of event"), "{}", text(&cp));
+    let cp_text = text(&cp);
+    let last: i64 = cp_text
+        .split("checkpoint of event ")
+        .nth(1)
+        .and_then(|t| t.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .expect("seq");
+    let keep = last - 2;
+    sql(
+        dir.path(),
+        &[
+            &format!("DELETE FROM audit_events WHERE seq > {keep}"),
+            &format!("UPDATE audit_head SET seq = {keep}, hash = (SELECT hash FROM audit_events WHERE seq = {keep})"),
+        ],
+    );
+    let truncated = backbone(dir.path(), &["audit", "verify"]);
+    assert!(!truncated.status.success(), "verify must fail: {}", text(&truncated));
+    assert!(
+        text(&truncated).contains(&format!("BROKEN at event {}", keep + 1)) && text(&truncated).contains("checkpoint"),
+        "{}",
+        text(&truncated)
+    );
 
     // Tamper with one event in the middle, as someone editing the file directly would.
-    let db = dir.path().join("backbone.db");
-    let rt = tokio::runtime::Runtime::new().expect("runtime");
-    rt.block_on(async {
-        use sea_orm::{ConnectionTrait, Database};
-        let conn = Database::connect(format!("sqlite://{}", db.display())).await.expect("open");
-        conn.execute_unprepared("UPDATE audit_events SET action = 'child.nothing_to_see' WHERE seq = 40")
-            .await
-            .expect("tamper");
-    });
+    sql(dir.path(), &["UPDATE audit_events SET action = 'child.nothing_to_see' WHERE seq = 40"]);
     let broken = backbone(dir.path(), &["audit", "verify"]);
     assert!(!broken.status.success(), "verify must fail: {}", text(&broken));
     assert!(text(&broken).contains("BROKEN at event 40"), "{}", text(&broken));
+
+    // Without the key there is nothing to verify against: a clear error, and no new key.
+    std::fs::remove_file(&key_file).expect("remove key");
+    let keyless = backbone(dir.path(), &["audit", "verify"]);
+    assert!(!keyless.status.success());
+    assert!(text(&keyless).contains("cannot verify the audit chain: no audit key at"), "{}", text(&keyless));
+    assert!(!key_file.exists(), "verify never makes a key");
+}
+
+#[test]
+fn new_key_writes_a_private_key_file_once() {
+    let dir = tempfile::tempdir().expect("dir");
+    let file = dir.path().join("audit.key");
+    let out = backbone(dir.path(), &["audit", "new-key", "--out", file.to_str().expect("path")]);
+    assert!(out.status.success(), "{}", text(&out));
+    let key = std::fs::read_to_string(&file).expect("key");
+    assert_eq!(key.trim().len(), 64);
+    assert!(key.trim().bytes().all(|b| b.is_ascii_hexdigit()));
+    assert!(!text(&out).contains(key.trim()), "the key is not printed");
+    let again = backbone(dir.path(), &["audit", "new-key", "--out", file.to_str().expect("path")]);
+    assert!(!again.status.success(), "never replaces a key: {}", text(&again));
+    assert_eq!(std::fs::read_to_string(&file).expect("key"), key);
 }
 
 #[test]
@@ -162,8 +236,15 @@ fn metrics_refresh_then_export_exact_or_as_a_funder_sees_them() {
     let dir = tempfile::tempdir().expect("dir");
     let seeded = backbone(dir.path(), &["seed", "demo"]);
     assert!(seeded.status.success(), "{}", text(&seeded));
+    // A partner lead named a programme as a spreadsheet formula.
+    sql(dir.path(), &["UPDATE programmes SET name = '=cmd|'' /C calc''!A0 ' || name"]);
     let out = backbone(dir.path(), &["metrics", "refresh"]);
     assert!(out.status.success() && text(&out).contains("rebuilt"), "{}", text(&out));
+    let by_programme = backbone(dir.path(), &["export", "metrics", "--group-by", "programme", "--as-funder"]);
+    assert!(by_programme.status.success(), "{}", text(&by_programme));
+    let by_programme = String::from_utf8_lossy(&by_programme.stdout).to_string();
+    assert!(by_programme.contains(",'=cmd|' /C calc'!A0 "), "neutralised: {by_programme}");
+    assert_no_formula(&by_programme);
 
     let exact = backbone(dir.path(), &["export", "metrics", "--group-by", "anchor"]);
     assert!(exact.status.success(), "{}", text(&exact));
@@ -191,6 +272,14 @@ fn the_demo_contract_exports_its_claims_and_the_indigo_shape() {
     let dir = tempfile::tempdir().expect("dir");
     assert!(backbone(dir.path(), &["seed", "demo"]).status.success());
     let contract = "Northfield Children's Outcomes Partnership";
+    // A milestone named as a formula, and a reversal reason typed as one.
+    sql(
+        dir.path(),
+        &[
+            "UPDATE contracts SET definition = replace(definition, 'Engaged in support', '=1+2')",
+            "UPDATE claims SET reversal_reason = '@SUM(1+1)' WHERE id = (SELECT MIN(id) FROM claims)",
+        ],
+    );
 
     let out = backbone(dir.path(), &["export", "claims", "--contract", contract]);
     assert!(out.status.success(), "{}", text(&out));
@@ -198,6 +287,8 @@ fn the_demo_contract_exports_its_claims_and_the_indigo_shape() {
     assert!(lines.starts_with("claim_id,milestone_code,child_id,instalment,achieved_on,"), "{lines}");
     assert!(lines.lines().count() > 20, "the demo has claims: {lines}");
     assert!(lines.contains(",engaged,") && lines.contains("attended attendance "), "evidence: {lines}");
+    assert!(lines.contains(",'@SUM(1+1),"), "neutralised: {lines}");
+    assert_no_formula(&lines);
 
     let out = backbone(dir.path(), &["export", "claims", "--contract", contract, "--as-funder"]);
     assert!(out.status.success(), "{}", text(&out));
@@ -206,6 +297,8 @@ fn the_demo_contract_exports_its_claims_and_the_indigo_shape() {
     assert_eq!(rows.len(), 5, "a header, three milestones and the total: {totals}");
     assert!(rows[0].starts_with("milestone_code,milestone,price_pence,children,amount_payable_pence,"), "{totals}");
     assert!(rows.iter().any(|r| r.starts_with("wellbeing_improved,") && r.ends_with(",c,c,c,c")), "{totals}");
+    assert!(rows.iter().any(|r| r.starts_with("engaged,'=1+2,")), "neutralised: {totals}");
+    assert_no_formula(&totals);
     let child_id = lines.lines().nth(1).and_then(|l| l.split(',').nth(2)).expect("a child id");
     assert!(!totals.contains(child_id), "{totals}");
 

@@ -28,6 +28,8 @@ pub struct TestApp {
     pub address: SocketAddr,
     pub db: DatabaseConnection,
     pub database_url: String,
+    /// The audit key and checkpoint file the service writes with (for `audit::verify`).
+    pub audit: backbone::audit::Trust,
     pub http: reqwest::Client,
     _dir: tempfile::TempDir,
     _stop: tokio::sync::oneshot::Sender<()>,
@@ -68,7 +70,14 @@ impl TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
         let database_url = fresh_database(&dir).await;
         let mut settings = test_settings(&database_url);
+        if settings.sqlite_path().is_none() {
+            // PostgreSQL has no default place for the audit key and checkpoints (on SQLite
+            // they are made beside the database file).
+            settings.audit.key = Some(backbone::audit::Key::generate().expect("key").to_hex());
+            settings.audit.checkpoint_file = dir.path().join("audit-checkpoints");
+        }
         adjust(&mut settings);
+        let audit = backbone::audit::Trust::load(&settings, backbone::audit::IfMissing::Create).expect("audit key");
         let app = Application::build(settings, options).await.expect("application builds");
         let address = app.address();
         let db = app.db().clone();
@@ -76,7 +85,7 @@ impl TestApp {
         tokio::spawn(app.run_until(async move {
             let _ = stopped.await;
         }));
-        TestApp { address, db, database_url, http: reqwest::Client::new(), _dir: dir, _stop: stop }
+        TestApp { address, db, database_url, audit, http: reqwest::Client::new(), _dir: dir, _stop: stop }
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -13,6 +13,7 @@
 use crate::access;
 use crate::audit::{Audited, now};
 use crate::auth::Actor;
+use crate::domain::csv_out::CsvOut;
 use crate::domain::disclosure::{self, Audience, Count, Rules};
 use crate::domain::milestones::{self, ChildEvidence, ConsentFact, Dated, NewRateCard, RateCard, Rule};
 use crate::domain::validate::Problems;
@@ -740,11 +741,6 @@ async fn totals_as<C: ConnectionTrait>(
 // Exports
 // ---------------------------------------------------------------------------------------
 
-/// A failure writing CSV (to memory): internal.
-pub(crate) fn csv_error(e: impl std::fmt::Display) -> Error {
-    Error::Internal(anyhow::anyhow!("writing CSV: {e}"))
-}
-
 /// Organisations' names, in the order of `ids` (an id stands for a missing name).
 async fn names<C: ConnectionTrait>(conn: &C, ids: &[String]) -> Result<Vec<String>> {
     let found = organisations(conn, ids).await?;
@@ -763,7 +759,6 @@ async fn payer_names<C: ConnectionTrait>(conn: &C, c: &Contract) -> Result<Vec<S
 pub async fn totals_csv(db: &DatabaseConnection, actor: &Actor, contract_id: &str, rules: &Rules) -> Result<String> {
     let t = totals_as(db, actor, contract_id, rules, Audience::Protected).await?;
     let names = payer_names(db, &t.contract).await?;
-    let mut w = csv::Writer::from_writer(Vec::new());
     let mut header = vec![
         "milestone_code".to_owned(),
         "milestone".to_owned(),
@@ -772,7 +767,7 @@ pub async fn totals_csv(db: &DatabaseConnection, actor: &Actor, contract_id: &st
         "amount_payable_pence".to_owned(),
     ];
     header.extend(names.iter().map(|n| format!("payable_pence: {n}")));
-    w.write_record(&header).map_err(csv_error)?;
+    let mut w = CsvOut::new(&header)?;
     let money = |v: Option<i64>| v.map_or_else(|| "c".to_owned(), |a| a.to_string());
     for m in &t.milestones {
         let mut row = vec![
@@ -783,7 +778,7 @@ pub async fn totals_csv(db: &DatabaseConnection, actor: &Actor, contract_id: &st
             money(m.amount_payable_pence),
         ];
         row.extend(m.payer_amounts.iter().map(|a| money(*a)));
-        w.write_record(&row).map_err(csv_error)?;
+        w.row(&row)?;
     }
     let mut row = vec![
         "total".to_owned(),
@@ -793,8 +788,8 @@ pub async fn totals_csv(db: &DatabaseConnection, actor: &Actor, contract_id: &st
         money(t.amount_payable_pence),
     ];
     row.extend(t.payer_amounts.iter().map(|a| money(*a)));
-    w.write_record(&row).map_err(csv_error)?;
-    String::from_utf8(w.into_inner().map_err(csv_error)?).map_err(csv_error)
+    w.row(&row)?;
+    w.finish()
 }
 
 /// Every claim of a contract (active and reversed), one line each with its evidence, as
@@ -808,8 +803,7 @@ pub async fn claim_lines_csv(db: &DatabaseConnection, actor: &Actor, contract_id
         .order_by_asc(claim::Column::Id)
         .all(&*tx)
         .await?;
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record([
+    let mut w = CsvOut::new([
         "claim_id",
         "milestone_code",
         "child_id",
@@ -823,15 +817,14 @@ pub async fn claim_lines_csv(db: &DatabaseConnection, actor: &Actor, contract_id
         "reversed_at",
         "reversal_reason",
         "evidence",
-    ])
-    .map_err(csv_error)?;
+    ])?;
     let mut children = BTreeSet::new();
     for r in &rows {
         let evidence: Vec<String> = milestones::evidence_from_stored(&r.evidence)?
             .iter()
             .map(|e| format!("{} {} {} {}", spelling(&e.role), spelling(&e.kind), e.id, e.on))
             .collect();
-        w.write_record([
+        w.row([
             r.id.clone(),
             r.milestone_code.clone(),
             r.child_id.clone(),
@@ -845,15 +838,14 @@ pub async fn claim_lines_csv(db: &DatabaseConnection, actor: &Actor, contract_id
             r.reversed_at.map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string()).unwrap_or_default(),
             r.reversal_reason.clone().unwrap_or_default(),
             evidence.join("; "),
-        ])
-        .map_err(csv_error)?;
+        ])?;
         children.insert(r.child_id.clone());
     }
     for child_id in &children {
         tx.record("claim.read", Some(child_id), &["claims"]);
     }
     tx.commit().await?;
-    String::from_utf8(w.into_inner().map_err(csv_error)?).map_err(csv_error)
+    w.finish()
 }
 
 /// The stored spelling of an evidence role or kind, for CSV.

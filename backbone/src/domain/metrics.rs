@@ -29,7 +29,7 @@
 
 use crate::access;
 use crate::auth::Actor;
-use crate::domain::contracts::csv_error;
+use crate::domain::csv_out::CsvOut;
 use crate::domain::disclosure::{self, Audience, Count, Rules};
 use crate::domain::plans::{Term, TermName};
 use crate::domain::{EnrolmentStatus, ReferralStatus};
@@ -837,13 +837,12 @@ pub fn to_csv(m: &Metrics) -> Result<String> {
             row(format!("outcomes.{}.share_improved", a.area), derived(&a.children_reassessed, a.share_improved));
         }
     }
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(["group_key", "group_label", "metric", "value"]).map_err(csv_error)?;
+    let mut w = CsvOut::new(["group_key", "group_label", "metric", "value"])?;
     for (g, metric, value) in &rows {
         let key = g.key.as_deref().unwrap_or("total");
-        w.write_record([key, g.label.as_str(), metric.as_str(), value.as_str()]).map_err(csv_error)?;
+        w.row([key, g.label.as_str(), metric.as_str(), value.as_str()])?;
     }
-    String::from_utf8(w.into_inner().map_err(csv_error)?).map_err(csv_error)
+    w.finish()
 }
 
 /// Attendance in one month of a selection.

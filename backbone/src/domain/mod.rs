@@ -8,6 +8,7 @@ pub mod casework;
 pub mod children;
 pub mod consent;
 pub mod contracts;
+pub mod csv_out;
 pub mod directory;
 pub mod disclosure;
 pub mod engagement;

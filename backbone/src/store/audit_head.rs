@@ -9,6 +9,11 @@ pub struct Model {
     pub id: i32,
     pub seq: i64,
     pub hash: String,
+    /// The id of the key this database's events are MACed with (`audit::Key::id`);
+    /// none until a key is first bound.
+    pub key_id: Option<String>,
+    /// The first keyed event's sequence number; earlier events were written unkeyed.
+    pub keyed_from: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -9,6 +9,7 @@ mod brokering;
 mod charts;
 mod contracts;
 mod enrolment;
+mod exports;
 mod fuzz;
 mod idempotency;
 mod limits;
