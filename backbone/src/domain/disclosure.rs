@@ -58,6 +58,11 @@ impl Count {
         Count { value: Some(value), suppressed: false, protected: true }
     }
 
+    /// A count as stored after protection: the published value, `None` when suppressed.
+    pub fn published(value: Option<i64>) -> Count {
+        value.map_or(Count::SUPPRESSED, Count::shown)
+    }
+
     const SUPPRESSED: Count = Count { value: None, suppressed: true, protected: true };
 
     /// For CSV: the number, or `c` when suppressed.
@@ -78,49 +83,66 @@ pub fn protect(audience: Audience, rules: &Rules, cells: &[i64]) -> Vec<Count> {
 }
 
 /// Protects a table whose rows and columns each add up to something the reader can get
-/// (groups × categories, with a total row): primary suppression, then secondary
-/// suppression along rows and columns until no row or column holds exactly one
-/// suppressed cell, then rounding.
+/// (groups × categories, with a total row): the rows and columns are the relations of
+/// [`protect_linked`].
 pub fn protect_table(audience: Audience, rules: &Rules, rows: &[Vec<i64>]) -> Vec<Vec<Count>> {
-    if audience == Audience::Unrestricted {
-        return rows.iter().map(|r| r.iter().map(|v| Count::exact(*v)).collect()).collect();
+    let mut values = Vec::new();
+    let mut index: Vec<Vec<usize>> = Vec::new();
+    for row in rows {
+        index.push((values.len()..values.len() + row.len()).collect());
+        values.extend_from_slice(row);
     }
-    let mut suppressed: Vec<Vec<bool>> =
-        rows.iter().map(|r| r.iter().map(|v| *v > 0 && *v < rules.threshold).collect()).collect();
     let width = rows.iter().map(Vec::len).max().unwrap_or(0);
-    // Each pass only adds suppressions, so this ends.
-    loop {
-        let mut changed = false;
-        let lines: Vec<Vec<(usize, usize)>> = (0..rows.len())
-            .map(|r| (0..rows[r].len()).map(|c| (r, c)).collect())
-            .chain((0..width).map(|c| (0..rows.len()).filter(|r| c < rows[*r].len()).map(|r| (r, c)).collect()))
-            .collect();
-        for line in lines {
-            if line.len() < 2 || line.iter().filter(|(r, c)| suppressed[*r][*c]).count() != 1 {
-                continue;
-            }
-            let partner = line
-                .iter()
-                .filter(|(r, c)| !suppressed[*r][*c] && rows[*r][*c] > 0)
-                .min_by_key(|(r, c)| (rows[*r][*c], *r, *c));
-            if let Some((r, c)) = partner {
-                suppressed[*r][*c] = true;
-                changed = true;
-            }
-        }
-        if !changed {
-            break;
+    let relations: Vec<Vec<usize>> = index
+        .iter()
+        .cloned()
+        .chain((0..width).map(|c| index.iter().filter_map(|r| r.get(c).copied()).collect()))
+        .collect();
+    let mut shown = protect_linked(audience, rules, &values, &relations).into_iter();
+    rows.iter().map(|r| shown.by_ref().take(r.len()).collect()).collect()
+}
+
+/// Protects linked tables: `values` are exact counts, each `relations` entry a set of
+/// cells that satisfy one additive relation the reader knows (a total and its parts, two
+/// cells that count the same children). For a protected audience: primary suppression;
+/// then, while some relation holds exactly one suppressed cell (the others would give it
+/// back by subtraction), the smallest other non-zero cell of that relation is suppressed
+/// too (ties: the lowest index), to a fixpoint; then rounding. The result depends only on
+/// the values and relations, so every process computes the same.
+pub fn protect_linked(audience: Audience, rules: &Rules, values: &[i64], relations: &[Vec<usize>]) -> Vec<Count> {
+    if audience == Audience::Unrestricted {
+        return values.iter().map(|v| Count::exact(*v)).collect();
+    }
+    let hidden = secondary(values, relations, values.iter().map(|v| *v > 0 && *v < rules.threshold).collect());
+    values
+        .iter()
+        .zip(hidden)
+        .map(|(v, h)| if h { Count::SUPPRESSED } else { Count::shown(round_to(*v, rules.rounding_base)) })
+        .collect()
+}
+
+/// Secondary suppression over `relations`, from the cells already `hidden`.
+fn secondary(values: &[i64], relations: &[Vec<usize>], mut hidden: Vec<bool>) -> Vec<bool> {
+    let mut of_cell: Vec<Vec<usize>> = vec![Vec::new(); values.len()];
+    for (r, cells) in relations.iter().enumerate() {
+        for c in cells {
+            of_cell[*c].push(r);
         }
     }
-    rows.iter()
-        .zip(suppressed)
-        .map(|(row, s)| {
-            row.iter()
-                .zip(s)
-                .map(|(v, s)| if s { Count::SUPPRESSED } else { Count::shown(round_to(*v, rules.rounding_base)) })
-                .collect()
-        })
-        .collect()
+    // Relations to look at again; each pass only adds suppressions, so this ends.
+    let mut pending: std::collections::BTreeSet<usize> = (0..relations.len()).collect();
+    while let Some(r) = pending.pop_first() {
+        let cells = &relations[r];
+        if cells.len() < 2 || cells.iter().filter(|c| hidden[**c]).count() != 1 {
+            continue;
+        }
+        let partner = cells.iter().filter(|c| !hidden[**c] && values[**c] > 0).min_by_key(|c| (values[**c], **c));
+        if let Some(c) = partner {
+            hidden[*c] = true;
+            pending.extend(of_cell[*c].iter().copied());
+        }
+    }
+    hidden
 }
 
 /// Protects a single count (no breakdown to hide it in).
