@@ -148,7 +148,7 @@ pub async fn refreshed_at<C: ConnectionTrait>(conn: &C) -> Result<Option<DateTim
 }
 
 /// The breakdowns of the catalogue.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Dimension {
     Anchor,
     Partner,
