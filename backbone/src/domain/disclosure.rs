@@ -5,10 +5,12 @@
 //! For a protected audience (funders):
 //! 1. **Primary suppression.** A count from 1 to `threshold − 1` is suppressed: no value,
 //!    `suppressed` set (`c` in CSV, as UK official statistics mark it). Zero is shown.
-//! 2. **Secondary suppression.** Within one breakdown (cells that add up to a total the
+//! 2. **Secondary suppression.** Within one relation (cells that add up to a total the
 //!    reader can also get), a single suppressed cell could be recovered as the total minus
 //!    the others; so when exactly one cell is suppressed, the smallest other non-zero cell is
-//!    suppressed too.
+//!    suppressed too, to a fixpoint. [`protect_linked`] takes any set of relations (the
+//!    metrics' whole catalogue as linked tables, see `domain::metrics::protected`);
+//!    [`protect_table`] and [`protect`] are its rows-and-columns and one-line cases.
 //! 3. **Rounding.** Every count shown is rounded to the nearest multiple of `rounding_base`
 //!    (halves up), so two requests whose populations differ by one child almost always
 //!    show the same figures, and never the exact difference.
@@ -208,6 +210,29 @@ mod tests {
             assert!(n != 1, "column {c} has a lone suppressed cell: {hidden:?}");
         }
         assert!(hidden.contains(&(0, 0)));
+    }
+
+    #[test]
+    fn linked_tables_hide_a_cell_everywhere_it_can_be_recovered() {
+        // Cells: 0 the zone, 1–2 two anchors, 3–4 the second anchor's two year groups. The
+        // 9 is hidden; the 45 partners it in the anchors' table; then the second anchor's
+        // own table holds one hidden cell (its total), so the 20 goes too.
+        let values = [54, 9, 45, 20, 25];
+        let relations = vec![vec![0, 1, 2], vec![2, 3, 4]];
+        let shown = protect_linked(Audience::Protected, &RULES, &values, &relations);
+        let hidden: Vec<usize> = (0..5).filter(|i| shown[*i].suppressed).collect();
+        for r in &relations {
+            assert_ne!(r.iter().filter(|c| hidden.contains(c)).count(), 1, "{hidden:?} in {r:?}");
+        }
+        assert_eq!(hidden, [1, 2, 3]);
+        assert_eq!((shown[0].value, shown[4].value), (Some(55), Some(25)));
+        // An equality: two cells that count the same children hide together.
+        let shown = protect_linked(Audience::Protected, &RULES, &[3, 20, 23, 20], &[vec![0, 1, 2], vec![1, 3]]);
+        assert!(shown[1].suppressed && shown[3].suppressed, "{shown:?}");
+        assert_eq!(shown[2].value, Some(25));
+        // Exact for the backbone team.
+        let exact = protect_linked(Audience::Unrestricted, &RULES, &[3, 20, 23], &[vec![0, 1, 2]]);
+        assert_eq!(exact.iter().map(|c| c.value).collect::<Vec<_>>(), [Some(3), Some(20), Some(23)]);
     }
 
     #[test]

@@ -677,6 +677,6 @@ async fn generated_zone(db: &DatabaseConnection, seed: u64, children: usize) {
 #[tokio::test]
 async fn no_hidden_cell_of_a_generated_zone_is_published_or_derivable_by_any_other_query() {
     let app = TestApp::spawn().await;
-    generated_zone(&app.db, 0x5EED_0F_2026, 260).await;
+    generated_zone(&app.db, 0x005E_ED0F_2026, 260).await;
     whole_catalogue_holds(&app.db).await;
 }

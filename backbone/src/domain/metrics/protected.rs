@@ -233,6 +233,9 @@ fn additive_over(d: Dimension, metric: &str) -> bool {
 // Building the protected catalogue
 // ---------------------------------------------------------------------------------------
 
+/// A cell's exact counts, each with its metric's name.
+type Figures = Vec<(String, i64)>;
+
 /// Cells with exact values, and the relations among them.
 #[derive(Default)]
 struct Linked {
@@ -296,10 +299,10 @@ async fn periods_of<C: ConnectionTrait>(conn: &C) -> Result<Vec<(String, Option<
              (SELECT month FROM attendance_facts UNION ALL SELECT month FROM session_facts) u";
     if let Some(row) = conn.query_one_raw(one(q)).await? {
         for c in ["lo", "hi"] {
-            if let Some(month) = row.try_get::<Option<String>>("", c)? {
-                if let Ok(on) = NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d") {
-                    dates.push(on);
-                }
+            if let Some(month) = row.try_get::<Option<String>>("", c)?
+                && let Ok(on) = NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d")
+            {
+                dates.push(on);
             }
         }
     }
@@ -379,7 +382,7 @@ async fn build<C: ConnectionTrait>(conn: &C, rules: &Rules, engaged_after: i64) 
         let next = conds_ids.len();
         *conds_ids.entry(c.clone()).or_insert(next)
     };
-    let mut cell_ids: Vec<(usize, usize, Vec<(String, i64)>)> = Vec::new();
+    let mut cell_ids: Vec<(usize, usize, Figures)> = Vec::new();
     for ((p, c), raw) in &cells {
         let cid = intern(c);
         let figures = counts(raw);
@@ -663,8 +666,14 @@ async fn ensure(db: &DatabaseConnection, rules: &Rules, engaged_after: i64) -> R
         _ => db.begin().await?,
     };
     let current = basis(refreshed_at(&read).await?, rules, engaged_after);
+    let started = std::time::Instant::now();
     let found = build(&read, rules, engaged_after).await?;
     read.commit().await?;
+    tracing::info!(
+        cells = found.len(),
+        ms = started.elapsed().as_millis() as u64,
+        "built the protected metrics catalogue"
+    );
     let store = async {
         let tx = db.begin().await?;
         if built(&tx, &current).await? {
@@ -787,7 +796,7 @@ pub(super) async fn metrics(
             // The filter's own breakdown: the filtered group, and for partners and
             // programmes the others its children are also referred to.
             Some((d, k)) if *d == e => {
-                if cells_of(db, &basis, &label, base.as_ref(), None).await?.first().is_some() {
+                if !cells_of(db, &basis, &label, base.as_ref(), None).await?.is_empty() {
                     groups.push((k.clone(), total.clone()));
                 }
                 if overlapping(e) {
