@@ -5,10 +5,12 @@
 //! For a protected audience (funders):
 //! 1. **Primary suppression.** A count from 1 to `threshold − 1` is suppressed: no value,
 //!    `suppressed` set (`c` in CSV, as UK official statistics mark it). Zero is shown.
-//! 2. **Secondary suppression.** Within one breakdown (cells that add up to a total the
+//! 2. **Secondary suppression.** Within one relation (cells that add up to a total the
 //!    reader can also get), a single suppressed cell could be recovered as the total minus
 //!    the others; so when exactly one cell is suppressed, the smallest other non-zero cell is
-//!    suppressed too.
+//!    suppressed too, to a fixpoint. [`protect_linked`] takes any set of relations (the
+//!    metrics' whole catalogue as linked tables, see `domain::metrics::protected`);
+//!    [`protect_table`] and [`protect`] are its rows-and-columns and one-line cases.
 //! 3. **Rounding.** Every count shown is rounded to the nearest multiple of `rounding_base`
 //!    (halves up), so two requests whose populations differ by one child almost always
 //!    show the same figures, and never the exact difference.
@@ -58,6 +60,11 @@ impl Count {
         Count { value: Some(value), suppressed: false, protected: true }
     }
 
+    /// A count as stored after protection: the published value, `None` when suppressed.
+    pub fn published(value: Option<i64>) -> Count {
+        value.map_or(Count::SUPPRESSED, Count::shown)
+    }
+
     const SUPPRESSED: Count = Count { value: None, suppressed: true, protected: true };
 
     /// For CSV: the number, or `c` when suppressed.
@@ -78,49 +85,66 @@ pub fn protect(audience: Audience, rules: &Rules, cells: &[i64]) -> Vec<Count> {
 }
 
 /// Protects a table whose rows and columns each add up to something the reader can get
-/// (groups × categories, with a total row): primary suppression, then secondary
-/// suppression along rows and columns until no row or column holds exactly one
-/// suppressed cell, then rounding.
+/// (groups × categories, with a total row): the rows and columns are the relations of
+/// [`protect_linked`].
 pub fn protect_table(audience: Audience, rules: &Rules, rows: &[Vec<i64>]) -> Vec<Vec<Count>> {
-    if audience == Audience::Unrestricted {
-        return rows.iter().map(|r| r.iter().map(|v| Count::exact(*v)).collect()).collect();
+    let mut values = Vec::new();
+    let mut index: Vec<Vec<usize>> = Vec::new();
+    for row in rows {
+        index.push((values.len()..values.len() + row.len()).collect());
+        values.extend_from_slice(row);
     }
-    let mut suppressed: Vec<Vec<bool>> =
-        rows.iter().map(|r| r.iter().map(|v| *v > 0 && *v < rules.threshold).collect()).collect();
     let width = rows.iter().map(Vec::len).max().unwrap_or(0);
-    // Each pass only adds suppressions, so this ends.
-    loop {
-        let mut changed = false;
-        let lines: Vec<Vec<(usize, usize)>> = (0..rows.len())
-            .map(|r| (0..rows[r].len()).map(|c| (r, c)).collect())
-            .chain((0..width).map(|c| (0..rows.len()).filter(|r| c < rows[*r].len()).map(|r| (r, c)).collect()))
-            .collect();
-        for line in lines {
-            if line.len() < 2 || line.iter().filter(|(r, c)| suppressed[*r][*c]).count() != 1 {
-                continue;
-            }
-            let partner = line
-                .iter()
-                .filter(|(r, c)| !suppressed[*r][*c] && rows[*r][*c] > 0)
-                .min_by_key(|(r, c)| (rows[*r][*c], *r, *c));
-            if let Some((r, c)) = partner {
-                suppressed[*r][*c] = true;
-                changed = true;
-            }
-        }
-        if !changed {
-            break;
+    let relations: Vec<Vec<usize>> = index
+        .iter()
+        .cloned()
+        .chain((0..width).map(|c| index.iter().filter_map(|r| r.get(c).copied()).collect()))
+        .collect();
+    let mut shown = protect_linked(audience, rules, &values, &relations).into_iter();
+    rows.iter().map(|r| shown.by_ref().take(r.len()).collect()).collect()
+}
+
+/// Protects linked tables: `values` are exact counts, each `relations` entry a set of
+/// cells that satisfy one additive relation the reader knows (a total and its parts, two
+/// cells that count the same children). For a protected audience: primary suppression;
+/// then, while some relation holds exactly one suppressed cell (the others would give it
+/// back by subtraction), the smallest other non-zero cell of that relation is suppressed
+/// too (ties: the lowest index), to a fixpoint; then rounding. The result depends only on
+/// the values and relations, so every process computes the same.
+pub fn protect_linked(audience: Audience, rules: &Rules, values: &[i64], relations: &[Vec<usize>]) -> Vec<Count> {
+    if audience == Audience::Unrestricted {
+        return values.iter().map(|v| Count::exact(*v)).collect();
+    }
+    let hidden = secondary(values, relations, values.iter().map(|v| *v > 0 && *v < rules.threshold).collect());
+    values
+        .iter()
+        .zip(hidden)
+        .map(|(v, h)| if h { Count::SUPPRESSED } else { Count::shown(round_to(*v, rules.rounding_base)) })
+        .collect()
+}
+
+/// Secondary suppression over `relations`, from the cells already `hidden`.
+fn secondary(values: &[i64], relations: &[Vec<usize>], mut hidden: Vec<bool>) -> Vec<bool> {
+    let mut of_cell: Vec<Vec<usize>> = vec![Vec::new(); values.len()];
+    for (r, cells) in relations.iter().enumerate() {
+        for c in cells {
+            of_cell[*c].push(r);
         }
     }
-    rows.iter()
-        .zip(suppressed)
-        .map(|(row, s)| {
-            row.iter()
-                .zip(s)
-                .map(|(v, s)| if s { Count::SUPPRESSED } else { Count::shown(round_to(*v, rules.rounding_base)) })
-                .collect()
-        })
-        .collect()
+    // Relations to look at again; each pass only adds suppressions, so this ends.
+    let mut pending: std::collections::BTreeSet<usize> = (0..relations.len()).collect();
+    while let Some(r) = pending.pop_first() {
+        let cells = &relations[r];
+        if cells.len() < 2 || cells.iter().filter(|c| hidden[**c]).count() != 1 {
+            continue;
+        }
+        let partner = cells.iter().filter(|c| !hidden[**c] && values[**c] > 0).min_by_key(|c| (values[**c], **c));
+        if let Some(c) = partner {
+            hidden[*c] = true;
+            pending.extend(of_cell[*c].iter().copied());
+        }
+    }
+    hidden
 }
 
 /// Protects a single count (no breakdown to hide it in).
@@ -186,6 +210,29 @@ mod tests {
             assert!(n != 1, "column {c} has a lone suppressed cell: {hidden:?}");
         }
         assert!(hidden.contains(&(0, 0)));
+    }
+
+    #[test]
+    fn linked_tables_hide_a_cell_everywhere_it_can_be_recovered() {
+        // Cells: 0 the zone, 1–2 two anchors, 3–4 the second anchor's two year groups. The
+        // 9 is hidden; the 45 partners it in the anchors' table; then the second anchor's
+        // own table holds one hidden cell (its total), so the 20 goes too.
+        let values = [54, 9, 45, 20, 25];
+        let relations = vec![vec![0, 1, 2], vec![2, 3, 4]];
+        let shown = protect_linked(Audience::Protected, &RULES, &values, &relations);
+        let hidden: Vec<usize> = (0..5).filter(|i| shown[*i].suppressed).collect();
+        for r in &relations {
+            assert_ne!(r.iter().filter(|c| hidden.contains(c)).count(), 1, "{hidden:?} in {r:?}");
+        }
+        assert_eq!(hidden, [1, 2, 3]);
+        assert_eq!((shown[0].value, shown[4].value), (Some(55), Some(25)));
+        // An equality: two cells that count the same children hide together.
+        let shown = protect_linked(Audience::Protected, &RULES, &[3, 20, 23, 20], &[vec![0, 1, 2], vec![1, 3]]);
+        assert!(shown[1].suppressed && shown[3].suppressed, "{shown:?}");
+        assert_eq!(shown[2].value, Some(25));
+        // Exact for the backbone team.
+        let exact = protect_linked(Audience::Unrestricted, &RULES, &[3, 20, 23], &[vec![0, 1, 2]]);
+        assert_eq!(exact.iter().map(|c| c.value).collect::<Vec<_>>(), [Some(3), Some(20), Some(23)]);
     }
 
     #[test]

@@ -38,6 +38,8 @@ use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, TransactionTrait, Value};
 use std::collections::{BTreeMap, HashMap};
 
+mod protected;
+
 /// Levels of the common scale the distributions count (1–5).
 pub const LEVELS: usize = 5;
 
@@ -49,6 +51,7 @@ pub async fn refresh(db: &DatabaseConnection, by: Option<&Actor>) -> Result<Date
     for table in ["child_facts", "referral_facts", "outcome_facts", "attendance_facts", "session_facts"] {
         tx.execute_unprepared(&format!("DELETE FROM {table}")).await?;
     }
+    protected::clear(&tx).await?;
     let stage = |s: EnrolmentStatus| format!("MIN(CASE WHEN to_status = '{}' THEN at END)", s.as_str());
     let child_facts = format!(
         "INSERT INTO child_facts (child_id, anchor_id, cohort, year_group, fsm, send, eal, status, identified_at, \
@@ -145,7 +148,7 @@ pub async fn refreshed_at<C: ConnectionTrait>(conn: &C) -> Result<Option<DateTim
 }
 
 /// The breakdowns of the catalogue.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Dimension {
     Anchor,
     Partner,
@@ -375,35 +378,46 @@ impl Sql {
 }
 
 /// How one request selects and groups children, and scopes referrals and attendance.
+/// `split` is a second breakdown (every value of a filter at once: the catalogue's
+/// two-way tables); without it every row's `fkey` is `all`.
+#[derive(Clone, Copy)]
 struct Plan<'a> {
     filter: &'a Filter,
     period: Option<&'a Period>,
     group_by: Option<Dimension>,
+    split: Option<Dimension>,
 }
 
 impl Plan<'_> {
-    /// `WITH cs AS (…)`: the selected children and each one's group key (a child may be in
-    /// several partner or programme groups).
-    fn children(&self, sql: &mut Sql) -> String {
-        let (key, join) = match self.group_by {
-            None => ("'all'", ""),
-            Some(Dimension::Anchor) => ("cf.anchor_id", ""),
-            Some(Dimension::YearGroup) => ("CAST(cf.year_group AS TEXT)", ""),
-            Some(Dimension::Cohort) => ("COALESCE(cf.cohort, 'none')", ""),
-            Some(Dimension::Fsm) => ("CASE WHEN cf.fsm THEN 'yes' ELSE 'no' END", ""),
-            Some(Dimension::Send) => ("CASE WHEN cf.send THEN 'yes' ELSE 'no' END", ""),
-            Some(Dimension::Eal) => ("CASE WHEN cf.eal THEN 'yes' ELSE 'no' END", ""),
-            Some(Dimension::Partner) => (
-                "g.gkey",
-                "JOIN (SELECT DISTINCT child_id, partner_id AS gkey FROM referral_facts) g ON g.child_id = cf.child_id",
-            ),
-            Some(Dimension::Programme) => (
-                "g.gkey",
-                "JOIN (SELECT DISTINCT child_id, programme_id AS gkey FROM referral_facts) g ON g.child_id = cf.child_id",
-            ),
+    /// A breakdown's key expression over `child_facts cf`, and the join it needs (`alias`
+    /// names the joined child-to-organisation pairs).
+    fn key(dimension: Option<Dimension>, alias: &str) -> (String, String) {
+        let pairs = |column: &str| {
+            format!(
+                " JOIN (SELECT DISTINCT child_id, {column} AS k FROM referral_facts) {alias} ON {alias}.child_id = cf.child_id"
+            )
         };
-        let mut text =
-            format!("WITH cs AS (SELECT cf.child_id AS child_id, {key} AS gkey FROM child_facts cf {join} WHERE 1 = 1");
+        match dimension {
+            None => ("'all'".into(), String::new()),
+            Some(Dimension::Anchor) => ("cf.anchor_id".into(), String::new()),
+            Some(Dimension::YearGroup) => ("CAST(cf.year_group AS TEXT)".into(), String::new()),
+            Some(Dimension::Cohort) => ("COALESCE(cf.cohort, 'none')".into(), String::new()),
+            Some(Dimension::Fsm) => ("CASE WHEN cf.fsm THEN 'yes' ELSE 'no' END".into(), String::new()),
+            Some(Dimension::Send) => ("CASE WHEN cf.send THEN 'yes' ELSE 'no' END".into(), String::new()),
+            Some(Dimension::Eal) => ("CASE WHEN cf.eal THEN 'yes' ELSE 'no' END".into(), String::new()),
+            Some(Dimension::Partner) => (format!("{alias}.k"), pairs("partner_id")),
+            Some(Dimension::Programme) => (format!("{alias}.k"), pairs("programme_id")),
+        }
+    }
+
+    /// `WITH cs AS (…)`: the selected children and each one's group key `gkey` and split
+    /// key `fkey` (a child may be in several partner or programme groups).
+    fn children(&self, sql: &mut Sql) -> String {
+        let (key, join) = Plan::key(self.group_by, "g");
+        let (fkey, fjoin) = Plan::key(self.split, "h");
+        let mut text = format!(
+            "WITH cs AS (SELECT cf.child_id AS child_id, {key} AS gkey, {fkey} AS fkey FROM child_facts cf{join}{fjoin} WHERE 1 = 1"
+        );
         let f = self.filter;
         if let Some(cohort) = &f.cohort {
             text += &format!(" AND cf.cohort = {}", sql.bind(cohort.clone()));
@@ -435,12 +449,12 @@ impl Plan<'_> {
     /// Conditions tying a referral or attendance row (alias `t`) to the partner or
     /// programme of the group and of the filter.
     fn scope(&self, sql: &mut Sql) -> String {
-        let group = match self.group_by {
-            Some(Dimension::Partner) => " AND t.partner_id = cs.gkey",
-            Some(Dimension::Programme) => " AND t.programme_id = cs.gkey",
-            _ => "",
+        let tie = |dimension: Option<Dimension>, key: &str| match dimension {
+            Some(Dimension::Partner) => format!(" AND t.partner_id = cs.{key}"),
+            Some(Dimension::Programme) => format!(" AND t.programme_id = cs.{key}"),
+            _ => String::new(),
         };
-        format!("{group}{}", self.filtered(sql))
+        format!("{}{}{}", tie(self.group_by, "gkey"), tie(self.split, "fkey"), self.filtered(sql))
     }
 
     /// Conditions tying a row with partner and programme columns (alias `t`) to the
@@ -485,14 +499,26 @@ fn get_i64(row: &sea_orm::QueryResult, column: &str) -> Result<i64> {
     Ok(row.try_get::<Option<i64>>("", column)?.unwrap_or(0))
 }
 
-fn get_key(row: &sea_orm::QueryResult) -> Result<String> {
-    Ok(row.try_get::<Option<String>>("", "gkey")?.unwrap_or_default())
+fn get_key(row: &sea_orm::QueryResult) -> Result<(String, String)> {
+    Ok((
+        row.try_get::<Option<String>>("", "fkey")?.unwrap_or_default(),
+        row.try_get::<Option<String>>("", "gkey")?.unwrap_or_default(),
+    ))
 }
 
 /// The exact figures of every group, keyed by group key.
 async fn raw<C: ConnectionTrait>(conn: &C, plan: &Plan<'_>, engaged_after: i64) -> Result<BTreeMap<String, Raw>> {
+    Ok(raw_split(conn, plan, engaged_after).await?.into_iter().map(|((_, g), r)| (g, r)).collect())
+}
+
+/// The exact figures of every cell of a two-way table, keyed by (split key, group key).
+async fn raw_split<C: ConnectionTrait>(
+    conn: &C,
+    plan: &Plan<'_>,
+    engaged_after: i64,
+) -> Result<BTreeMap<(String, String), Raw>> {
     let backend = conn.get_database_backend();
-    let mut out: BTreeMap<String, Raw> = BTreeMap::new();
+    let mut out: BTreeMap<(String, String), Raw> = BTreeMap::new();
 
     // The funnel.
     let mut sql = plan.new_sql(backend);
@@ -511,7 +537,8 @@ async fn raw<C: ConnectionTrait>(conn: &C, plan: &Plan<'_>, engaged_after: i64) 
         columns.push(format!("SUM(CASE WHEN {when} THEN 1 ELSE 0 END) AS {stage}"));
     }
     sql.text = format!(
-        "{cte}SELECT cs.gkey AS gkey, {} FROM cs JOIN child_facts cf ON cf.child_id = cs.child_id GROUP BY cs.gkey",
+        "{cte}SELECT cs.fkey AS fkey, cs.gkey AS gkey, {} FROM cs JOIN child_facts cf ON cf.child_id = cs.child_id \
+         GROUP BY cs.fkey, cs.gkey",
         columns.join(", ")
     );
     for row in rows(conn, sql).await? {
@@ -534,8 +561,8 @@ async fn raw<C: ConnectionTrait>(conn: &C, plan: &Plan<'_>, engaged_after: i64) 
         ),
     };
     sql.text = format!(
-        "{cte}SELECT cs.gkey AS gkey, t.status AS status, COUNT(*) AS n FROM cs \
-         JOIN referral_facts t ON t.child_id = cs.child_id{scope}{when} GROUP BY cs.gkey, t.status"
+        "{cte}SELECT cs.fkey AS fkey, cs.gkey AS gkey, t.status AS status, COUNT(*) AS n FROM cs \
+         JOIN referral_facts t ON t.child_id = cs.child_id{scope}{when} GROUP BY cs.fkey, cs.gkey, t.status"
     );
     for row in rows(conn, sql).await? {
         let status: String = row.try_get("", "status")?;
@@ -549,12 +576,12 @@ async fn raw<C: ConnectionTrait>(conn: &C, plan: &Plan<'_>, engaged_after: i64) 
     let months = plan.months(&mut sql, "t.month");
     let threshold = sql.bind(engaged_after);
     sql.text = format!(
-        "{cte}, per_child AS (SELECT cs.gkey AS gkey, cs.child_id AS child_id, SUM(t.offered) AS offered, \
-         SUM(t.attended) AS attended FROM cs JOIN attendance_facts t ON t.child_id = cs.child_id{scope}{months} \
-         GROUP BY cs.gkey, cs.child_id) \
-         SELECT gkey, CAST(SUM(offered) AS BIGINT) AS offered, CAST(SUM(attended) AS BIGINT) AS attended, \
+        "{cte}, per_child AS (SELECT cs.fkey AS fkey, cs.gkey AS gkey, cs.child_id AS child_id, \
+         SUM(t.offered) AS offered, SUM(t.attended) AS attended FROM cs \
+         JOIN attendance_facts t ON t.child_id = cs.child_id{scope}{months} GROUP BY cs.fkey, cs.gkey, cs.child_id) \
+         SELECT fkey, gkey, CAST(SUM(offered) AS BIGINT) AS offered, CAST(SUM(attended) AS BIGINT) AS attended, \
          SUM(CASE WHEN offered > 0 THEN 1 ELSE 0 END) AS children_offered, \
-         SUM(CASE WHEN attended >= {threshold} THEN 1 ELSE 0 END) AS engaged FROM per_child GROUP BY gkey"
+         SUM(CASE WHEN attended >= {threshold} THEN 1 ELSE 0 END) AS engaged FROM per_child GROUP BY fkey, gkey"
     );
     for row in rows(conn, sql).await? {
         let group = out.entry(get_key(&row)?).or_default();
@@ -565,24 +592,27 @@ async fn raw<C: ConnectionTrait>(conn: &C, plan: &Plan<'_>, engaged_after: i64) 
     }
 
     // Sessions delivered: for the zone, a partner or a programme only.
-    let session_key = match plan.group_by {
-        None => Some("'all'"),
-        Some(Dimension::Partner) => Some("t.partner_id"),
-        Some(Dimension::Programme) => Some("t.programme_id"),
+    let session_key = |dimension: Option<Dimension>| match dimension {
+        None => Some(None),
+        Some(Dimension::Partner) => Some(Some("t.partner_id")),
+        Some(Dimension::Programme) => Some(Some("t.programme_id")),
         _ => None,
     };
     let child_filtered = plan.filter.anchor_id.is_some()
         || plan.filter.cohort.is_some()
         || plan.filter.year_group.is_some()
         || plan.filter.characteristic.is_some();
-    if let (Some(key), false) = (session_key, child_filtered) {
+    if let (Some(gkey), Some(fkey), false) = (session_key(plan.group_by), session_key(plan.split), child_filtered) {
         let mut sql = plan.new_sql(backend);
         let scope = plan.filtered(&mut sql);
         let months = plan.months(&mut sql, "t.month");
         // PostgreSQL refuses to group by a constant: the whole selection is one group anyway.
-        let group = if plan.group_by.is_some() { format!(" GROUP BY {key}") } else { String::new() };
+        let keys: Vec<&str> = [fkey, gkey].into_iter().flatten().collect();
+        let group = if keys.is_empty() { String::new() } else { format!(" GROUP BY {}", keys.join(", ")) };
         sql.text = format!(
-            "SELECT {key} AS gkey, SUM(t.sessions) AS n FROM session_facts t WHERE 1 = 1{scope}{months}{group}"
+            "SELECT {} AS fkey, {} AS gkey, SUM(t.sessions) AS n FROM session_facts t WHERE 1 = 1{scope}{months}{group}",
+            fkey.unwrap_or("'all'"),
+            gkey.unwrap_or("'all'"),
         );
         for row in rows(conn, sql).await? {
             out.entry(get_key(&row)?).or_default().sessions = Some(get_i64(&row, "n")?);
@@ -609,11 +639,11 @@ async fn raw<C: ConnectionTrait>(conn: &C, plan: &Plan<'_>, engaged_after: i64) 
         levels.push(format!("SUM(CASE WHEN t.latest_level = {level} THEN 1 ELSE 0 END) AS l{level}"));
     }
     sql.text = format!(
-        "{cte}SELECT cs.gkey AS gkey, t.area_code AS area, COUNT(*) AS children, {}, \
+        "{cte}SELECT cs.fkey AS fkey, cs.gkey AS gkey, t.area_code AS area, COUNT(*) AS children, {}, \
          SUM(CASE WHEN t.assessments > 1 THEN 1 ELSE 0 END) AS reassessed, \
          SUM(CASE WHEN t.assessments > 1 THEN t.latest_level - t.baseline_level ELSE 0 END) AS change_sum, \
          SUM(CASE WHEN t.assessments > 1 AND t.latest_level > t.baseline_level THEN 1 ELSE 0 END) AS improved \
-         FROM cs JOIN outcome_facts t ON t.child_id = cs.child_id{when} GROUP BY cs.gkey, t.area_code",
+         FROM cs JOIN outcome_facts t ON t.child_id = cs.child_id{when} GROUP BY cs.fkey, cs.gkey, t.area_code",
         levels.join(", ")
     );
     for row in rows(conn, sql).await? {
@@ -646,7 +676,10 @@ fn check_filter(audience: Audience, filter: &Filter) -> Result<()> {
         crate::domain::validate::cohort(cohort)
             .map_err(|_| Error::invalid("filter.cohort", "must be an academic year written like 2025/26"))?;
     }
+    // For funders the cohort narrows too: the protected catalogue holds one condition and
+    // a breakdown, not three.
     let narrowing = [
+        audience == Audience::Protected && filter.cohort.is_some(),
         filter.anchor_id.is_some(),
         filter.partner_id.is_some(),
         filter.programme_id.is_some(),
@@ -659,8 +692,8 @@ fn check_filter(audience: Audience, filter: &Filter) -> Result<()> {
     if audience == Audience::Protected && narrowing > 1 {
         return Err(Error::invalid(
             "filter",
-            "funders may narrow by one of anchor, partner, programme, year group or characteristic at a time \
-             (combinations would let small groups be recovered by differencing)",
+            "funders may narrow by one of cohort, anchor, partner, programme, year group or characteristic at a \
+             time (combinations would let small groups be recovered by differencing)",
         ));
     }
     Ok(())
@@ -691,7 +724,10 @@ pub async fn metrics_for(
 ) -> Result<Metrics> {
     check_filter(audience, &filter)?;
     let period = filter.period.as_deref().map(period).transpose()?;
-    let plan = Plan { filter: &filter, period: period.as_ref(), group_by };
+    if audience == Audience::Protected {
+        return protected::metrics(db, rules, engaged_after, &filter, period, group_by).await;
+    }
+    let plan = Plan { filter: &filter, period: period.as_ref(), group_by, split: None };
     let grouped = raw(db, &plan, engaged_after).await?;
     // Groups of a child's own attribute partition the selection, so the total is their
     // sum; partner and programme groups overlap (a child may be referred to several), and
@@ -861,35 +897,47 @@ pub async fn attendance_by_month(
     db: &DatabaseConnection,
     actor: &Actor,
     rules: Rules,
+    engaged_after: i64,
     filter: Filter,
 ) -> Result<Vec<MonthAttendance>> {
     let audience = access::metrics_audience(actor)?;
     check_filter(audience, &filter)?;
     let period = filter.period.as_deref().map(period).transpose()?;
-    let plan = Plan { filter: &filter, period: period.as_ref(), group_by: None };
-    let mut sql = plan.new_sql(db.get_database_backend());
-    let cte = plan.children(&mut sql);
-    let scope = plan.scope(&mut sql);
-    let months = plan.months(&mut sql, "t.month");
-    sql.text = format!(
-        "{cte}SELECT t.month AS month, SUM(t.offered) AS offered, SUM(t.attended) AS attended, \
-         COUNT(DISTINCT CASE WHEN t.offered > 0 THEN t.child_id END) AS children \
-         FROM cs JOIN attendance_facts t ON t.child_id = cs.child_id{scope}{months} GROUP BY t.month ORDER BY t.month"
-    );
-    let mut found = Vec::new();
-    for row in rows(db, sql).await? {
-        let (offered, attended) = (get_i64(&row, "offered")?, get_i64(&row, "attended")?);
-        found.push((row.try_get::<String>("", "month")?, get_i64(&row, "children")?, offered, attended));
+    if audience == Audience::Protected {
+        return protected::attendance_by_month(db, rules, engaged_after, &filter, period.as_ref()).await;
     }
-    // Months overlap (a child attends in many), so each month is protected on its own.
-    Ok(found
+    let plan = Plan { filter: &filter, period: period.as_ref(), group_by: None, split: None };
+    Ok(month_rows(db, &plan)
+        .await?
         .into_iter()
-        .map(|(month, children, offered, attended)| {
+        .map(|(_, month, children, offered, attended)| {
             let base = disclosure::protect_one(audience, &rules, children);
             let rate = (offered > 0).then(|| attended as f64 / offered as f64);
             MonthAttendance { month, children: base, rate: disclosure::derived(base, rate) }
         })
         .collect())
+}
+
+/// Attendance per month of a selection, exact, split by `plan.split`: (split key, month,
+/// children offered a session, sessions offered, sessions attended), ordered by month.
+async fn month_rows<C: ConnectionTrait>(conn: &C, plan: &Plan<'_>) -> Result<Vec<(String, String, i64, i64, i64)>> {
+    let mut sql = plan.new_sql(conn.get_database_backend());
+    let cte = plan.children(&mut sql);
+    let scope = plan.scope(&mut sql);
+    let months = plan.months(&mut sql, "t.month");
+    sql.text = format!(
+        "{cte}SELECT cs.fkey AS fkey, t.month AS month, SUM(t.offered) AS offered, SUM(t.attended) AS attended, \
+         COUNT(DISTINCT CASE WHEN t.offered > 0 THEN t.child_id END) AS children \
+         FROM cs JOIN attendance_facts t ON t.child_id = cs.child_id{scope}{months} GROUP BY cs.fkey, t.month \
+         ORDER BY t.month, cs.fkey"
+    );
+    let mut found = Vec::new();
+    for row in rows(conn, sql).await? {
+        let (offered, attended) = (get_i64(&row, "offered")?, get_i64(&row, "attended")?);
+        let fkey = row.try_get::<Option<String>>("", "fkey")?.unwrap_or_default();
+        found.push((fkey, row.try_get::<String>("", "month")?, get_i64(&row, "children")?, offered, attended));
+    }
+    Ok(found)
 }
 
 /// The keys of a breakdown with their names, for labels (organisations and programmes are

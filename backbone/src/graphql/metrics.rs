@@ -33,8 +33,8 @@ pub enum Characteristic {
     Eal,
 }
 
-/// What to count. Funders may narrow by at most one of anchor, partner, programme, year
-/// group or characteristic at a time; period, cohort and area are free.
+/// What to count. Funders may narrow by at most one of cohort, anchor, partner, programme,
+/// year group or characteristic at a time; period and area are free.
 #[derive(InputObject, Default)]
 pub struct MetricsFilter {
     /// An academic year (`2025-26`) or a term (`2025-26 autumn`, `spring`, `summer`).

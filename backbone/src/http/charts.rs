@@ -242,7 +242,7 @@ async fn draw(
         }
         Kind::Attendance => {
             let audience = crate::access::metrics_audience(actor)?;
-            let months = metrics::attendance_by_month(&state.db, actor, rules, filter).await?;
+            let months = metrics::attendance_by_month(&state.db, actor, rules, engaged_after, filter).await?;
             let frame = Frame { title: "Attendance by month", selection: &selection, audience, rules };
             charts::attendance_svg(&months, &frame)
         }

@@ -66,16 +66,18 @@ async fn analysts_see_exact_counts_and_funders_see_them_suppressed_and_rounded()
 #[tokio::test]
 async fn differencing_never_recovers_a_suppressed_cell() {
     let zone = zone_with(11).await;
-    let published = |body: &Value| identified(&body["data"]["metrics"]["total"]).0;
-    // The whole zone, then each anchor alone: funders get multiples of 5 or nothing, so no
-    // difference of two published figures can be the 1 child at anchor B.
-    let all = published(&zone.as_(&zone.funder, TOTAL, json!({})).await);
-    let a = published(&zone.as_(&zone.funder, TOTAL, json!({ "f": { "anchorId": zone.anchor_a } })).await);
+    // The whole zone, then each anchor alone: anchor A's 13 is hidden in the breakdown by
+    // anchor (or the total less it would give anchor B's 1), so it is hidden when asked for
+    // alone too; the total is shown, rounded.
+    let all = zone.as_(&zone.funder, TOTAL, json!({})).await;
+    assert_eq!(identified(&all["data"]["metrics"]["total"]), (Some(15), false), "{all}");
+    let a = zone.as_(&zone.funder, TOTAL, json!({ "f": { "anchorId": zone.anchor_a } })).await;
+    assert_eq!(identified(&a["data"]["metrics"]["total"]), (None, true), "{a}");
     let b = zone.as_(&zone.funder, TOTAL, json!({ "f": { "anchorId": zone.anchor_b } })).await;
     assert_eq!(identified(&b["data"]["metrics"]["total"]), (None, true), "{b}");
-    let (all, a) = (all.expect("total shown"), a.expect("anchor A shown"));
-    // Both are multiples of 5, so their difference can never be the 1 child at anchor B.
-    assert_eq!((all % 5, a % 5), (0, 0), "{all} and {a} are rounded");
+    // The backbone team still gets anchor A exactly.
+    let exact = zone.as_(&zone.analyst, TOTAL, json!({ "f": { "anchorId": zone.anchor_a } })).await;
+    assert_eq!(identified(&exact["data"]["metrics"]["total"]), (Some(13), false), "{exact}");
 
     // Two requests that differ by one child: one more child at anchor B, refreshed. The
     // funder's figures do not move, so the new child cannot be seen.
@@ -165,6 +167,13 @@ async fn only_funders_and_the_backbone_team_read_metrics_and_funders_only_from_t
     assert_refused(&body, "INVALID_INPUT");
     assert_eq!(error_field(&body), Some("filter"));
     assert_ok(&zone.as_(&zone.analyst, TOTAL, narrow).await);
+    // For funders the cohort is one of those filters (the protected catalogue holds one).
+    let narrow = json!({ "f": { "anchorId": zone.anchor_a, "cohort": "2025/26" } });
+    let body = zone.as_(&zone.funder, TOTAL, narrow.clone()).await;
+    assert_refused(&body, "INVALID_INPUT");
+    assert_eq!(error_field(&body), Some("filter"));
+    assert_ok(&zone.as_(&zone.analyst, TOTAL, narrow).await);
+    assert_ok(&zone.as_(&zone.funder, TOTAL, json!({ "f": { "cohort": "2025/26", "area": "relationships" } })).await);
     // Periods come from the catalogue.
     let body = zone.as_(&zone.analyst, TOTAL, json!({ "f": { "period": "last month" } })).await;
     assert_eq!(error_field(&body), Some("filter.period"), "{body}");
