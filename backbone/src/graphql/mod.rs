@@ -12,6 +12,7 @@ pub mod mutation;
 pub mod outcomes;
 pub mod plans;
 pub mod query;
+pub mod read_audit;
 pub mod screening;
 pub mod subscription;
 pub mod types;
@@ -52,7 +53,8 @@ pub fn build_schema(limits: &GraphqlSettings, services: Option<Services>) -> App
         .limit_recursive_depth(32)
         .limit_directives(10)
         .disable_suggestions()
-        .extension(limits::ShapeLimits { max_depth: limits.max_depth, max_aliases: limits.max_aliases });
+        .extension(limits::ShapeLimits { max_depth: limits.max_depth, max_aliases: limits.max_aliases })
+        .extension(read_audit::ReadAudit);
     if !limits.introspection {
         builder = builder.disable_introspection();
     }
