@@ -745,3 +745,57 @@ pub fn may_see_named(view: ChildView, type_name: &str, field_name: &str) -> bool
     DIRECTORY_FIELDS.contains(&(type_name, field_name))
         || FIELD_MATRIX.iter().any(|(_, t, f, views)| *t == type_name && *f == field_name && views.include(view))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_field_has_one_row_of_the_matrix_and_every_row_one_field() {
+        for (i, (field, t, f, _)) in FIELD_MATRIX.iter().enumerate() {
+            assert_eq!(FIELD_MATRIX.iter().filter(|(x, ..)| x == field).count(), 1, "{field:?} twice");
+            assert!(!FIELD_MATRIX[..i].iter().any(|(_, t2, f2, _)| t2 == t && f2 == f), "{t}.{f} has two rows");
+            assert!(!DIRECTORY_FIELDS.contains(&(*t, *f)), "{t}.{f} is both a matrix row and a directory field");
+        }
+    }
+
+    #[test]
+    fn the_pseudonymised_view_withholds_free_text_and_names_and_shows_codes() {
+        use ChildView::*;
+        for field in [
+            Field::ConsentEvidence,
+            Field::ConsentWithdrawalReason,
+            Field::ParticipationEvidence,
+            Field::RelationshipNotes,
+            Field::ChildFirstName,
+            Field::ReferralNeeds,
+            Field::SessionNotes,
+        ] {
+            assert!(!may_see(Pseudonymised, field), "{field:?}");
+            assert!(may_see(Full, field), "{field:?}");
+        }
+        assert!(may_see(Pseudonymised, Field::AssessmentArea));
+        assert!(may_see(Pseudonymised, Field::ChildCharacteristics));
+        assert!(!may_see_named(Pseudonymised, "Consent", "evidence"));
+        assert!(may_see_named(Pseudonymised, "Organisation", "name"));
+    }
+
+    #[test]
+    fn the_partner_view_shows_what_a_partners_work_needs_only() {
+        use ChildView::Partner;
+        for field in [Field::ChildFirstName, Field::ReferralNeeds, Field::ProgressNoteBody, Field::SessionNotes] {
+            assert!(may_see(Partner, field), "{field:?}");
+        }
+        for field in [
+            Field::ChildUpn,
+            Field::ChildLastName,
+            Field::SafeguardingConcernBody,
+            Field::ChildCharacteristics,
+            Field::ConsentEvidence,
+            Field::ContactContent,
+        ] {
+            assert!(!may_see(Partner, field), "{field:?}");
+        }
+        assert!(!may_see_named(Partner, "Child", "aFieldNobodyAdded"), "a field outside the matrix is withheld");
+    }
+}

@@ -112,3 +112,25 @@ impl Extension for ReadAuditExtension {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::audit::ReadLog;
+
+    #[test]
+    fn a_read_log_holds_one_entry_per_child_and_action_with_the_fields_united() {
+        let log = ReadLog::default();
+        log.note("child.read", "c1", vec!["lastName".into(), "firstName".into()]);
+        log.note("referral.read", "c1", vec!["needs".into()]);
+        log.note("child.read", "c2", vec!["id".into()]);
+        log.note("child.read", "c1", vec!["id".into(), "firstName".into()]);
+        assert_eq!(
+            log.entries(),
+            vec![
+                ("child.read".to_owned(), "c1".to_owned(), vec!["firstName".into(), "id".into(), "lastName".into()]),
+                ("referral.read".to_owned(), "c1".to_owned(), vec!["needs".into()]),
+                ("child.read".to_owned(), "c2".to_owned(), vec!["id".into()]),
+            ]
+        );
+    }
+}

@@ -39,10 +39,10 @@ async fn events_of(zone: &Zone, request_id: &str) -> Vec<audit_event::Model> {
 fn child_ids(v: &Value, out: &mut Vec<String>) {
     match v {
         Value::Object(m) => {
-            if m.get("__typename") == Some(&json!("Child")) {
-                if let Some(id) = m.get("id").and_then(Value::as_str) {
-                    out.push(id.to_owned());
-                }
+            if m.get("__typename") == Some(&json!("Child"))
+                && let Some(id) = m.get("id").and_then(Value::as_str)
+            {
+                out.push(id.to_owned());
             }
             m.values().for_each(|x| child_ids(x, out));
         }
@@ -245,4 +245,71 @@ async fn a_mutation_answer_is_audited_and_a_read_that_cannot_be_audited_returns_
     assert!(!read.to_string().contains("Ada"), "{read}");
     // A request that reads no child needs no audit, and still answers.
     assert_ok(&zone.as_(&zone.link_worker, "{ me { id } }", json!({})).await);
+}
+
+/// The `child.read` events by `who` of `child` so far.
+async fn child_reads_by(zone: &Zone, who: &Account, child: &str) -> Vec<audit_event::Model> {
+    audit_event::Entity::find()
+        .filter(audit_event::Column::ChildId.eq(child.to_owned()))
+        .filter(audit_event::Column::Action.eq("child.read"))
+        .filter(audit_event::Column::ActorUserId.eq(who.id.clone()))
+        .all(&zone.app.db)
+        .await
+        .expect("events")
+}
+
+#[tokio::test]
+async fn a_subscription_event_and_an_operation_over_websocket_are_audited_for_the_children_they_carry() {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    use tokio_tungstenite::tungstenite::http::HeaderValue;
+
+    let zone = Zone::new().await;
+    let a1 = zone.child_a1.clone();
+    let programme = zone.programme(&zone.partner_1, "Mentoring", 5).await;
+    zone.ready_for_referral(&a1, &[&zone.partner_1]).await;
+    let referral = zone.refer(&a1, &programme, backbone::domain::ReferralStatus::Proposed).await;
+
+    let mut request = format!("ws://{}/graphql/ws", zone.app.address).into_client_request().expect("request");
+    request.headers_mut().insert("sec-websocket-protocol", HeaderValue::from_static("graphql-transport-ws"));
+    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.expect("handshake");
+    let send = async |socket: &mut tokio_tungstenite::WebSocketStream<_>, v: Value| {
+        socket.send(Message::text(v.to_string())).await.expect("send");
+    };
+    let next = async |socket: &mut tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >| loop {
+        let m = tokio::time::timeout(std::time::Duration::from_secs(5), socket.next()).await.expect("in time");
+        if let Some(Ok(Message::Text(t))) = m {
+            let v: Value = serde_json::from_str(t.as_str()).expect("JSON");
+            if !matches!(v["type"].as_str(), Some("ping" | "pong")) {
+                return v;
+            }
+        }
+    };
+    let token = format!("Bearer {}", zone.partner_worker.token);
+    send(&mut socket, json!({"type": "connection_init", "payload": {"authorization": token}})).await;
+    assert_eq!(next(&mut socket).await["type"], "connection_ack");
+    let inbox = "subscription { referralInbox { referral { child { id firstName } } } }";
+    send(&mut socket, json!({"id": "1", "type": "subscribe", "payload": {"query": inbox}})).await;
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+
+    assert!(child_reads_by(&zone, &zone.partner_worker, &a1).await.is_empty());
+    let sent = zone
+        .as_(&zone.link_worker, "mutation($r: ID!) { sendReferral(referralId: $r) { id } }", json!({"r": referral}))
+        .await;
+    assert_ok(&sent);
+    let event = next(&mut socket).await;
+    assert_eq!(event["payload"]["data"]["referralInbox"]["referral"]["child"]["id"], json!(a1), "{event}");
+    let reads = child_reads_by(&zone, &zone.partner_worker, &a1).await;
+    assert_eq!(reads.len(), 1, "the event's child is one audited read: {reads:?}");
+    assert_eq!(reads[0].fields, r#"["firstName","id"]"#);
+
+    // A query over the same connection is audited too.
+    let q = format!("{{ child(id: \"{a1}\") {{ firstName }} }}");
+    send(&mut socket, json!({"id": "2", "type": "subscribe", "payload": {"query": q}})).await;
+    let answer = next(&mut socket).await;
+    assert_eq!(answer["payload"]["data"]["child"]["firstName"], "Ada", "{answer}");
+    assert_eq!(child_reads_by(&zone, &zone.partner_worker, &a1).await.len(), 2);
 }
