@@ -1,6 +1,9 @@
 //! GraphQL object and enum types. Each converts from storage models or domain enums; no
-//! storage model is exposed as-is (that would make every column public API). Personal
-//! fields are nullable: they answer null in a pseudonymised view (backbone analysts).
+//! storage model is exposed as-is (that would make every column public API). Personal and
+//! free-text fields are nullable: each asks the field matrix (`access::may_see`) and
+//! answers null in a view it withholds them from. Every type that carries a child's
+//! record is built only by its `new(ctx, model)`, which notes the read for the audit
+//! (`graphql::read_audit`).
 
 use crate::access::{self, ChildView, Field};
 use crate::domain;
