@@ -6,7 +6,8 @@
 //!    (`NOT_FOUND`) and never appears in a list. Records hanging off a child (referrals,
 //!    attendance, notes, …) have their own scopes here, each built on the child's.
 //! 2. **Field view** ([`child_view`]): full, pseudonymised for analysts, or the narrow
-//!    partner view.
+//!    partner view; what each view shows of each field is one table, [`FIELD_MATRIX`],
+//!    asked through [`may_see`].
 //! 3. **Rights** ([`Right`], ordered): what the actor may do to children in scope.
 //!
 //! | role            | scope                                   | view          | right  |
@@ -589,10 +590,214 @@ pub fn may_filter_by_record(actor: &Actor) -> Result<()> {
     }
 }
 
-/// May the actor read free text about a child (needs, reasons, notes, contact content)?
-/// Not in the pseudonymised view: narrative names people.
-pub fn may_read_free_text(actor: &Actor) -> bool {
-    child_view(actor) != ChildView::Pseudonymised
+/// The views a field is shown in (a row of the field matrix).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Views {
+    pub full: bool,
+    pub pseudonymised: bool,
+    pub partner: bool,
+}
+
+impl Views {
+    /// Whether `view` is one of these views.
+    pub fn include(self, view: ChildView) -> bool {
+        match view {
+            ChildView::Full => self.full,
+            ChildView::Pseudonymised => self.pseudonymised,
+            ChildView::Partner => self.partner,
+        }
+    }
+}
+
+/// Only the full view (link workers, anchor leads, admins).
+const FULL: Views = Views { full: true, pseudonymised: false, partner: false };
+/// The full view and the partner view; never the pseudonymised view (it identifies).
+const FULL_PARTNER: Views = Views { full: true, pseudonymised: false, partner: true };
+/// The full view and the pseudonymised view (not identifying); not what a partner's work needs.
+const FULL_ANALYST: Views = Views { full: true, pseudonymised: true, partner: false };
+/// Every view: codes and levels, not identifying and needed by each.
+const EVERY: Views = Views { full: true, pseudonymised: true, partner: true };
+
+/// A field of a child's record, or of a record hanging off a child, that carries personal
+/// data, free text or the record beyond a partner's work. Every resolver of such a field
+/// asks [`may_see`]; no GraphQL type compares views itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Field {
+    ChildFirstName,
+    ChildLastName,
+    ChildDateOfBirth,
+    ChildUpn,
+    ChildContactPhone,
+    ChildContactEmail,
+    ChildPostcode,
+    ChildCharacteristics,
+    /// Link-worker contact counts in the child's engagement.
+    ChildContactCounts,
+    EnrolmentCohort,
+    EnrolmentTransitionNote,
+    RelationshipName,
+    RelationshipPhone,
+    RelationshipNotes,
+    ParticipationAgreedByName,
+    ParticipationEvidence,
+    LawfulBasisDataSharingAgreement,
+    ConsentGivenByName,
+    ConsentEvidence,
+    ConsentWithdrawalReason,
+    ReferralNeeds,
+    ReferralReason,
+    ReferralTransitionNote,
+    SessionNotes,
+    ContactContent,
+    ProgressNoteBody,
+    SafeguardingConcernBody,
+    HandoverNote,
+    AssessmentArea,
+    AssessmentMeasure,
+    AssessmentCategory,
+    PlanInformalEngagement,
+    PlanFormalEngagement,
+    PlanDevelopmentalSupport,
+    PlanGoalAreaCode,
+    PlanGoalAreaName,
+    PlanGoalDescription,
+    PlanReviewChanges,
+    GoalOutcomeNote,
+}
+
+/// The field matrix: each field, its GraphQL type and field name, and the views that see
+/// it. Mirrored in `docs/data-protection.md`. The pseudonymised view (analysts) sees no
+/// name, contact detail, UPN or free text about a child or the adults around them; the
+/// partner view only what a partner's work needs (first name, age, year group, the
+/// anchor, their own referrals with the needs written for them, their own sessions,
+/// notes and assessments) — never UPN, safeguarding or the record beyond it. Which rows
+/// (records) a caller sees at all is the row scope above, applied in every query.
+pub const FIELD_MATRIX: &[(Field, &str, &str, Views)] = &[
+    (Field::ChildFirstName, "Child", "firstName", FULL_PARTNER),
+    (Field::ChildLastName, "Child", "lastName", FULL),
+    (Field::ChildDateOfBirth, "Child", "dateOfBirth", FULL),
+    (Field::ChildUpn, "Child", "upn", FULL),
+    (Field::ChildContactPhone, "Child", "contactPhone", FULL),
+    (Field::ChildContactEmail, "Child", "contactEmail", FULL),
+    (Field::ChildPostcode, "Child", "postcode", FULL),
+    (Field::ChildCharacteristics, "Child", "characteristics", FULL_ANALYST),
+    (Field::ChildContactCounts, "EngagementSummary", "contacts", FULL_ANALYST),
+    (Field::EnrolmentCohort, "Enrolment", "cohort", FULL_ANALYST),
+    (Field::EnrolmentTransitionNote, "EnrolmentTransition", "note", FULL),
+    (Field::RelationshipName, "Relationship", "name", FULL),
+    (Field::RelationshipPhone, "Relationship", "phone", FULL),
+    (Field::RelationshipNotes, "Relationship", "notes", FULL),
+    (Field::ParticipationAgreedByName, "ParticipationAgreement", "agreedByName", FULL),
+    (Field::ParticipationEvidence, "ParticipationAgreement", "evidence", FULL),
+    (Field::LawfulBasisDataSharingAgreement, "LawfulBasis", "dataSharingAgreement", FULL_ANALYST),
+    (Field::ConsentGivenByName, "Consent", "givenByName", FULL),
+    (Field::ConsentEvidence, "Consent", "evidence", FULL),
+    (Field::ConsentWithdrawalReason, "Consent", "withdrawalReason", FULL),
+    (Field::ReferralNeeds, "Referral", "needs", FULL_PARTNER),
+    (Field::ReferralReason, "Referral", "reason", FULL_PARTNER),
+    (Field::ReferralTransitionNote, "ReferralTransition", "note", FULL_PARTNER),
+    (Field::SessionNotes, "Session", "notes", FULL_PARTNER),
+    (Field::ContactContent, "Contact", "content", FULL),
+    (Field::ProgressNoteBody, "ProgressNote", "body", FULL_PARTNER),
+    (Field::SafeguardingConcernBody, "SafeguardingConcern", "body", FULL),
+    (Field::HandoverNote, "Handover", "note", FULL),
+    (Field::AssessmentArea, "Assessment", "area", EVERY),
+    (Field::AssessmentMeasure, "Assessment", "measure", EVERY),
+    (Field::AssessmentCategory, "Assessment", "category", EVERY),
+    (Field::PlanInformalEngagement, "SupportPlan", "informalEngagement", FULL),
+    (Field::PlanFormalEngagement, "SupportPlan", "formalEngagement", FULL),
+    (Field::PlanDevelopmentalSupport, "SupportPlan", "developmentalSupport", FULL),
+    (Field::PlanGoalAreaCode, "PlanGoal", "areaCode", FULL_ANALYST),
+    (Field::PlanGoalAreaName, "PlanGoal", "areaName", FULL_ANALYST),
+    (Field::PlanGoalDescription, "PlanGoal", "description", FULL),
+    (Field::PlanReviewChanges, "PlanReview", "changes", FULL),
+    (Field::GoalOutcomeNote, "GoalOutcome", "note", FULL),
+];
+
+/// Text fields reachable from a child that are not about a child or the adults around
+/// them — the partnership's directory (organisations, programmes, staff named on records),
+/// the framework's codes, pagination cursors — shown in every view.
+pub const DIRECTORY_FIELDS: &[(&str, &str)] = &[
+    ("MeasureProgress", "area"),
+    ("MeasureProgress", "measure"),
+    ("Organisation", "name"),
+    ("User", "email"),
+    ("User", "displayName"),
+    ("Programme", "name"),
+    ("Programme", "description"),
+    ("Programme", "locationName"),
+    ("Programme", "postcode"),
+    ("Programme", "schedule"),
+    ("PageInfo", "startCursor"),
+    ("PageInfo", "endCursor"),
+    ("ContactEdge", "cursor"),
+];
+
+/// May a caller with this view see this field? The one answer, from [`FIELD_MATRIX`].
+pub fn may_see(view: ChildView, field: Field) -> bool {
+    FIELD_MATRIX.iter().find(|(f, ..)| *f == field).is_some_and(|(.., views)| views.include(view))
+}
+
+/// [`may_see`] by GraphQL names (`Consent`, `evidence`); a directory field is seen in
+/// every view; a field in neither list is seen in none (a new field is withheld until it
+/// is added to the matrix).
+pub fn may_see_named(view: ChildView, type_name: &str, field_name: &str) -> bool {
+    DIRECTORY_FIELDS.contains(&(type_name, field_name))
+        || FIELD_MATRIX.iter().any(|(_, t, f, views)| *t == type_name && *f == field_name && views.include(view))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_field_has_one_row_of_the_matrix_and_every_row_one_field() {
+        for (i, (field, t, f, _)) in FIELD_MATRIX.iter().enumerate() {
+            assert_eq!(FIELD_MATRIX.iter().filter(|(x, ..)| x == field).count(), 1, "{field:?} twice");
+            assert!(!FIELD_MATRIX[..i].iter().any(|(_, t2, f2, _)| t2 == t && f2 == f), "{t}.{f} has two rows");
+            assert!(!DIRECTORY_FIELDS.contains(&(*t, *f)), "{t}.{f} is both a matrix row and a directory field");
+        }
+    }
+
+    #[test]
+    fn the_pseudonymised_view_withholds_free_text_and_names_and_shows_codes() {
+        use ChildView::*;
+        for field in [
+            Field::ConsentEvidence,
+            Field::ConsentWithdrawalReason,
+            Field::ParticipationEvidence,
+            Field::RelationshipNotes,
+            Field::ChildFirstName,
+            Field::ReferralNeeds,
+            Field::SessionNotes,
+        ] {
+            assert!(!may_see(Pseudonymised, field), "{field:?}");
+            assert!(may_see(Full, field), "{field:?}");
+        }
+        assert!(may_see(Pseudonymised, Field::AssessmentArea));
+        assert!(may_see(Pseudonymised, Field::ChildCharacteristics));
+        assert!(!may_see_named(Pseudonymised, "Consent", "evidence"));
+        assert!(may_see_named(Pseudonymised, "Organisation", "name"));
+    }
+
+    #[test]
+    fn the_partner_view_shows_what_a_partners_work_needs_only() {
+        use ChildView::Partner;
+        for field in [Field::ChildFirstName, Field::ReferralNeeds, Field::ProgressNoteBody, Field::SessionNotes] {
+            assert!(may_see(Partner, field), "{field:?}");
+        }
+        for field in [
+            Field::ChildUpn,
+            Field::ChildLastName,
+            Field::SafeguardingConcernBody,
+            Field::ChildCharacteristics,
+            Field::ConsentEvidence,
+            Field::ContactContent,
+        ] {
+            assert!(!may_see(Partner, field), "{field:?}");
+        }
+        assert!(!may_see_named(Partner, "Child", "aFieldNobodyAdded"), "a field outside the matrix is withheld");
+    }
 }
 
 /// What a refusal may tell `actor` of a child's birth when they date an event before it

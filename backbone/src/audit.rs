@@ -167,6 +167,63 @@ impl Audited {
     }
 }
 
+/// The child-level records one GraphQL operation (a query, a mutation's answer, one
+/// subscription event) put in its response: what was read, of which child, with which
+/// fields. Filled as the response is built (`graphql::read_audit`), then written by
+/// [`ReadLog::flush`] in one audited transaction before the response leaves.
+#[derive(Debug, Default)]
+pub struct ReadLog {
+    entries: std::sync::Mutex<Entries>,
+}
+
+/// The reads noted, in the order first noted, and where each (action, child) is.
+#[derive(Debug, Default)]
+struct Entries {
+    list: Vec<Pending>,
+    index: std::collections::HashMap<(String, String), usize>,
+}
+
+impl ReadLog {
+    /// Notes that `action` read `fields` of a child's record. The same child and action
+    /// noted again is one event, with the fields of both.
+    pub fn note(&self, action: &str, child_id: &str, fields: Vec<String>) {
+        // A poisoned lock only means another resolver panicked mid-push: the list is intact.
+        let mut entries = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let Entries { list, index } = &mut *entries;
+        let key = (action.to_owned(), child_id.to_owned());
+        let at = *index.entry(key).or_insert_with(|| {
+            list.push(Pending { action: action.to_owned(), child_id: Some(child_id.to_owned()), fields: Vec::new() });
+            list.len() - 1
+        });
+        let p = &mut list[at];
+        p.fields.extend(fields);
+        p.fields.sort();
+        p.fields.dedup();
+    }
+
+    /// The noted reads, as (action, child id, fields), in the order first noted.
+    pub fn entries(&self) -> Vec<(String, String, Vec<String>)> {
+        let entries = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        entries
+            .list
+            .iter()
+            .map(|p| (p.action.clone(), p.child_id.clone().unwrap_or_default(), p.fields.clone()))
+            .collect()
+    }
+
+    /// Writes every noted read as an audit event, in one transaction (one `INSERT` per 500
+    /// events), and empties the log. Nothing noted, nothing written (no chain lock taken).
+    pub async fn flush(&self, db: &DatabaseConnection, actor: &Actor) -> Result<()> {
+        let pending = std::mem::take(&mut *self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner)).list;
+        if pending.is_empty() {
+            return Ok(());
+        }
+        let mut tx = Audited::begin(db, actor).await?;
+        tx.pending.extend(pending);
+        tx.commit().await
+    }
+}
+
 /// The current time at the precision both engines store (microseconds), so that what is
 /// hashed is exactly what is read back.
 pub fn now() -> DateTime<Utc> {

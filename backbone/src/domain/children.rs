@@ -154,16 +154,15 @@ pub async fn insert_identified(tx: &mut Audited, actor: &Actor, checked: Checked
     Ok(created)
 }
 
-/// Reads one child, audited with the fields the caller asked for.
-pub async fn get(db: &DatabaseConnection, actor: &Actor, child_id: &str, fields: Vec<String>) -> Result<child::Model> {
+/// Reads one child in the caller's scope (`NOT_FOUND` otherwise). The read is audited
+/// where the answer is built: the GraphQL `Child` is made only by `Child::new`, which
+/// notes it in the request's read log (`graphql::read_audit`), written before the
+/// response leaves.
+pub async fn get(db: &DatabaseConnection, actor: &Actor, child_id: &str) -> Result<child::Model> {
     if uuid::Uuid::parse_str(child_id).is_err() {
         return Err(Error::NotFound("child"));
     }
-    let mut tx = Audited::begin(db, actor).await?;
-    let found = access::find_child(&*tx, actor, child_id).await?;
-    tx.record_fields("child.read", Some(child_id), fields);
-    tx.commit().await?;
-    Ok(found)
+    access::find_child(db, actor, child_id).await
 }
 
 /// Narrows a list of children.
@@ -175,14 +174,13 @@ pub struct ChildFilter {
     pub link_worker_id: Option<String>,
 }
 
-/// Lists the children in the caller's scope, a page at a time, auditing a read of each
-/// child returned.
+/// Lists the children in the caller's scope, a page at a time. Each child answered is
+/// audited where the answer is built, as for [`get`].
 pub async fn list(
     db: &DatabaseConnection,
     actor: &Actor,
     filter: ChildFilter,
     page: PageRequest,
-    fields: Vec<String>,
 ) -> Result<Page<child::Model>> {
     if filter.status.is_some() || filter.link_worker_id.is_some() {
         access::may_filter_by_record(actor)?;
@@ -210,13 +208,7 @@ pub async fn list(
         }
         query = query.filter(child::Column::Id.in_subquery(sub));
     }
-    let mut tx = Audited::begin(db, actor).await?;
-    let found = crate::domain::keyset_page(&*tx, query, child::Column::Id, page).await?;
-    for c in &found.items {
-        tx.record_fields("child.read", Some(&c.id), fields.clone());
-    }
-    tx.commit().await?;
-    Ok(found)
+    crate::domain::keyset_page(db, query, child::Column::Id, page).await
 }
 
 /// The filter selecting a link worker's caseload (by default the caller's), after checking

@@ -2,11 +2,15 @@
 //! contacts, progress notes, safeguarding concerns and handovers. What each caller sees of
 //! them is decided in `access` (the loaders apply it); these types only map.
 
+use crate::access::Field;
 use crate::domain;
 use crate::error::Error;
 use crate::graphql::errors::to_gql;
 use crate::graphql::loaders::*;
-use crate::graphql::types::{Child, Organisation, User, organisation_by_id, remote_enum, shared, stored, user_by_id};
+use crate::graphql::read_audit::note;
+use crate::graphql::types::{
+    Child, Organisation, User, organisation_by_id, remote_enum, shared, shown, stored, user_by_id,
+};
 use crate::graphql::{actor, loader};
 use crate::store::{
     attendance, contact, handover, programme, progress_note, referral, referral_transition, safeguarding_concern,
@@ -75,13 +79,6 @@ pub enum InboxState {
     Accepted,
     /// Sessions under way.
     Active,
-}
-
-/// Free text about a child (needs, reasons, notes, contact content) identifies people: it
-/// is null in the pseudonymised view.
-pub(crate) fn narrative<'a>(ctx: &Context<'_>, text: Option<&'a str>) -> Result<Option<&'a str>> {
-    let may = crate::access::may_read_free_text(actor(ctx)?);
-    Ok(text.filter(|_| may))
 }
 
 fn list<T, U: From<T>>(stored_list: &str, parse: impl Fn(&str) -> crate::error::Result<T>) -> Result<Vec<U>> {
@@ -164,7 +161,21 @@ impl Programme {
 }
 
 /// A child referred to a programme: one element of their support package.
-pub struct Referral(pub referral::Model);
+pub struct Referral(referral::Model);
+
+impl Referral {
+    /// The only way to build a `Referral` for a response: notes the read in the
+    /// operation's read log (see `Child::new`).
+    pub fn new(ctx: &Context<'_>, model: referral::Model) -> Result<Self> {
+        note(ctx, "Referral", &model.child_id)?;
+        Ok(Referral(model))
+    }
+
+    /// The stored referral.
+    pub fn model(&self) -> &referral::Model {
+        &self.0
+    }
+}
 
 #[Object]
 impl Referral {
@@ -189,11 +200,11 @@ impl Referral {
     /// What the partner is told: the child's needs relevant to this programme (null in
     /// the pseudonymised view, as is all free text).
     async fn needs(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
-        narrative(ctx, Some(&self.0.needs))
+        shown(ctx, Field::ReferralNeeds, Some(self.0.needs.as_str()))
     }
     /// Why it was declined or withdrawn.
     async fn reason(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
-        narrative(ctx, self.0.reason.as_deref())
+        shown(ctx, Field::ReferralReason, self.0.reason.as_deref())
     }
     /// The link worker following it up.
     async fn link_worker(&self, ctx: &Context<'_>) -> Result<Option<User>> {
@@ -221,13 +232,14 @@ impl Referral {
     /// The register lines of this referral, newest session first.
     async fn attendance(&self, ctx: &Context<'_>) -> Result<Vec<AttendanceRecord>> {
         let rows = loader(ctx)?.load_one(AttendanceOfReferral(self.0.id.clone())).await.map_err(shared)?;
-        Ok(rows.unwrap_or_default().into_iter().map(AttendanceRecord).collect())
+        rows.unwrap_or_default().into_iter().map(|m| AttendanceRecord::new(ctx, m)).collect()
     }
 }
 
 crate::graphql::types::transition_object!(
     /// One step in a referral's history.
-    ReferralTransition(referral_transition::Model): ReferralStatus => ReferralStatus
+    ReferralTransition(referral_transition::Model): ReferralStatus => ReferralStatus,
+    note: Field::ReferralTransitionNote
 );
 
 /// Attendance and contact figures, counted in the database within the caller's scope.
@@ -277,8 +289,8 @@ impl SupportPackage {
 
 #[Object]
 impl SupportPackage {
-    async fn referrals(&self) -> Vec<Referral> {
-        self.0.iter().cloned().map(Referral).collect()
+    async fn referrals(&self, ctx: &Context<'_>) -> Result<Vec<Referral>> {
+        self.0.iter().cloned().map(|m| Referral::new(ctx, m)).collect()
     }
     /// Referrals still open (proposed, sent, accepted, active).
     async fn open(&self) -> i32 {
@@ -330,12 +342,12 @@ impl Session {
     /// The partner's own notes: null for anyone outside its organisation (admins excepted).
     async fn notes(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
         let may = crate::access::may_read_session_notes(actor(ctx)?, &self.0.organisation_id);
-        Ok(self.0.notes.as_deref().filter(|_| may))
+        shown(ctx, Field::SessionNotes, self.0.notes.as_deref().filter(|_| may))
     }
     /// The register: only the children the caller may see.
     async fn attendees(&self, ctx: &Context<'_>) -> Result<Vec<AttendanceRecord>> {
         let rows = loader(ctx)?.load_one(AttendanceOfSession(self.0.id.clone())).await.map_err(shared)?;
-        Ok(rows.unwrap_or_default().into_iter().map(AttendanceRecord).collect())
+        rows.unwrap_or_default().into_iter().map(|m| AttendanceRecord::new(ctx, m)).collect()
     }
     async fn recorded_at(&self) -> DateTime<Utc> {
         self.0.recorded_at
@@ -343,7 +355,15 @@ impl Session {
 }
 
 /// One line of a session's register.
-pub struct AttendanceRecord(pub attendance::Model);
+pub struct AttendanceRecord(attendance::Model);
+
+impl AttendanceRecord {
+    /// Notes the read in the operation's read log (see `Child::new`).
+    pub fn new(ctx: &Context<'_>, model: attendance::Model) -> Result<Self> {
+        note(ctx, "AttendanceRecord", &model.child_id)?;
+        Ok(AttendanceRecord(model))
+    }
+}
 
 #[Object]
 impl AttendanceRecord {
@@ -372,7 +392,15 @@ impl AttendanceRecord {
 }
 
 /// A link worker's interaction with a child or family.
-pub struct Contact(pub contact::Model);
+pub struct Contact(contact::Model);
+
+impl Contact {
+    /// Notes the read in the operation's read log (see `Child::new`).
+    pub fn new(ctx: &Context<'_>, model: contact::Model) -> Result<Self> {
+        note(ctx, "Contact", &model.child_id)?;
+        Ok(Contact(model))
+    }
+}
 
 #[Object]
 impl Contact {
@@ -393,7 +421,7 @@ impl Contact {
     }
     /// Null in the pseudonymised view.
     async fn content(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
-        narrative(ctx, Some(&self.0.content))
+        shown(ctx, Field::ContactContent, Some(self.0.content.as_str()))
     }
     async fn link_worker(&self, ctx: &Context<'_>) -> Result<Option<User>> {
         user_by_id(ctx, &self.0.link_worker_id).await
@@ -401,15 +429,24 @@ impl Contact {
 }
 
 /// A progress note about a child.
-pub struct ProgressNote(pub progress_note::Model);
+pub struct ProgressNote(progress_note::Model);
+
+impl ProgressNote {
+    /// Notes the read in the operation's read log (see `Child::new`).
+    pub fn new(ctx: &Context<'_>, model: progress_note::Model) -> Result<Self> {
+        note(ctx, "ProgressNote", &model.child_id)?;
+        Ok(ProgressNote(model))
+    }
+}
 
 #[Object]
 impl ProgressNote {
     async fn id(&self) -> ID {
         ID(self.0.id.clone())
     }
-    async fn body(&self) -> &str {
-        &self.0.body
+    /// Free text: null in the pseudonymised view.
+    async fn body(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
+        shown(ctx, Field::ProgressNoteBody, Some(self.0.body.as_str()))
     }
     async fn visibility(&self) -> Result<NoteVisibility> {
         Ok(stored(domain::NoteVisibility::from_stored(&self.0.visibility))?.into())
@@ -432,15 +469,24 @@ impl ProgressNote {
 
 /// A safeguarding concern: read only by the anchor's designated safeguarding leads and
 /// backbone admins.
-pub struct SafeguardingConcern(pub safeguarding_concern::Model);
+pub struct SafeguardingConcern(safeguarding_concern::Model);
+
+impl SafeguardingConcern {
+    /// Notes the read in the operation's read log (see `Child::new`).
+    pub fn new(ctx: &Context<'_>, model: safeguarding_concern::Model) -> Result<Self> {
+        note(ctx, "SafeguardingConcern", &model.child_id)?;
+        Ok(SafeguardingConcern(model))
+    }
+}
 
 #[Object]
 impl SafeguardingConcern {
     async fn id(&self) -> ID {
         ID(self.0.id.clone())
     }
-    async fn body(&self) -> &str {
-        &self.0.body
+    /// Free text: null outside the full view.
+    async fn body(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
+        shown(ctx, Field::SafeguardingConcernBody, Some(self.0.body.as_str()))
     }
     async fn raised_by(&self, ctx: &Context<'_>) -> Result<Option<User>> {
         user_by_id(ctx, &self.0.raised_by).await
@@ -462,7 +508,15 @@ pub struct ConcernReceipt {
 }
 
 /// A child handed over from one link worker (and anchor) to another.
-pub struct Handover(pub handover::Model);
+pub struct Handover(handover::Model);
+
+impl Handover {
+    /// Notes the read in the operation's read log (see `Child::new`).
+    pub fn new(ctx: &Context<'_>, model: handover::Model) -> Result<Self> {
+        note(ctx, "Handover", &model.child_id)?;
+        Ok(Handover(model))
+    }
+}
 
 // `fromLinkWorker` and `fromAnchor` are the API's names, not conversions.
 #[allow(clippy::wrong_self_convention)]
@@ -494,6 +548,6 @@ impl Handover {
         self.0.at
     }
     async fn note(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
-        narrative(ctx, self.0.note.as_deref())
+        shown(ctx, Field::HandoverNote, self.0.note.as_deref())
     }
 }

@@ -221,13 +221,16 @@ impl async_graphql::extensions::Extension for AfterCommit {
 /// Rewrites the errors of a mutation's answer that came after its change committed (the
 /// top-level field named in `saved_fields` had committed): `CHANGE_SAVED`, saying the
 /// change was made, with the ids of the children it touched — so no client reads it as
-/// rolled back and sends it again. Call after [`finish`].
+/// rolled back and sends it again. An error without a path (the whole answer withheld,
+/// e.g. because its read audit could not be written) came after the commit too. Call
+/// after [`finish`].
 pub fn saved_after_commit(mut response: Response, saved_fields: &[String], child_ids: &[String]) -> Response {
     for e in &mut response.errors {
-        let under_saved = matches!(
-            e.path.first(),
-            Some(async_graphql::PathSegment::Field(f)) if saved_fields.iter().any(|s| s == f)
-        );
+        let under_saved = match e.path.first() {
+            None => !saved_fields.is_empty(),
+            Some(async_graphql::PathSegment::Field(f)) => saved_fields.iter().any(|s| s == f),
+            Some(_) => false,
+        };
         if !under_saved {
             continue;
         }
@@ -383,6 +386,13 @@ mod tests {
         let ext = saved.extensions.as_ref().expect("extensions");
         assert_eq!(ext.get("childIds"), Some(&Value::List(vec![Value::from("c1")])));
         assert_eq!(code(&response.errors[1]), Some(Value::from("CONFLICT")), "a field that saved nothing is untouched");
+        // The whole answer withheld after the commit (its read audit failed).
+        let withheld = to_gql(&Error::Internal(anyhow::anyhow!("audit"))).into_server_error(Default::default());
+        let response = finish(Response::from_errors(vec![withheld.clone()]), "req-8");
+        let response = saved_after_commit(response, &["made".to_owned()], &["c1".to_owned()]);
+        assert_eq!(code(&response.errors[0]), Some(Value::from("CHANGE_SAVED")));
+        let response = saved_after_commit(finish(Response::from_errors(vec![withheld]), "req-9"), &[], &[]);
+        assert_eq!(code(&response.errors[0]), Some(Value::from("INTERNAL")), "nothing saved: still INTERNAL");
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub mod mutation;
 pub mod outcomes;
 pub mod plans;
 pub mod query;
+pub mod read_audit;
 pub mod screening;
 pub mod subscription;
 pub mod types;
@@ -61,7 +62,8 @@ pub fn build_schema(limits: &GraphqlSettings, services: Option<Services>) -> App
             // Every field costs at least 1, so a larger expansion is too complex anyway.
             max_fields: limits.max_complexity,
         })
-        .extension(errors::AfterCommit);
+        .extension(errors::AfterCommit)
+        .extension(read_audit::ReadAudit);
     if !limits.introspection {
         builder = builder.disable_introspection();
     }

@@ -25,7 +25,7 @@ const MAX_ROW_PROBLEMS: usize = 200;
 fn referral_moved(ctx: &Context<'_>, r: &crate::store::referral::Model) -> Result<Referral> {
     let status = crate::graphql::types::stored(domain::ReferralStatus::from_stored(&r.status))?;
     services(ctx)?.events.publish(Event::about(r, EventKind::Referral(status)));
-    Ok(Referral(r.clone()))
+    Referral::new(ctx, r.clone())
 }
 
 /// The child a change wrote, as its own transaction saw it: the answer never reads the
@@ -75,7 +75,7 @@ impl Mutation {
     async fn add_relationship(&self, ctx: &Context<'_>, input: AddRelationshipInput) -> Result<Relationship> {
         let a = actor(ctx)?;
         let created = domain::children::add_relationship(&services(ctx)?.db, a, input.into()).await.gql()?;
-        Ok(Relationship { model: created, view: crate::access::child_view(a) })
+        Relationship::new(ctx, created)
     }
 
     /// Records the family's agreement to take part: `IDENTIFIED → CONSENTED`.
@@ -89,7 +89,7 @@ impl Mutation {
     async fn record_lawful_basis(&self, ctx: &Context<'_>, input: RecordLawfulBasisInput) -> Result<LawfulBasis> {
         let created =
             domain::consent::record_lawful_basis(&services(ctx)?.db, actor(ctx)?, input.into()).await.gql()?;
-        Ok(LawfulBasis(created))
+        LawfulBasis::new(ctx, created)
     }
 
     /// Records consent to share the child's record with named partners for named
@@ -97,14 +97,14 @@ impl Mutation {
     async fn record_consent(&self, ctx: &Context<'_>, input: RecordConsentInput) -> Result<Consent> {
         let a = actor(ctx)?;
         let created = domain::consent::record_consent(&services(ctx)?.db, a, input.into()).await.gql()?;
-        Ok(Consent { model: created, view: crate::access::child_view(a) })
+        Consent::new(ctx, created)
     }
 
     /// Withdraws a consent; it stays in the history, marked withdrawn.
     async fn withdraw_consent(&self, ctx: &Context<'_>, input: WithdrawConsentInput) -> Result<Consent> {
         let a = actor(ctx)?;
         let updated = domain::consent::withdraw_consent(&services(ctx)?.db, a, input.into()).await.gql()?;
-        Ok(Consent { model: updated, view: crate::access::child_view(a) })
+        Consent::new(ctx, updated)
     }
 
     /// `CONSENTED → ENROLLED`, in a cohort (academic year such as `2025/26`). Needs a
@@ -209,7 +209,7 @@ impl Mutation {
     /// (`PROPOSED`: the partner does not see it yet).
     async fn propose_referral(&self, ctx: &Context<'_>, input: ProposeReferralInput) -> Result<Referral> {
         let created = domain::referrals::propose(&services(ctx)?.db, actor(ctx)?, input.into()).await.gql()?;
-        Ok(Referral(created))
+        Referral::new(ctx, created)
     }
 
     /// `PROPOSED → SENT`: the partner sees the child from now on. `CONFLICT` unless the
@@ -266,13 +266,13 @@ impl Mutation {
     /// Logs a link worker's interaction with a child or family.
     async fn log_contact(&self, ctx: &Context<'_>, input: LogContactInput) -> Result<Contact> {
         let created = domain::casework::log_contact(&services(ctx)?.db, actor(ctx)?, input.into()).await.gql()?;
-        Ok(Contact(created))
+        Contact::new(ctx, created)
     }
 
     /// Adds a progress note about a child the caller may see.
     async fn add_progress_note(&self, ctx: &Context<'_>, input: AddProgressNoteInput) -> Result<ProgressNote> {
         let created = domain::casework::add_note(&services(ctx)?.db, actor(ctx)?, input.into()).await.gql()?;
-        Ok(ProgressNote(created))
+        ProgressNote::new(ctx, created)
     }
 
     /// Raises a safeguarding concern about a child the caller may see. Only the anchor's
@@ -312,7 +312,7 @@ impl Mutation {
         input: RecordAssessmentInput,
     ) -> Result<crate::graphql::outcomes::Assessment> {
         let created = domain::outcomes::record(&services(ctx)?.db, actor(ctx)?, input.into()).await.gql()?;
-        Ok(crate::graphql::outcomes::Assessment(created))
+        crate::graphql::outcomes::Assessment::new(ctx, created)
     }
 
     /// Agrees a child's individual support plan with the child and family: its parts,

@@ -1,10 +1,11 @@
 //! GraphQL types of the outcomes scale: the framework (a version of it), assessments and
 //! progress. The framework is not personal data; assessments are read through `access`.
 
+use crate::access::Field;
 use crate::domain::{self, outcomes};
-use crate::graphql::types::stored;
+use crate::graphql::types::{shown, stored};
 use crate::store::assessment;
-use async_graphql::{Enum, ID, Object, SimpleObject};
+use async_graphql::{Context, Enum, ID, Object, SimpleObject};
 use backbone_seeds::framework as fw;
 use chrono::{DateTime, NaiveDate, Utc};
 
@@ -168,26 +169,34 @@ impl OutcomesFramework {
 }
 
 /// One measure taken for one child on one date.
-pub struct Assessment(pub assessment::Model);
+pub struct Assessment(assessment::Model);
+
+impl Assessment {
+    /// Notes the read in the operation's read log (see `Child::new`).
+    pub fn new(ctx: &Context<'_>, model: assessment::Model) -> async_graphql::Result<Self> {
+        crate::graphql::read_audit::note(ctx, "Assessment", &model.child_id)?;
+        Ok(Assessment(model))
+    }
+}
 
 #[Object]
 impl Assessment {
     async fn id(&self) -> ID {
         ID(self.0.id.clone())
     }
-    async fn area(&self) -> &str {
-        &self.0.area_code
+    async fn area(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<&str>> {
+        shown(ctx, Field::AssessmentArea, Some(self.0.area_code.as_str()))
     }
-    async fn measure(&self) -> &str {
-        &self.0.measure_code
+    async fn measure(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<&str>> {
+        shown(ctx, Field::AssessmentMeasure, Some(self.0.measure_code.as_str()))
     }
     /// The raw value as entered (numeric measures).
     async fn value(&self) -> Option<f64> {
         self.0.raw_number
     }
     /// The raw value as entered (categorical measures).
-    async fn category(&self) -> Option<&str> {
-        self.0.raw_category.as_deref()
+    async fn category(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<&str>> {
+        shown(ctx, Field::AssessmentCategory, self.0.raw_category.as_deref())
     }
     /// The level on the common scale, under the framework version it was made under.
     async fn level(&self) -> i32 {

@@ -4,12 +4,13 @@
 //! free text (the parts, goal descriptions, notes, changes) is null in the pseudonymised
 //! view. Resolvers only map: the rules are in `domain::plans`.
 
-use crate::access;
+use crate::access::Field;
 use crate::domain::{self, plans};
-use crate::graphql::brokering::{Referral, narrative};
+use crate::graphql::brokering::Referral;
 use crate::graphql::errors::GqlResult;
 use crate::graphql::loaders::*;
-use crate::graphql::types::{Relationship, User, shared, user_by_id};
+use crate::graphql::read_audit::note;
+use crate::graphql::types::{Relationship, User, shared, shown, user_by_id};
 use crate::graphql::{actor, loader, services};
 use crate::store::{plan_goal, plan_review, plan_review_goal, support_plan};
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result};
@@ -154,19 +155,20 @@ impl From<ReviewSupportPlanInput> for plans::NewReview {
 
 /// `Child.supportPlan`: the plan, batch-loaded in the caller's record scope.
 pub(crate) async fn of_child(ctx: &Context<'_>, child_id: &str) -> Result<Option<SupportPlan>> {
-    Ok(loader(ctx)?.load_one(SupportPlanOfChild(child_id.to_owned())).await.map_err(shared)?.map(SupportPlan))
+    let found = loader(ctx)?.load_one(SupportPlanOfChild(child_id.to_owned())).await.map_err(shared)?;
+    found.map(|m| SupportPlan::new(ctx, m)).transpose()
 }
 
 /// `agreeSupportPlan`.
 pub(crate) async fn agree(ctx: &Context<'_>, input: AgreeSupportPlanInput) -> Result<SupportPlan> {
     let created = plans::agree(&services(ctx)?.db, actor(ctx)?, input.into()).await.gql()?;
-    Ok(SupportPlan(created))
+    SupportPlan::new(ctx, created)
 }
 
 /// `reviewSupportPlan`.
 pub(crate) async fn review(ctx: &Context<'_>, input: ReviewSupportPlanInput) -> Result<PlanReview> {
     let recorded = plans::review(&services(ctx)?.db, actor(ctx)?, input.into()).await.gql()?;
-    Ok(PlanReview(recorded))
+    PlanReview::new(ctx, recorded)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -177,7 +179,15 @@ pub(crate) async fn review(ctx: &Context<'_>, input: ReviewSupportPlanInput) -> 
 /// engagement, developmental support (in words), and specialist support from partners
 /// (linked referrals) — with goals per outcome area, agreed with the child and family and
 /// reviewed each term.
-pub struct SupportPlan(pub support_plan::Model);
+pub struct SupportPlan(support_plan::Model);
+
+impl SupportPlan {
+    /// Notes the read in the operation's read log (see `Child::new`).
+    pub fn new(ctx: &Context<'_>, model: support_plan::Model) -> Result<Self> {
+        note(ctx, "SupportPlan", &model.child_id)?;
+        Ok(SupportPlan(model))
+    }
+}
 
 #[Object]
 impl SupportPlan {
@@ -189,13 +199,13 @@ impl SupportPlan {
     }
     /// Null in the pseudonymised view, as is all free text.
     async fn informal_engagement(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
-        narrative(ctx, self.0.informal_engagement.as_deref())
+        shown(ctx, Field::PlanInformalEngagement, self.0.informal_engagement.as_deref())
     }
     async fn formal_engagement(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
-        narrative(ctx, self.0.formal_engagement.as_deref())
+        shown(ctx, Field::PlanFormalEngagement, self.0.formal_engagement.as_deref())
     }
     async fn developmental_support(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
-        narrative(ctx, self.0.developmental_support.as_deref())
+        shown(ctx, Field::PlanDevelopmentalSupport, self.0.developmental_support.as_deref())
     }
     /// Whether the child took part in agreeing the plan (or its last change).
     async fn child_took_part(&self) -> bool {
@@ -203,25 +213,24 @@ impl SupportPlan {
     }
     /// The parents, carers and trusted adults who took part.
     async fn participants(&self, ctx: &Context<'_>) -> Result<Vec<Relationship>> {
-        let view = access::child_view(actor(ctx)?);
         let rows = loader(ctx)?.load_one(ParticipantsOfPlan(self.0.id.clone())).await.map_err(shared)?;
-        Ok(rows.unwrap_or_default().into_iter().map(|model| Relationship { model, view }).collect())
+        rows.unwrap_or_default().into_iter().map(|m| Relationship::new(ctx, m)).collect()
     }
     /// Specialist support from partners: the referrals the plan links, as the caller may
     /// see referrals.
     async fn specialist_support(&self, ctx: &Context<'_>) -> Result<Vec<Referral>> {
         let rows = loader(ctx)?.load_one(SpecialistSupportOfPlan(self.0.id.clone())).await.map_err(shared)?;
-        Ok(rows.unwrap_or_default().into_iter().map(Referral).collect())
+        rows.unwrap_or_default().into_iter().map(|m| Referral::new(ctx, m)).collect()
     }
     /// The goals, in the order they were agreed (met ones included).
     async fn goals(&self, ctx: &Context<'_>) -> Result<Vec<PlanGoal>> {
         let rows = loader(ctx)?.load_one(GoalsOfPlan(self.0.id.clone())).await.map_err(shared)?;
-        Ok(rows.unwrap_or_default().into_iter().map(PlanGoal).collect())
+        rows.unwrap_or_default().into_iter().map(|m| PlanGoal::new(ctx, m)).collect()
     }
     /// The reviews, earliest due first; the pending one (if any) last.
     async fn reviews(&self, ctx: &Context<'_>) -> Result<Vec<PlanReview>> {
         let rows = loader(ctx)?.load_one(ReviewsOfPlan(self.0.id.clone())).await.map_err(shared)?;
-        Ok(rows.unwrap_or_default().into_iter().map(PlanReview).collect())
+        rows.unwrap_or_default().into_iter().map(|m| PlanReview::new(ctx, m)).collect()
     }
     /// When the pending review is due (the end of a term); null when none is pending
     /// (the child completed or left the programme).
@@ -238,7 +247,15 @@ impl SupportPlan {
 }
 
 /// A goal of a support plan in one outcome area.
-pub struct PlanGoal(pub plan_goal::Model);
+pub struct PlanGoal(plan_goal::Model);
+
+impl PlanGoal {
+    /// Notes the read in the operation's read log (see `Child::new`).
+    pub fn new(ctx: &Context<'_>, model: plan_goal::Model) -> Result<Self> {
+        note(ctx, "PlanGoal", &model.child_id)?;
+        Ok(PlanGoal(model))
+    }
+}
 
 #[Object]
 impl PlanGoal {
@@ -246,16 +263,17 @@ impl PlanGoal {
         ID(self.0.id.clone())
     }
     /// The outcome area's code, e.g. `emotional_wellbeing`.
-    async fn area_code(&self) -> &str {
-        &self.0.area_code
+    async fn area_code(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
+        shown(ctx, Field::PlanGoalAreaCode, Some(self.0.area_code.as_str()))
     }
     /// The area's name in the live framework (null if the live version no longer has it).
     async fn area_name(&self, ctx: &Context<'_>) -> Result<Option<String>> {
-        loader(ctx)?.load_one(AreaNameOfCode(self.0.area_code.clone())).await.map_err(shared)
+        let name = loader(ctx)?.load_one(AreaNameOfCode(self.0.area_code.clone())).await.map_err(shared)?;
+        shown(ctx, Field::PlanGoalAreaName, name)
     }
     /// Null in the pseudonymised view.
     async fn description(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
-        narrative(ctx, Some(&self.0.description))
+        shown(ctx, Field::PlanGoalDescription, Some(self.0.description.as_str()))
     }
     /// The level of the common scale the goal aims at.
     async fn target_level(&self) -> i32 {
@@ -283,7 +301,15 @@ impl PlanGoal {
 
 /// A termly review of a support plan: pending (scheduled for the end of a term and
 /// assigned to the child's link worker) until it is recorded.
-pub struct PlanReview(pub plan_review::Model);
+pub struct PlanReview(plan_review::Model);
+
+impl PlanReview {
+    /// Notes the read in the operation's read log (see `Child::new`).
+    pub fn new(ctx: &Context<'_>, model: plan_review::Model) -> Result<Self> {
+        note(ctx, "PlanReview", &model.child_id)?;
+        Ok(PlanReview(model))
+    }
+}
 
 #[Object]
 impl PlanReview {
@@ -311,7 +337,7 @@ impl PlanReview {
     }
     /// What changes, in words (null in the pseudonymised view).
     async fn changes(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
-        narrative(ctx, self.0.changes.as_deref())
+        shown(ctx, Field::PlanReviewChanges, self.0.changes.as_deref())
     }
     /// What the review found for each goal open at the time.
     async fn outcomes(&self, ctx: &Context<'_>) -> Result<Vec<GoalOutcome>> {
@@ -336,13 +362,14 @@ pub struct GoalOutcome(pub plan_review_goal::Model);
 #[Object]
 impl GoalOutcome {
     async fn goal(&self, ctx: &Context<'_>) -> Result<Option<PlanGoal>> {
-        Ok(loader(ctx)?.load_one(PlanGoalById(self.0.goal_id.clone())).await.map_err(shared)?.map(PlanGoal))
+        let found = loader(ctx)?.load_one(PlanGoalById(self.0.goal_id.clone())).await.map_err(shared)?;
+        found.map(|m| PlanGoal::new(ctx, m)).transpose()
     }
     async fn met(&self) -> bool {
         self.0.met
     }
     /// Null in the pseudonymised view.
     async fn note(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
-        narrative(ctx, self.0.note.as_deref())
+        shown(ctx, Field::GoalOutcomeNote, self.0.note.as_deref())
     }
 }

@@ -6,7 +6,7 @@ use crate::graphql::brokering::{InboxState, Programme, Referral, Session};
 use crate::graphql::errors::GqlResult;
 use crate::graphql::inputs::{ChildFilter, ProgrammeFilter};
 use crate::graphql::types::{Child, Organisation, OrganisationKind, User};
-use crate::graphql::{actor, selected_child_fields, services};
+use crate::graphql::{actor, services};
 use crate::store::{child, organisation};
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, ID, Object, Result};
@@ -49,7 +49,23 @@ pub(crate) fn connection<M, T: async_graphql::OutputType>(
     conn
 }
 
-/// One page of children (audited per child) as a Relay connection.
+/// A page of items as a Relay connection, built by a constructor that may fail (one that
+/// notes a read in the operation's read log).
+pub(crate) fn try_connection<M, T: async_graphql::OutputType>(
+    had_after: bool,
+    page: Page<M>,
+    wrap: impl Fn(M) -> Result<T>,
+    id: impl Fn(&M) -> &String,
+) -> Result<Connection<String, T>> {
+    let mut conn = Connection::new(had_after, page.has_next_page);
+    for m in page.items {
+        let cursor = encode_cursor(id(&m));
+        conn.edges.push(Edge::new(cursor, wrap(m)?));
+    }
+    Ok(conn)
+}
+
+/// One page of children (each audited by `Child::new`) as a Relay connection.
 async fn child_connection(
     ctx: &Context<'_>,
     filter: domain::children::ChildFilter,
@@ -59,14 +75,8 @@ async fn child_connection(
     let actor = actor(ctx)?;
     let had_after = after.is_some();
     let page = page_request(ctx, first, after)?;
-    let fields = selected_child_fields(ctx);
-    let found: Page<child::Model> =
-        domain::children::list(&services(ctx)?.db, actor, filter, page, fields).await.gql()?;
-    let mut conn = Connection::new(had_after, found.has_next_page);
-    for m in found.items {
-        conn.edges.push(Edge::new(encode_cursor(&m.id), Child::new(ctx, m)?));
-    }
-    Ok(conn)
+    let found: Page<child::Model> = domain::children::list(&services(ctx)?.db, actor, filter, page).await.gql()?;
+    try_connection(had_after, found, |m| Child::new(ctx, m), |m| &m.id)
 }
 
 #[Object]
@@ -86,9 +96,7 @@ impl Query {
     /// One child, if the caller may see them; otherwise `NOT_FOUND`, exactly as for a
     /// child that does not exist. Audited with the fields selected.
     async fn child(&self, ctx: &Context<'_>, id: ID) -> Result<Child> {
-        let actor = actor(ctx)?;
-        let fields = selected_child_fields(ctx);
-        let model = domain::children::get(&services(ctx)?.db, actor, &id, fields).await.gql()?;
+        let model = domain::children::get(&services(ctx)?.db, actor(ctx)?, &id).await.gql()?;
         Child::new(ctx, model)
     }
 
@@ -164,7 +172,7 @@ impl Query {
 
     /// One referral, if the caller may see it (`NOT_FOUND` otherwise). Audited.
     async fn referral(&self, ctx: &Context<'_>, id: ID) -> Result<Referral> {
-        Ok(Referral(domain::referrals::get(&services(ctx)?.db, actor(ctx)?, &id).await.gql()?))
+        Referral::new(ctx, domain::referrals::get(&services(ctx)?.db, actor(ctx)?, &id).await.gql()?)
     }
 
     /// A partner's referral inbox: their organisation's live referrals, oldest first —
@@ -186,7 +194,7 @@ impl Query {
             domain::referrals::inbox(&services(ctx)?.db, actor, state.map(Into::into), programme_id.map(|p| p.0), page)
                 .await
                 .gql()?;
-        Ok(connection(had_after, found, Referral, |r| &r.id))
+        try_connection(had_after, found, |m| Referral::new(ctx, m), |r| &r.id)
     }
 
     /// Sessions of a programme the caller may see, oldest first: a partner sees its own;

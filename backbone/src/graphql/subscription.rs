@@ -72,7 +72,7 @@ impl ReferralEvent {
     /// not.
     async fn referral(&self, ctx: &Context<'_>) -> Result<Option<Referral>> {
         match crate::domain::referrals::get(&services(ctx)?.db, actor(ctx)?, &self.0.referral_id).await {
-            Ok(found) => Ok(Some(Referral(found))),
+            Ok(found) => Ok(Some(Referral::new(ctx, found)?)),
             Err(Error::NotFound(_)) => Ok(None),
             Err(e) => Err(to_gql(&e)),
         }

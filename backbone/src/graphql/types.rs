@@ -1,8 +1,11 @@
 //! GraphQL object and enum types. Each converts from storage models or domain enums; no
-//! storage model is exposed as-is (that would make every column public API). Personal
-//! fields are nullable: they answer null in a pseudonymised view (backbone analysts).
+//! storage model is exposed as-is (that would make every column public API). Personal and
+//! free-text fields are nullable: each asks the field matrix (`access::may_see`) and
+//! answers null in a view it withholds them from. Every type that carries a child's
+//! record is built only by its `new(ctx, model)`, which notes the read for the audit
+//! (`graphql::read_audit`).
 
-use crate::access::{self, ChildView};
+use crate::access::{self, ChildView, Field};
 use crate::domain;
 use crate::error::Error;
 use crate::graphql::brokering::{
@@ -113,6 +116,17 @@ pub(crate) fn shared(e: std::sync::Arc<Error>) -> async_graphql::Error {
     to_gql(&e)
 }
 
+/// The caller's field view (`UNAUTHENTICATED` without a caller).
+pub(crate) fn view(ctx: &Context<'_>) -> Result<ChildView> {
+    Ok(access::child_view(actor(ctx)?))
+}
+
+/// `value` if the field matrix shows `field` in the caller's view, otherwise null.
+pub(crate) fn shown<T>(ctx: &Context<'_>, field: Field, value: Option<T>) -> Result<Option<T>> {
+    let may = access::may_see(view(ctx)?, field);
+    Ok(value.filter(|_| may))
+}
+
 /// An organisation of the partnership.
 pub struct Organisation(pub organisation::Model);
 
@@ -189,17 +203,26 @@ impl User {
 /// A child on the shared record. Which children a caller sees, and how much of each, is
 /// decided by the access policy (see `docs/data-protection.md`).
 pub struct Child {
-    pub model: child::Model,
-    pub view: ChildView,
+    model: child::Model,
+    view: ChildView,
 }
 
 impl Child {
+    /// The only way to build a `Child` for a response: notes the read (with the fields
+    /// selected) in the operation's read log, audited before the response leaves.
     pub fn new(ctx: &Context<'_>, model: child::Model) -> Result<Child> {
-        Ok(Child { model, view: access::child_view(actor(ctx)?) })
+        let view = view(ctx)?;
+        crate::graphql::read_audit::note(ctx, "Child", &model.id)?;
+        Ok(Child { model, view })
     }
 
-    fn personal<T: Clone>(&self, value: &T) -> Option<T> {
-        (self.view == ChildView::Full).then(|| value.clone())
+    /// The stored record behind this child.
+    pub fn model(&self) -> &child::Model {
+        &self.model
+    }
+
+    fn personal<T: Clone>(&self, field: Field, value: &T) -> Option<T> {
+        access::may_see(self.view, field).then(|| value.clone())
     }
 
     fn id_key(&self) -> String {
@@ -226,13 +249,13 @@ impl Child {
     }
     /// Null in the pseudonymised view; shown in the partner view.
     async fn first_name(&self) -> Option<String> {
-        (self.view != ChildView::Pseudonymised).then(|| self.model.first_name.clone())
+        self.personal(Field::ChildFirstName, &self.model.first_name)
     }
     async fn last_name(&self) -> Option<String> {
-        self.personal(&self.model.last_name)
+        self.personal(Field::ChildLastName, &self.model.last_name)
     }
     async fn date_of_birth(&self) -> Option<NaiveDate> {
-        self.personal(&self.model.date_of_birth)
+        self.personal(Field::ChildDateOfBirth, &self.model.date_of_birth)
     }
     /// Age in whole years today.
     async fn age(&self) -> i32 {
@@ -244,20 +267,20 @@ impl Child {
     }
     /// Unique Pupil Number.
     async fn upn(&self) -> Option<String> {
-        self.personal(&self.model.upn).flatten()
+        self.personal(Field::ChildUpn, &self.model.upn).flatten()
     }
     async fn contact_phone(&self) -> Option<String> {
-        self.personal(&self.model.contact_phone).flatten()
+        self.personal(Field::ChildContactPhone, &self.model.contact_phone).flatten()
     }
     async fn contact_email(&self) -> Option<String> {
-        self.personal(&self.model.contact_email).flatten()
+        self.personal(Field::ChildContactEmail, &self.model.contact_email).flatten()
     }
     async fn postcode(&self) -> Option<String> {
-        self.personal(&self.model.postcode).flatten()
+        self.personal(Field::ChildPostcode, &self.model.postcode).flatten()
     }
     /// Null in the partner view.
     async fn characteristics(&self) -> Option<Characteristics> {
-        (self.view != ChildView::Partner).then_some(Characteristics {
+        access::may_see(self.view, Field::ChildCharacteristics).then_some(Characteristics {
             free_school_meals: self.model.free_school_meals,
             send: self.model.send,
             eal: self.model.eal,
@@ -270,27 +293,28 @@ impl Child {
     }
     /// The child's enrolment; null in the partner view.
     async fn enrolment(&self, ctx: &Context<'_>) -> Result<Option<Enrolment>> {
-        Ok(loader(ctx)?.load_one(EnrolmentOfChild(self.id_key())).await.map_err(shared)?.map(Enrolment))
+        let found = loader(ctx)?.load_one(EnrolmentOfChild(self.id_key())).await.map_err(shared)?;
+        found.map(|m| Enrolment::new(ctx, m)).transpose()
     }
     /// Parents, carers and trusted adults around the child.
     async fn relationships(&self, ctx: &Context<'_>) -> Result<Vec<Relationship>> {
         let rows = loader(ctx)?.load_one(RelationshipsOfChild(self.model.id.clone())).await.map_err(shared)?;
-        Ok(rows.unwrap_or_default().into_iter().map(|m| Relationship { model: m, view: self.view }).collect())
+        rows.unwrap_or_default().into_iter().map(|m| Relationship::new(ctx, m)).collect()
     }
     /// The family's agreements to take part, newest first.
     async fn participation(&self, ctx: &Context<'_>) -> Result<Vec<ParticipationAgreement>> {
         let rows = loader(ctx)?.load_one(ParticipationOfChild(self.model.id.clone())).await.map_err(shared)?;
-        Ok(rows.unwrap_or_default().into_iter().map(|m| ParticipationAgreement { model: m, view: self.view }).collect())
+        rows.unwrap_or_default().into_iter().map(|m| ParticipationAgreement::new(ctx, m)).collect()
     }
     /// Lawful bases for processing, newest first (the first applies).
     async fn lawful_bases(&self, ctx: &Context<'_>) -> Result<Vec<LawfulBasis>> {
         let rows = loader(ctx)?.load_one(LawfulBasesOfChild(self.model.id.clone())).await.map_err(shared)?;
-        Ok(rows.unwrap_or_default().into_iter().map(LawfulBasis).collect())
+        rows.unwrap_or_default().into_iter().map(|m| LawfulBasis::new(ctx, m)).collect()
     }
     /// Consents to onward sharing, newest first, withdrawn ones included (the history).
     async fn consents(&self, ctx: &Context<'_>) -> Result<Vec<Consent>> {
         let rows = loader(ctx)?.load_one(ConsentsOfChild(self.model.id.clone())).await.map_err(shared)?;
-        Ok(rows.unwrap_or_default().into_iter().map(|m| Consent { model: m, view: self.view }).collect())
+        rows.unwrap_or_default().into_iter().map(|m| Consent::new(ctx, m)).collect()
     }
     /// The support package: the child's referrals (for partners, only their own live
     /// ones), with counts per status.
@@ -303,10 +327,10 @@ impl Child {
     async fn engagement(&self, ctx: &Context<'_>) -> Result<EngagementSummary> {
         let l = loader(ctx)?;
         let a = l.load_one(EngagementOfChild(self.id_key())).await.map_err(shared)?;
-        let c = if self.view == ChildView::Partner {
-            None
-        } else {
+        let c = if access::may_see(self.view, Field::ChildContactCounts) {
             Some(l.load_one(ContactsOfChild(self.id_key())).await.map_err(shared)?.unwrap_or_default())
+        } else {
+            None
         };
         Ok(EngagementSummary::new(a.unwrap_or_default(), c))
     }
@@ -324,25 +348,25 @@ impl Child {
             crate::domain::casework::contacts(&crate::graphql::services(ctx)?.db, actor(ctx)?, &self.model.id, page)
                 .await
                 .map_err(|e| to_gql(&e))?;
-        Ok(crate::graphql::query::connection(had_after, found, Contact, |c| &c.id))
+        crate::graphql::query::try_connection(had_after, found, |m| Contact::new(ctx, m), |c| &c.id)
     }
     /// Progress notes the caller may read, newest first.
     async fn progress_notes(&self, ctx: &Context<'_>) -> Result<Vec<ProgressNote>> {
         let rows = loader(ctx)?.load_one(NotesOfChild(self.id_key())).await.map_err(shared)?;
-        Ok(rows.unwrap_or_default().into_iter().map(ProgressNote).collect())
+        rows.unwrap_or_default().into_iter().map(|m| ProgressNote::new(ctx, m)).collect()
     }
     /// Safeguarding concerns, newest first: only the anchor's designated safeguarding
     /// leads and backbone admins may ask (`FORBIDDEN` for anyone else, whether or not any
     /// exist).
     async fn safeguarding_concerns(&self, ctx: &Context<'_>) -> Result<Vec<SafeguardingConcern>> {
         let rows = loader(ctx)?.load_one(ConcernsOfChild(self.id_key())).await.map_err(shared)?;
-        Ok(rows.unwrap_or_default().into_iter().map(SafeguardingConcern).collect())
+        rows.unwrap_or_default().into_iter().map(|m| SafeguardingConcern::new(ctx, m)).collect()
     }
     /// Assessments on the common outcomes scale, oldest first (partners: their own
     /// organisation's).
     async fn assessments(&self, ctx: &Context<'_>) -> Result<Vec<crate::graphql::outcomes::Assessment>> {
         let rows = loader(ctx)?.load_one(AssessmentsOfChild(self.id_key())).await.map_err(shared)?;
-        Ok(rows.unwrap_or_default().into_iter().map(crate::graphql::outcomes::Assessment).collect())
+        rows.unwrap_or_default().into_iter().map(|m| crate::graphql::outcomes::Assessment::new(ctx, m)).collect()
     }
     /// Progress per measure: baseline and latest level, change, trend, improved, crossed
     /// the threshold — from the assessments the caller may read.
@@ -358,12 +382,20 @@ impl Child {
     /// Handovers between link workers (and anchors), oldest first.
     async fn handovers(&self, ctx: &Context<'_>) -> Result<Vec<Handover>> {
         let rows = loader(ctx)?.load_one(HandoversOfChild(self.id_key())).await.map_err(shared)?;
-        Ok(rows.unwrap_or_default().into_iter().map(Handover).collect())
+        rows.unwrap_or_default().into_iter().map(|m| Handover::new(ctx, m)).collect()
     }
 }
 
 /// A child's enrolment in the programme.
-pub struct Enrolment(pub enrolment::Model);
+pub struct Enrolment(enrolment::Model);
+
+impl Enrolment {
+    /// Notes the read in the operation's read log (see [`Child::new`]).
+    pub fn new(ctx: &Context<'_>, model: enrolment::Model) -> Result<Self> {
+        crate::graphql::read_audit::note(ctx, "Enrolment", &model.child_id)?;
+        Ok(Enrolment(model))
+    }
+}
 
 #[Object]
 impl Enrolment {
@@ -377,8 +409,8 @@ impl Enrolment {
         }
     }
     /// Academic year of the cohort, e.g. `2025/26` (set on enrolment).
-    async fn cohort(&self) -> Option<&str> {
-        self.0.cohort.as_deref()
+    async fn cohort(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
+        shown(ctx, Field::EnrolmentCohort, self.0.cohort.as_deref())
     }
     /// The link worker whose caseload the child is on.
     async fn link_worker(&self, ctx: &Context<'_>) -> Result<Option<User>> {
@@ -396,9 +428,9 @@ impl Enrolment {
 }
 
 /// Declares the GraphQL type of one step in a status history (enrolment, referral): from,
-/// to, when, who, and a note (free text, so null in the pseudonymised view).
+/// to, when, who, and a note (free text: its row of the field matrix is `note`).
 macro_rules! transition_object {
-    ($(#[$meta:meta])* $name:ident($model:ty): $domain:ident => $gql:ident) => {
+    ($(#[$meta:meta])* $name:ident($model:ty): $domain:ident => $gql:ident, note: $note:expr) => {
         $(#[$meta])*
         pub struct $name(pub $model);
 
@@ -421,7 +453,7 @@ macro_rules! transition_object {
                 self.0.actor_user_id.clone().map(async_graphql::ID)
             }
             async fn note(&self, ctx: &async_graphql::Context<'_>) -> async_graphql::Result<Option<&str>> {
-                crate::graphql::brokering::narrative(ctx, self.0.note.as_deref())
+                crate::graphql::types::shown(ctx, $note, self.0.note.as_deref())
             }
         }
     };
@@ -430,13 +462,22 @@ pub(crate) use transition_object;
 
 transition_object!(
     /// One step in an enrolment's history.
-    EnrolmentTransition(enrolment_transition::Model): EnrolmentStatus => EnrolmentStatus
+    EnrolmentTransition(enrolment_transition::Model): EnrolmentStatus => EnrolmentStatus,
+    note: Field::EnrolmentTransitionNote
 );
 
 /// A parent, carer or trusted adult around a child.
 pub struct Relationship {
-    pub model: relationship::Model,
-    pub view: ChildView,
+    model: relationship::Model,
+    view: ChildView,
+}
+
+impl Relationship {
+    /// Notes the read in the operation's read log (see [`Child::new`]).
+    pub fn new(ctx: &Context<'_>, model: relationship::Model) -> Result<Self> {
+        crate::graphql::read_audit::note(ctx, "Relationship", &model.child_id)?;
+        Ok(Relationship { model, view: view(ctx)? })
+    }
 }
 
 #[Object]
@@ -448,7 +489,7 @@ impl Relationship {
         Ok(stored(domain::RelationshipKind::from_stored(&self.model.kind))?.into())
     }
     async fn name(&self) -> Option<&str> {
-        (self.view == ChildView::Full).then_some(self.model.name.as_str())
+        access::may_see(self.view, Field::RelationshipName).then_some(self.model.name.as_str())
     }
     async fn involvement(&self) -> Result<Involvement> {
         Ok(stored(domain::Involvement::from_stored(&self.model.involvement))?.into())
@@ -457,17 +498,25 @@ impl Relationship {
         self.model.parental_responsibility
     }
     async fn phone(&self) -> Option<&str> {
-        self.model.phone.as_deref().filter(|_| self.view == ChildView::Full)
+        self.model.phone.as_deref().filter(|_| access::may_see(self.view, Field::RelationshipPhone))
     }
     async fn notes(&self) -> Option<&str> {
-        self.model.notes.as_deref().filter(|_| self.view == ChildView::Full)
+        self.model.notes.as_deref().filter(|_| access::may_see(self.view, Field::RelationshipNotes))
     }
 }
 
 /// The family's agreement to take part in the programme.
 pub struct ParticipationAgreement {
-    pub model: participation::Model,
-    pub view: ChildView,
+    model: participation::Model,
+    view: ChildView,
+}
+
+impl ParticipationAgreement {
+    /// Notes the read in the operation's read log (see [`Child::new`]).
+    pub fn new(ctx: &Context<'_>, model: participation::Model) -> Result<Self> {
+        crate::graphql::read_audit::note(ctx, "ParticipationAgreement", &model.child_id)?;
+        Ok(ParticipationAgreement { model, view: view(ctx)? })
+    }
 }
 
 #[Object]
@@ -479,13 +528,14 @@ impl ParticipationAgreement {
         Ok(stored(domain::GiverKind::from_stored(&self.model.agreed_by))?.into())
     }
     async fn agreed_by_name(&self) -> Option<&str> {
-        (self.view == ChildView::Full).then_some(self.model.agreed_by_name.as_str())
+        access::may_see(self.view, Field::ParticipationAgreedByName).then_some(self.model.agreed_by_name.as_str())
     }
     async fn agreed_on(&self) -> NaiveDate {
         self.model.agreed_on
     }
-    async fn evidence(&self) -> &str {
-        &self.model.evidence
+    /// How the agreement was evidenced (free text: null outside the full view).
+    async fn evidence(&self) -> Option<&str> {
+        access::may_see(self.view, Field::ParticipationEvidence).then_some(self.model.evidence.as_str())
     }
     async fn recorded_at(&self) -> DateTime<Utc> {
         self.model.recorded_at
@@ -493,7 +543,15 @@ impl ParticipationAgreement {
 }
 
 /// The lawful basis on which the backbone processes a child's record.
-pub struct LawfulBasis(pub lawful_basis::Model);
+pub struct LawfulBasis(lawful_basis::Model);
+
+impl LawfulBasis {
+    /// Notes the read in the operation's read log (see [`Child::new`]).
+    pub fn new(ctx: &Context<'_>, model: lawful_basis::Model) -> Result<Self> {
+        crate::graphql::read_audit::note(ctx, "LawfulBasis", &model.child_id)?;
+        Ok(LawfulBasis(model))
+    }
+}
 
 #[Object]
 impl LawfulBasis {
@@ -510,8 +568,8 @@ impl LawfulBasis {
         }
     }
     /// The data-sharing agreement it is recorded under.
-    async fn data_sharing_agreement(&self) -> &str {
-        &self.0.data_sharing_agreement
+    async fn data_sharing_agreement(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
+        shown(ctx, Field::LawfulBasisDataSharingAgreement, Some(self.0.data_sharing_agreement.as_str()))
     }
     async fn recorded_at(&self) -> DateTime<Utc> {
         self.0.recorded_at
@@ -520,8 +578,16 @@ impl LawfulBasis {
 
 /// Consent to share the child's record onward: a history entry, never deleted.
 pub struct Consent {
-    pub model: consent::Model,
-    pub view: ChildView,
+    model: consent::Model,
+    view: ChildView,
+}
+
+impl Consent {
+    /// Notes the read in the operation's read log (see [`Child::new`]).
+    pub fn new(ctx: &Context<'_>, model: consent::Model) -> Result<Self> {
+        crate::graphql::read_audit::note(ctx, "Consent", &model.child_id)?;
+        Ok(Consent { model, view: view(ctx)? })
+    }
 }
 
 #[Object]
@@ -533,7 +599,7 @@ impl Consent {
         Ok(stored(domain::GiverKind::from_stored(&self.model.given_by))?.into())
     }
     async fn given_by_name(&self) -> Option<&str> {
-        (self.view == ChildView::Full).then_some(self.model.given_by_name.as_str())
+        access::may_see(self.view, Field::ConsentGivenByName).then_some(self.model.given_by_name.as_str())
     }
     async fn given_on(&self) -> NaiveDate {
         self.model.given_on
@@ -555,8 +621,9 @@ impl Consent {
         list.sort_by(|a, b| a.0.name.cmp(&b.0.name));
         Ok(list)
     }
-    async fn evidence(&self) -> &str {
-        &self.model.evidence
+    /// How the consent was evidenced (free text: null outside the full view).
+    async fn evidence(&self) -> Option<&str> {
+        access::may_see(self.view, Field::ConsentEvidence).then_some(self.model.evidence.as_str())
     }
     async fn recorded_at(&self) -> DateTime<Utc> {
         self.model.recorded_at
@@ -568,8 +635,9 @@ impl Consent {
     async fn withdrawn_on(&self) -> Option<NaiveDate> {
         self.model.withdrawn_on
     }
+    /// Free text: null outside the full view.
     async fn withdrawal_reason(&self) -> Option<&str> {
-        self.model.withdrawal_reason.as_deref()
+        self.model.withdrawal_reason.as_deref().filter(|_| access::may_see(self.view, Field::ConsentWithdrawalReason))
     }
 }
 
