@@ -47,7 +47,25 @@ impl Actor {
             request_id: None,
         }
     }
+
+    /// Whether `other` stands where this actor stood: the same person, organisation,
+    /// organisation kind, role and designated-lead flag — everything an access decision
+    /// reads. (The token and request ids may differ.) A WebSocket connection is closed
+    /// when its caller no longer stands where they stood at `connection_init`.
+    pub fn same_standing(&self, other: &Actor) -> bool {
+        self.user_id == other.user_id
+            && self.organisation_id == other.organisation_id
+            && self.organisation_kind == other.organisation_kind
+            && self.role == other.role
+            && self.designated_safeguarding_lead == other.designated_safeguarding_lead
+    }
 }
+
+/// The address a request came from: the socket's peer, or — only when that peer is one
+/// of `auth.trusted_proxies` — the client it names in `X-Forwarded-For`. `None` when
+/// unknown (a service built without connection information).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ClientAddress(pub Option<std::net::IpAddr>);
 
 /// A fresh bearer token and its expiry, as `login` returns them.
 #[derive(Debug)]

@@ -11,7 +11,7 @@
 use crate::auth;
 use crate::error::Error;
 use crate::graphql::errors::{bad_request, finish};
-use crate::graphql::{AppSchema, Identity, make_loader, make_spawned_loader};
+use crate::graphql::{AppSchema, Identity, make_loader};
 use async_graphql::ParseRequestError;
 use async_graphql::{BatchRequest, BatchResponse, Response};
 use async_graphql_axum::{GraphQLBatchRequest, GraphQLResponse, rejection::GraphQLRejection};
@@ -21,6 +21,7 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use sea_orm::DatabaseConnection;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 use tower::ServiceBuilder;
@@ -31,6 +32,8 @@ use tower_http::trace::TraceLayer;
 
 /// `GET /charts/…`: metrics charts as SVG and PNG.
 mod charts;
+/// `/graphql/ws`: the WebSocket transport, checking the caller for every operation and event.
+mod ws;
 
 /// What the handlers share.
 pub struct AppState {
@@ -38,6 +41,8 @@ pub struct AppState {
     pub db: DatabaseConnection,
     pub max_batch: usize,
     pub allow_demo_logins: bool,
+    /// Proxies whose `X-Forwarded-For` names the client (`auth.trusted_proxies`).
+    pub trusted_proxies: Vec<IpAddr>,
 }
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -242,39 +247,56 @@ async fn graphql(
 
 /// Subscriptions over WebSocket. The token comes in the `connection_init` payload as
 /// `{"authorization": "Bearer <token>"}` (or `{"token": "<token>"}`); without a valid one
-/// the connection is refused.
+/// the connection is refused. It is checked again, and the caller resolved afresh, before
+/// every operation and every event (`http/ws.rs`): a revoked or expired token or a
+/// disabled account closes the connection with 4401, a changed membership with 4403.
 async fn graphql_ws(
     State(state): State<Arc<AppState>>,
-    protocol: async_graphql_axum::GraphQLProtocol,
+    headers: HeaderMap,
+    peer: Option<axum::Extension<axum::extract::ConnectInfo<SocketAddr>>>,
     upgrade: axum::extract::WebSocketUpgrade,
 ) -> axum::response::Response {
+    let Some(protocol) = ws::protocol(&headers) else {
+        let why = "ask for the `graphql-transport-ws` (or `graphql-ws`) WebSocket protocol".to_owned();
+        return refuse(StatusCode::BAD_REQUEST, why, &request_id(&headers));
+    };
+    let client = client_address(&headers, peer, &state.trusted_proxies);
     upgrade.protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS).on_upgrade(move |socket| {
-        let schema = state.schema.clone();
-        async_graphql_axum::GraphQLWebSocket::new(socket, schema, protocol)
-            .on_connection_init(move |payload| async move {
-                let token = payload
-                    .get("authorization")
-                    .or_else(|| payload.get("Authorization"))
-                    .and_then(|v| v.as_str())
-                    .map(|v| v.trim_start_matches("Bearer ").trim_start_matches("bearer ").to_owned())
-                    .or_else(|| payload.get("token").and_then(|v| v.as_str()).map(str::to_owned))
-                    .ok_or_else(|| {
-                        async_graphql::Error::new("send {\"authorization\": \"Bearer <token>\"} in connection_init")
-                    })?;
-                let actor = auth::authenticate(&state.db, &token, state.allow_demo_logins, None)
-                    .await
-                    .map_err(|e| crate::graphql::errors::to_gql(&e))?;
-                let mut data = async_graphql::Data::default();
-                data.insert(make_spawned_loader(&state.db, &actor));
-                data.insert(Identity::Known(actor));
-                data.insert(crate::graphql::subscription::ConnectionToken {
-                    token,
-                    allow_demo: state.allow_demo_logins,
-                });
-                Ok(data)
-            })
-            .serve()
+        ws::serve(socket, state.schema.clone(), state.db.clone(), state.allow_demo_logins, protocol, client)
     })
+}
+
+/// Where a request comes from: the socket's peer, unless that peer is a trusted proxy
+/// (`auth.trusted_proxies`): then the nearest address in `X-Forwarded-For` that is not
+/// itself a trusted proxy (read from the right, as each proxy appends the one it saw).
+/// A header from anyone else is ignored: a client could write anything in it.
+fn client_address(
+    headers: &HeaderMap,
+    peer: Option<axum::Extension<axum::extract::ConnectInfo<SocketAddr>>>,
+    trusted: &[IpAddr],
+) -> auth::ClientAddress {
+    let Some(peer) = peer.map(|axum::Extension(axum::extract::ConnectInfo(addr))| addr.ip()) else {
+        return auth::ClientAddress(None);
+    };
+    if !trusted.contains(&peer) {
+        return auth::ClientAddress(Some(peer));
+    }
+    let forwarded = headers
+        .get_all(HeaderName::from_static("x-forwarded-for"))
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|hop| hop.trim().parse::<IpAddr>().ok())
+        .collect::<Vec<_>>();
+    for hop in forwarded.into_iter().rev() {
+        match hop {
+            Some(ip) if trusted.contains(&ip) => continue,
+            Some(ip) => return auth::ClientAddress(Some(ip)),
+            // An unreadable hop: nothing to the left of it can be trusted.
+            None => break,
+        }
+    }
+    auth::ClientAddress(Some(peer))
 }
 
 /// A refusal outside `/graphql` (downloads, charts): the HTTP status of the domain error,
