@@ -32,8 +32,12 @@ use tower_http::trace::TraceLayer;
 
 /// `GET /charts/…`: metrics charts as SVG and PNG.
 mod charts;
+/// The per-token request rate limit on `/graphql`.
+mod rate;
 /// `/graphql/ws`: the WebSocket transport, checking the caller for every operation and event.
 mod ws;
+
+pub use rate::RateLimiter;
 
 /// What the handlers share.
 pub struct AppState {
@@ -43,6 +47,8 @@ pub struct AppState {
     pub allow_demo_logins: bool,
     /// Proxies whose `X-Forwarded-For` names the client (`auth.trusted_proxies`).
     pub trusted_proxies: Vec<IpAddr>,
+    /// The per-token request rate limit on `/graphql`.
+    pub rate: RateLimiter,
 }
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -182,9 +188,16 @@ fn rejected(rejection: GraphQLRejection, request_id: &str) -> axum::response::Re
 async fn graphql(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
+    peer: Option<axum::Extension<axum::extract::ConnectInfo<SocketAddr>>>,
     request: Result<GraphQLBatchRequest, GraphQLRejection>,
 ) -> axum::response::Response {
     let request_id = request_id(&headers);
+    let client = client_address(&headers, peer, &state.trusted_proxies);
+    if let Some(token) = bearer(&headers)
+        && let Err(e) = state.rate.take(token)
+    {
+        return failure(&e, &request_id);
+    }
     // Bearer tokens, never cookies: a cross-site form cannot carry one, so accepting
     // multipart uploads opens no forgery.
     if !content_type(&headers).starts_with("application/json") && !is_multipart(&headers) {
@@ -224,6 +237,7 @@ async fn graphql(
             }
             Identity::Unknown(why) => (req.data(Identity::Unknown(why)), None),
         };
+        let req = req.data(client).data(auth::RequestId(request_id.clone()));
         async move {
             let response = match driver {
                 Some(driver) => driver.drive(schema.execute(req)).await,
@@ -242,7 +256,32 @@ async fn graphql(
             BatchResponse::Batch(out)
         }
     };
-    GraphQLResponse::from(response).into_response()
+    let wait = throttled(&response);
+    let mut answer = GraphQLResponse::from(response).into_response();
+    if let Some(secs) = wait {
+        *answer.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+        answer.headers_mut().insert(header::RETRY_AFTER, axum::http::HeaderValue::from(secs));
+    }
+    answer
+}
+
+/// The longest wait asked by a `TOO_MANY_REQUESTS` error in the response (a throttled
+/// `login`), which then goes out as `429` with `Retry-After`.
+fn throttled(response: &BatchResponse) -> Option<u64> {
+    let responses = match response {
+        BatchResponse::Single(r) => std::slice::from_ref(r),
+        BatchResponse::Batch(list) => list.as_slice(),
+    };
+    responses
+        .iter()
+        .flat_map(|r| &r.errors)
+        .filter_map(|e| e.extensions.as_ref())
+        .filter(|x| x.get("code") == Some(&async_graphql::Value::from("TOO_MANY_REQUESTS")))
+        .filter_map(|x| match x.get("retryAfter") {
+            Some(async_graphql::Value::Number(n)) => n.as_u64(),
+            _ => None,
+        })
+        .max()
 }
 
 /// Subscriptions over WebSocket. The token comes in the `connection_init` payload as
@@ -308,12 +347,16 @@ fn failure(err: &Error, request_id: &str) -> axum::response::Response {
         Error::NotFound(_) => StatusCode::NOT_FOUND,
         Error::InvalidInput(_) => StatusCode::BAD_REQUEST,
         Error::Conflict(_) => StatusCode::CONFLICT,
+        Error::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
         Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     };
     let error = crate::graphql::errors::to_gql(err).into_server_error(Default::default());
     let mut response = (status, Json(finish(Response::from_errors(vec![error]), request_id))).into_response();
     if status == StatusCode::UNAUTHORIZED {
         response.headers_mut().insert(header::WWW_AUTHENTICATE, axum::http::HeaderValue::from_static("Bearer"));
+    }
+    if let Error::TooManyRequests { retry_after_secs, .. } = err {
+        response.headers_mut().insert(header::RETRY_AFTER, axum::http::HeaderValue::from(*retry_after_secs));
     }
     response
 }

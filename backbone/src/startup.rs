@@ -68,6 +68,7 @@ impl Application {
             max_batch: settings.graphql.max_batch.max(1),
             allow_demo_logins,
             trusted_proxies: settings.auth.trusted_proxies.clone(),
+            rate: crate::http::RateLimiter::new(settings.auth.requests_per_minute),
         });
         let router = router(state, &settings);
         Ok(Application { listener, router, address, db })

@@ -45,6 +45,7 @@ mod m20261123_000040_create_contracts;
 mod m20261123_000041_create_contract_payers;
 mod m20261123_000042_create_contract_anchors;
 mod m20261123_000043_create_claims;
+mod m20261202_000010_create_login_throttle;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -90,6 +91,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000041_create_contract_payers::Migration),
             Box::new(m20261123_000042_create_contract_anchors::Migration),
             Box::new(m20261123_000043_create_claims::Migration),
+            Box::new(m20261202_000010_create_login_throttle::Migration),
         ]
     }
 }

@@ -69,7 +69,8 @@ impl Executor for Guarded {
             let request = request
                 .data(make_spawned_loader(connection.db(), &actor))
                 .data(Identity::Known(actor))
-                .data(connection.client());
+                .data(connection.client())
+                .data(auth::RequestId(request_id.clone()));
             schema
                 .execute_stream_with_session_data(request, session_data.unwrap_or_default())
                 .map(move |response| finish(response, &request_id))

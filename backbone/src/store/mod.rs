@@ -20,6 +20,7 @@ pub mod enrolment_transition;
 pub mod framework_version;
 pub mod handover;
 pub mod lawful_basis;
+pub mod login_throttle;
 pub mod membership;
 pub mod organisation;
 pub mod participation;
