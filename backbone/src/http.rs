@@ -5,8 +5,10 @@
 //! Order of defences for `/graphql`: a request id is assigned; the body is refused unread
 //! if it exceeds `server.max_body_bytes` (413; `server.max_upload_bytes` for a
 //! `multipart/form-data` file upload); the whole request is cut off after
-//! `server.request_timeout_secs` (408); batches above `graphql.max_batch` are refused;
-//! then the schema's depth, complexity and alias limits apply before anything runs.
+//! `server.request_timeout_secs` (408); a bearer token over `auth.requests_per_minute` is
+//! refused (429, `rate.rs`); batches above `graphql.max_batch` are refused; then the
+//! schema's depth, complexity and alias limits apply before anything runs. `login`'s own
+//! throttle (`auth::throttle`) answers 429 too, once it has run.
 
 use crate::auth;
 use crate::error::Error;
