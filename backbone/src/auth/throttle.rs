@@ -11,7 +11,8 @@
 //! before any password is checked. Each lockout is audited (`auth.lockout`, no child).
 //! A successful login forgets its account's failures; an address's failures are only
 //! forgotten with time, so holding one account does not let a guesser wipe their
-//! address's record by signing in between guesses.
+//! address's record by signing in between guesses. A count is deleted once it no longer
+//! matters (its window has passed, and any lockout ended a window ago).
 
 use crate::audit::Audited;
 use crate::auth::{Actor, ClientAddress};
@@ -84,6 +85,15 @@ pub fn retry_after(state: &State, now: DateTime<Utc>) -> Option<u64> {
     Some(millis.div_ceil(1000).max(1))
 }
 
+/// The longest span the settings can name (about 136 years): anything longer is taken as
+/// this, so that no setting can overflow a time.
+const SECONDS_CAP: u64 = u32::MAX as u64;
+
+/// How long failures are remembered.
+fn window(settings: &AuthSettings) -> Duration {
+    Duration::seconds(Ord::min(settings.failure_window_secs, SECONDS_CAP) as i64)
+}
+
 /// The count after one more failure at `now`, and whether that failure began a lockout.
 pub fn after_failure(
     state: Option<State>,
@@ -91,7 +101,7 @@ pub fn after_failure(
     max_failures: u32,
     settings: &AuthSettings,
 ) -> (State, bool) {
-    let window = Duration::seconds(settings.failure_window_secs.min(i64::MAX as u64) as i64);
+    let window = window(settings);
     let mut s = state.unwrap_or(State { failures: 0, window_started_at: now, lockouts: 0, locked_until: None });
     // A lockout's doubling is forgotten once a whole window has passed since it ended.
     if s.locked_until.is_some_and(|until| until + window <= now) {
@@ -108,7 +118,7 @@ pub fn after_failure(
     }
     s.lockouts = s.lockouts.saturating_add(1);
     let doubled = settings.lockout_secs.saturating_mul(1u64 << (s.lockouts - 1).clamp(0, 32) as u32);
-    let secs = doubled.min(settings.max_lockout_secs.max(settings.lockout_secs)).min(i64::MAX as u64 / 1000);
+    let secs = doubled.min(settings.max_lockout_secs.max(settings.lockout_secs)).min(SECONDS_CAP);
     s.locked_until = Some(now + Duration::seconds(secs as i64));
     s.failures = 0;
     s.window_started_at = now;
@@ -194,7 +204,26 @@ pub async fn fail(
             begun = begun.max(secs);
         }
     }
+    purge(db, settings).await?;
     Ok(begun)
+}
+
+/// Deletes the counts that no longer matter — window passed, and any lockout ended a
+/// window ago — so that addresses and emails are not kept longer than the throttle needs.
+async fn purge(db: &DatabaseConnection, settings: &AuthSettings) -> Result<()> {
+    use sea_orm::sea_query::{Expr, ExprTrait};
+    use sea_orm::{ColumnTrait, Condition, QueryFilter};
+    let cutoff = Utc::now() - window(settings);
+    login_throttle::Entity::delete_many()
+        .filter(login_throttle::Column::WindowStartedAt.lt(cutoff))
+        .filter(
+            Condition::any()
+                .add(Expr::col(login_throttle::Column::LockedUntil).is_null())
+                .add(login_throttle::Column::LockedUntil.lt(cutoff)),
+        )
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 /// Forgets an account's failures and lockouts after it signed in.
@@ -270,6 +299,22 @@ mod tests {
         let later = later.expect("state");
         assert_eq!(later.lockouts, 1);
         assert_eq!(retry_after(&later, at(1660)), Some(60));
+    }
+
+    #[test]
+    fn settings_too_large_for_a_time_do_not_overflow() {
+        let huge = AuthSettings {
+            failure_window_secs: u64::MAX,
+            lockout_secs: u64::MAX,
+            max_lockout_secs: u64::MAX,
+            ..settings()
+        };
+        let mut state = None;
+        for _ in 0..40 {
+            state = Some(after_failure(state, at(0), 1, &huge).0);
+        }
+        let wait = retry_after(&state.expect("state"), at(0)).expect("locked");
+        assert!(wait <= SECONDS_CAP, "{wait}");
     }
 
     #[test]

@@ -251,6 +251,21 @@ async fn a_successful_login_forgets_the_accounts_failures() {
 }
 
 #[tokio::test]
+async fn counts_are_deleted_once_their_window_has_passed() {
+    use backbone::store::login_throttle;
+    use sea_orm::{EntityTrait, PaginatorTrait};
+    let app = TestApp::spawn_with(|s| s.auth.failure_window_secs = 1, StartOptions::default()).await;
+    try_login(&app, "first@test.zone", "wrong", None).await;
+    // One row for the email, one for the address.
+    assert_eq!(login_throttle::Entity::find().count(&app.db).await.expect("count"), 2);
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    try_login(&app, "second@test.zone", "wrong", None).await;
+    let rows = login_throttle::Entity::find().all(&app.db).await.expect("rows");
+    assert_eq!(rows.len(), 2, "the first email's count is gone, the address's restarted: {rows:?}");
+    assert!(rows.iter().all(|r| r.failures == 1), "{rows:?}");
+}
+
+#[tokio::test]
 async fn guessing_from_one_address_locks_that_address_and_forwarded_for_is_only_believed_from_a_trusted_proxy() {
     // Without trusted proxies, X-Forwarded-For is ignored: every guess counts against the
     // socket's peer (127.0.0.1), whatever the header claims.
