@@ -15,6 +15,8 @@ use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 use sha2::{Digest, Sha256};
 
+pub mod throttle;
+
 /// The id recorded for work done by the system itself (seeds, imports, jobs).
 pub const SYSTEM_ID: &str = "00000000-0000-0000-0000-000000000000";
 
@@ -51,7 +53,30 @@ impl Actor {
             writes: None,
         }
     }
+
+    /// Whether `other` stands where this actor stood: the same person, organisation,
+    /// organisation kind, role and designated-lead flag — everything an access decision
+    /// reads. (The token and request ids may differ.) A WebSocket connection is closed
+    /// when its caller no longer stands where they stood at `connection_init`.
+    pub fn same_standing(&self, other: &Actor) -> bool {
+        self.user_id == other.user_id
+            && self.organisation_id == other.organisation_id
+            && self.organisation_kind == other.organisation_kind
+            && self.role == other.role
+            && self.designated_safeguarding_lead == other.designated_safeguarding_lead
+    }
 }
+
+/// The address a request came from: the socket's peer, or — only when that peer is one
+/// of `auth.trusted_proxies` — the client it names in `X-Forwarded-For`. `None` when
+/// unknown (a service built without connection information).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ClientAddress(pub Option<std::net::IpAddr>);
+
+/// The id of the request an operation came in (for audit events of callers without a
+/// token, such as a login lockout).
+#[derive(Clone, Debug)]
+pub struct RequestId(pub String);
 
 /// A fresh bearer token and its expiry, as `login` returns them.
 #[derive(Debug)]
@@ -91,7 +116,8 @@ async fn verify_password(password: String, hash: String) -> bool {
 const DUMMY_HASH: &str =
     "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$W4Fq1cJxaq5Bk0Gr0J1ZVyI3kZlXx7dCL/KTTj2T3Rg";
 
-fn token_digest(token: &str) -> String {
+/// The SHA-256 of a bearer token, as stored (and as the rate limiter counts by).
+pub(crate) fn token_digest(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
@@ -103,14 +129,43 @@ fn new_token() -> Result<String> {
 
 const BAD_LOGIN: &str = "invalid email or password";
 
-/// Checks an email and password and issues a token that lives `ttl`.
+/// One login attempt: the credentials and where they came from.
+pub struct Attempt<'a> {
+    pub email: &'a str,
+    pub password: &'a str,
+    pub client: ClientAddress,
+    /// The request's id, stamped on the audit event of a lockout.
+    pub request_id: Option<String>,
+}
+
+/// Checks an email and password and issues a token that lives `auth.token_ttl_minutes`.
+/// Guessing is throttled ([`throttle`]): while the account or the client address is
+/// locked out every attempt is `TOO_MANY_REQUESTS`, the right password included; a wrong
+/// password, an unknown email, a disabled account all count alike and answer alike.
 pub async fn login(
     db: &DatabaseConnection,
-    email: &str,
-    password: &str,
-    ttl: Duration,
+    attempt: Attempt<'_>,
+    settings: &crate::settings::AuthSettings,
     allow_demo: bool,
 ) -> Result<Session> {
+    let keys = throttle::keys(attempt.email, attempt.client, settings);
+    throttle::check(db, &keys).await?;
+    match check_password(db, attempt.email, attempt.password, allow_demo).await {
+        Ok(found) => {
+            throttle::forget(db, &keys).await?;
+            issue(db, &found, Duration::minutes(settings.token_ttl_minutes)).await
+        }
+        Err(Error::Unauthenticated(why)) => match throttle::fail(db, &keys, settings, attempt.request_id).await? {
+            Some(secs) => Err(throttle::locked(secs)),
+            None => Err(Error::Unauthenticated(why)),
+        },
+        Err(other) => Err(other),
+    }
+}
+
+/// The account these credentials open, or `UNAUTHENTICATED` with the one message for a
+/// wrong password, an unknown email, a disabled or (outside demo mode) a demo account.
+async fn check_password(db: &DatabaseConnection, email: &str, password: &str, allow_demo: bool) -> Result<user::Model> {
     let email = email.trim().to_lowercase();
     let found = user::Entity::find().filter(user::Column::Email.eq(email)).one(db).await?;
     let Some(found) = found else {
@@ -121,6 +176,11 @@ pub async fn login(
     if !ok || found.disabled || (found.is_demo && !allow_demo) {
         return Err(Error::Unauthenticated(BAD_LOGIN));
     }
+    Ok(found)
+}
+
+/// A fresh token for `found`, living `ttl`.
+async fn issue(db: &DatabaseConnection, found: &user::Model, ttl: Duration) -> Result<Session> {
     let token = new_token()?;
     let now = Utc::now();
     let expires_at = now + ttl;
@@ -135,7 +195,7 @@ pub async fn login(
     }
     .insert(db)
     .await?;
-    let mut actor = actor_for(db, &found).await?;
+    let mut actor = actor_for(db, found).await?;
     actor.token_id = Some(token_id);
     tracing::info!(user_id = %found.id, "login");
     Ok(Session { token, expires_at, actor, user: found })

@@ -30,6 +30,10 @@ pub enum Error {
     /// a duplicate).
     #[error("{0}")]
     Conflict(String),
+    /// Too many attempts (failed logins, or requests per minute): refused until
+    /// `retry_after_secs` have passed. Answered over HTTP with `429` and `Retry-After`.
+    #[error("{message}: try again in {}", wait_words(*.retry_after_secs))]
+    TooManyRequests { message: &'static str, retry_after_secs: u64 },
     /// Anything else. The cause is logged with the request id; the client sees neither.
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
@@ -59,6 +63,7 @@ impl Error {
             Error::NotFound(_) => "NOT_FOUND",
             Error::InvalidInput(_) => "INVALID_INPUT",
             Error::Conflict(_) => "CONFLICT",
+            Error::TooManyRequests { .. } => "TOO_MANY_REQUESTS",
             Error::Internal(_) => "INTERNAL",
         }
     }
@@ -142,6 +147,15 @@ impl From<validator::ValidationErrors> for Error {
     }
 }
 
+/// "1 second", "45 seconds", "2 minutes" (rounded up): how long to wait, in words.
+fn wait_words(secs: u64) -> String {
+    match secs {
+        1 => "1 second".into(),
+        s if s < 120 => format!("{s} seconds"),
+        s => format!("{} minutes", s.div_ceil(60)),
+    }
+}
+
 /// `date_of_birth` → `dateOfBirth`, so that errors name fields as the API does.
 pub fn camel_case(snake: &str) -> String {
     let mut out = String::with_capacity(snake.len());
@@ -186,5 +200,10 @@ mod tests {
         assert_eq!(Error::invalid("x", "y").code(), "INVALID_INPUT");
         assert_eq!(Error::NotFound("child").code(), "NOT_FOUND");
         assert_eq!(Error::Internal(anyhow::anyhow!("boom")).to_string(), "internal error");
+        let slow = Error::TooManyRequests { message: "too many failed sign-in attempts", retry_after_secs: 61 };
+        assert_eq!(slow.code(), "TOO_MANY_REQUESTS");
+        assert_eq!(slow.to_string(), "too many failed sign-in attempts: try again in 61 seconds");
+        let long = Error::TooManyRequests { message: "too many requests", retry_after_secs: 600 };
+        assert_eq!(long.to_string(), "too many requests: try again in 10 minutes");
     }
 }

@@ -5,17 +5,19 @@
 //! Order of defences for `/graphql`: a request id is assigned; the body is refused unread
 //! if it exceeds `server.max_body_bytes` (413; `server.max_upload_bytes` for a
 //! `multipart/form-data` file upload); the whole request is cut off after
-//! `server.request_timeout_secs` (408); batches above `graphql.max_batch` are refused;
-//! values nested deeper than `graphql.max_value_depth` (in the query's text or the
-//! variables) are refused unparsed (400, `graphql::limits::check_nesting`); then the
-//! schema's depth, complexity and alias limits apply before anything runs. A panic while
-//! handling any request answers it with `INTERNAL` (500 here, or a GraphQL error from
+//! `server.request_timeout_secs` (408); a bearer token over `auth.requests_per_minute` is
+//! refused (429, `rate.rs`); batches above `graphql.max_batch` are refused; values nested
+//! deeper than `graphql.max_value_depth` (in the query's text or the variables) are
+//! refused unparsed (400, `graphql::limits::check_nesting`); then the schema's depth,
+//! complexity and alias limits apply before anything runs. `login`'s own throttle
+//! (`auth::throttle`) answers 429 too, once it has run. A panic while handling any request
+//! answers it with `INTERNAL` (500 here, or a GraphQL error from
 //! `graphql::limits::CatchPanics`) and the process serves on.
 
 use crate::auth;
 use crate::error::Error;
 use crate::graphql::errors::{already_done, bad_request, finish, saved_after_commit};
-use crate::graphql::{AppSchema, Identity, make_loader, make_spawned_loader};
+use crate::graphql::{AppSchema, Identity, make_loader};
 use crate::idempotency;
 use async_graphql::ParseRequestError;
 use async_graphql::{BatchRequest, BatchResponse, Response};
@@ -26,6 +28,7 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use sea_orm::DatabaseConnection;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 use tower::ServiceBuilder;
@@ -36,6 +39,12 @@ use tower_http::trace::TraceLayer;
 
 /// `GET /charts/…`: metrics charts as SVG and PNG.
 mod charts;
+/// The per-token request rate limit on `/graphql`.
+mod rate;
+/// `/graphql/ws`: the WebSocket transport, checking the caller for every operation and event.
+mod ws;
+
+pub use rate::RateLimiter;
 
 /// What the handlers share.
 pub struct AppState {
@@ -45,6 +54,14 @@ pub struct AppState {
     pub allow_demo_logins: bool,
     /// How long an `Idempotency-Key` is kept (`graphql.idempotency_key_hours`).
     pub idempotency_ttl: chrono::Duration,
+    /// Proxies whose `X-Forwarded-For` names the client (`auth.trusted_proxies`).
+    pub trusted_proxies: Vec<IpAddr>,
+    /// The per-token request rate limit on `/graphql`.
+    pub rate: RateLimiter,
+    /// Values nested deeper than this are refused unparsed (`graphql.max_value_depth`).
+    pub max_value_depth: usize,
+    /// A WebSocket message larger than this closes the connection (`server.max_body_bytes`).
+    pub max_ws_message: usize,
 }
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -53,19 +70,8 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub fn router(state: Arc<AppState>, settings: &crate::settings::Settings) -> Router {
     let mut app = Router::new()
         // POST only: a GET would put operations (and `login`'s password) in URLs and logs.
-        .route("/graphql", {
-            let max_value_depth = settings.graphql.max_value_depth;
-            post(move |state: State<Arc<AppState>>, headers: HeaderMap, request| {
-                graphql(state, headers, request, max_value_depth)
-            })
-        })
-        .route("/graphql/ws", {
-            let max_message = settings.server.max_body_bytes;
-            get(move |state: State<Arc<AppState>>, protocol, upgrade: axum::extract::WebSocketUpgrade| {
-                // A message over the body limit closes the connection, as a body over it is refused.
-                graphql_ws(state, protocol, upgrade.max_message_size(max_message).max_frame_size(max_message))
-            })
-        })
+        .route("/graphql", post(graphql))
+        .route("/graphql/ws", get(graphql_ws))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .merge(charts::routes(settings))
@@ -208,10 +214,16 @@ fn rejected(rejection: GraphQLRejection, request_id: &str) -> axum::response::Re
 async fn graphql(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
+    peer: Option<axum::Extension<axum::extract::ConnectInfo<SocketAddr>>>,
     request: Result<GraphQLBatchRequest, GraphQLRejection>,
-    max_value_depth: usize,
 ) -> axum::response::Response {
     let request_id = request_id(&headers);
+    let client = client_address(&headers, peer, &state.trusted_proxies);
+    if let Some(token) = bearer(&headers)
+        && let Err(e) = state.rate.take(token)
+    {
+        return failure(&e, &request_id);
+    }
     // Bearer tokens, never cookies: a cross-site form cannot carry one, so accepting
     // multipart uploads opens no forgery.
     if !content_type(&headers).starts_with("application/json") && !is_multipart(&headers) {
@@ -240,7 +252,7 @@ async fn graphql(
         BatchRequest::Batch(list) => list,
     };
     for req in operations {
-        if let Err(refusal) = crate::graphql::limits::check_nesting(req, max_value_depth) {
+        if let Err(refusal) = crate::graphql::limits::check_nesting(req, state.max_value_depth) {
             let body = finish(Response::from_errors(vec![refusal]), &request_id);
             return (StatusCode::BAD_REQUEST, Json(body)).into_response();
         }
@@ -275,6 +287,7 @@ async fn graphql(
             }
             Identity::Unknown(why) => (req.data(Identity::Unknown(why)), None),
         };
+        let req = req.data(client).data(auth::RequestId(request_id.clone()));
         async move {
             let response = match driver {
                 Some(driver) => driver.drive(schema.execute(req)).await,
@@ -309,7 +322,32 @@ async fn graphql(
             BatchResponse::Batch(out)
         }
     };
-    GraphQLResponse::from(response).into_response()
+    let wait = throttled(&response);
+    let mut answer = GraphQLResponse::from(response).into_response();
+    if let Some(secs) = wait {
+        *answer.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+        answer.headers_mut().insert(header::RETRY_AFTER, axum::http::HeaderValue::from(secs));
+    }
+    answer
+}
+
+/// The longest wait asked by a `TOO_MANY_REQUESTS` error in the response (a throttled
+/// `login`), which then goes out as `429` with `Retry-After`.
+fn throttled(response: &BatchResponse) -> Option<u64> {
+    let responses = match response {
+        BatchResponse::Single(r) => std::slice::from_ref(r),
+        BatchResponse::Batch(list) => list.as_slice(),
+    };
+    responses
+        .iter()
+        .flat_map(|r| &r.errors)
+        .filter_map(|e| e.extensions.as_ref())
+        .filter(|x| x.get("code") == Some(&async_graphql::Value::from("TOO_MANY_REQUESTS")))
+        .filter_map(|x| match x.get("retryAfter") {
+            Some(async_graphql::Value::Number(n)) => n.as_u64(),
+            _ => None,
+        })
+        .max()
 }
 
 /// Header on an answer replayed for a retry with an `Idempotency-Key`.
@@ -380,51 +418,59 @@ where
 
 /// Subscriptions over WebSocket. The token comes in the `connection_init` payload as
 /// `{"authorization": "Bearer <token>"}` (or `{"token": "<token>"}`); without a valid one
-/// the connection is refused. A message larger than `server.max_body_bytes` closes the
-/// connection.
+/// the connection is refused. It is checked again, and the caller resolved afresh, before
+/// every operation and every event (`http/ws.rs`): a revoked or expired token or a
+/// disabled account closes the connection with 4401, a changed membership with 4403. A
+/// message larger than `server.max_body_bytes` closes the connection.
 async fn graphql_ws(
     State(state): State<Arc<AppState>>,
-    protocol: async_graphql_axum::GraphQLProtocol,
+    headers: HeaderMap,
+    peer: Option<axum::Extension<axum::extract::ConnectInfo<SocketAddr>>>,
     upgrade: axum::extract::WebSocketUpgrade,
 ) -> axum::response::Response {
+    let Some(protocol) = ws::protocol(&headers) else {
+        let why = "ask for the `graphql-transport-ws` (or `graphql-ws`) WebSocket protocol".to_owned();
+        return refuse(StatusCode::BAD_REQUEST, why, &request_id(&headers));
+    };
+    let client = client_address(&headers, peer, &state.trusted_proxies);
+    // A message over the body limit closes the connection, as a body over it is refused.
+    let upgrade = upgrade.max_message_size(state.max_ws_message).max_frame_size(state.max_ws_message);
     upgrade.protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS).on_upgrade(move |socket| {
-        let schema = state.schema.clone();
-        async_graphql_axum::GraphQLWebSocket::new(socket, schema, protocol)
-            .on_connection_init(move |payload| {
-                use futures_util::FutureExt;
-                let init = async move {
-                    let token = payload
-                        .get("authorization")
-                        .or_else(|| payload.get("Authorization"))
-                        .and_then(|v| v.as_str())
-                        .map(|v| v.trim_start_matches("Bearer ").trim_start_matches("bearer ").to_owned())
-                        .or_else(|| payload.get("token").and_then(|v| v.as_str()).map(str::to_owned))
-                        .ok_or_else(|| {
-                            async_graphql::Error::new("send {\"authorization\": \"Bearer <token>\"} in connection_init")
-                        })?;
-                    let actor = auth::authenticate(&state.db, &token, state.allow_demo_logins, None)
-                        .await
-                        .map_err(|e| crate::graphql::errors::to_gql(&e))?;
-                    let mut data = async_graphql::Data::default();
-                    data.insert(make_spawned_loader(&state.db, &actor));
-                    data.insert(Identity::Known(actor));
-                    data.insert(crate::graphql::subscription::ConnectionToken {
-                        token,
-                        allow_demo: state.allow_demo_logins,
-                    });
-                    Ok(data)
-                };
-                // A panic while checking the token refuses the connection, not the process.
-                std::panic::AssertUnwindSafe(init).catch_unwind().map(|done| {
-                    done.unwrap_or_else(|_| {
-                        Err(crate::graphql::errors::to_gql(&Error::Internal(anyhow::anyhow!(
-                            "connection_init panicked"
-                        ))))
-                    })
-                })
-            })
-            .serve()
+        ws::serve(socket, state.schema.clone(), state.db.clone(), state.allow_demo_logins, protocol, client)
     })
+}
+
+/// Where a request comes from: the socket's peer, unless that peer is a trusted proxy
+/// (`auth.trusted_proxies`): then the nearest address in `X-Forwarded-For` that is not
+/// itself a trusted proxy (read from the right, as each proxy appends the one it saw).
+/// A header from anyone else is ignored: a client could write anything in it.
+fn client_address(
+    headers: &HeaderMap,
+    peer: Option<axum::Extension<axum::extract::ConnectInfo<SocketAddr>>>,
+    trusted: &[IpAddr],
+) -> auth::ClientAddress {
+    let Some(peer) = peer.map(|axum::Extension(axum::extract::ConnectInfo(addr))| addr.ip()) else {
+        return auth::ClientAddress(None);
+    };
+    if !trusted.contains(&peer) {
+        return auth::ClientAddress(Some(peer));
+    }
+    let forwarded = headers
+        .get_all(HeaderName::from_static("x-forwarded-for"))
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|hop| hop.trim().parse::<IpAddr>().ok())
+        .collect::<Vec<_>>();
+    for hop in forwarded.into_iter().rev() {
+        match hop {
+            Some(ip) if trusted.contains(&ip) => continue,
+            Some(ip) => return auth::ClientAddress(Some(ip)),
+            // An unreadable hop: nothing to the left of it can be trusted.
+            None => break,
+        }
+    }
+    auth::ClientAddress(Some(peer))
 }
 
 /// A refusal outside `/graphql` (downloads, charts): the HTTP status of the domain error,
@@ -436,12 +482,16 @@ fn failure(err: &Error, request_id: &str) -> axum::response::Response {
         Error::NotFound(_) => StatusCode::NOT_FOUND,
         Error::InvalidInput(_) => StatusCode::BAD_REQUEST,
         Error::Conflict(_) => StatusCode::CONFLICT,
+        Error::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
         Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     };
     let error = crate::graphql::errors::to_gql(err).into_server_error(Default::default());
     let mut response = (status, Json(finish(Response::from_errors(vec![error]), request_id))).into_response();
     if status == StatusCode::UNAUTHORIZED {
         response.headers_mut().insert(header::WWW_AUTHENTICATE, axum::http::HeaderValue::from_static("Bearer"));
+    }
+    if let Error::TooManyRequests { retry_after_secs, .. } = err {
+        response.headers_mut().insert(header::RETRY_AFTER, axum::http::HeaderValue::from(*retry_after_secs));
     }
     response
 }

@@ -135,10 +135,36 @@ pub struct GraphqlSettings {
     pub idempotency_key_hours: i64,
 }
 
+/// Signing in, and how hard guessing and flooding are made (see `auth::throttle` and
+/// `http::RateLimiter`).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct AuthSettings {
     /// How long a bearer token from `login` lives.
     pub token_ttl_minutes: i64,
+    /// Failed logins for one email address (whether or not an account has it) within
+    /// `failure_window_secs` before that account is locked out. 0 turns the account
+    /// throttle off.
+    pub max_failures_per_account: u32,
+    /// Failed logins from one client address within `failure_window_secs` before that
+    /// address is locked out (higher than per account: a school's staff may share one
+    /// address). 0 turns the address throttle off.
+    pub max_failures_per_address: u32,
+    /// How long failed logins are remembered, in seconds: failures older than this are
+    /// forgotten, and so is a lockout's doubling once this long has passed after it.
+    pub failure_window_secs: u64,
+    /// The first lockout, in seconds. Each further lockout of the same account or
+    /// address (before the window has passed) doubles it, up to `max_lockout_secs`.
+    pub lockout_secs: u64,
+    /// The longest lockout, in seconds.
+    pub max_lockout_secs: u64,
+    /// Reverse proxies (exact IP addresses) in front of the service. Only a request whose
+    /// socket peer is one of these has its client address taken from `X-Forwarded-For`;
+    /// empty (the default) means the header is ignored.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Requests per minute one bearer token may make to `/graphql`, counted in each
+    /// process separately (several processes each allow this many). Over it the answer is
+    /// `429` with `Retry-After`. 0 turns the limit off.
+    pub requests_per_minute: u32,
 }
 
 /// When a child's attendance at a programme counts as dropping (an event for the link
@@ -176,7 +202,16 @@ impl Default for Settings {
                 introspection: false,
                 idempotency_key_hours: 24,
             },
-            auth: AuthSettings { token_ttl_minutes: 8 * 60 },
+            auth: AuthSettings {
+                token_ttl_minutes: 8 * 60,
+                max_failures_per_account: 5,
+                max_failures_per_address: 20,
+                failure_window_secs: 15 * 60,
+                lockout_secs: 60,
+                max_lockout_secs: 60 * 60,
+                trusted_proxies: Vec::new(),
+                requests_per_minute: 300,
+            },
             brokering: BrokeringSettings { attendance_alert_below: 0.75, attendance_alert_after_sessions: 3 },
             disclosure: crate::domain::disclosure::Rules::default(),
             metrics: MetricsSettings { refresh_minutes: 5, engaged_after_sessions: 6 },
@@ -309,6 +344,11 @@ mod tests {
         assert_eq!(s.validation.earliest_event.to_string(), "2000-01-01");
         assert!(s.audit.key.is_none() && s.audit.key_file.as_os_str().is_empty());
         assert_eq!(s.audit.checkpoint_minutes, 15);
+        assert_eq!(s.auth.max_failures_per_account, 5, "guessing is throttled by default");
+        assert!(s.auth.max_failures_per_address > 0);
+        assert!(s.auth.lockout_secs > 0 && s.auth.max_lockout_secs >= s.auth.lockout_secs);
+        assert!(s.auth.trusted_proxies.is_empty(), "X-Forwarded-For is ignored unless proxies are named");
+        assert!(s.auth.requests_per_minute > 0, "the per-token rate limit is on by default");
     }
 
     #[test]

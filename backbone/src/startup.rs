@@ -138,6 +138,10 @@ impl Application {
             max_batch: settings.graphql.max_batch.max(1),
             allow_demo_logins,
             idempotency_ttl: chrono::Duration::hours(settings.graphql.idempotency_key_hours.max(1)),
+            trusted_proxies: settings.auth.trusted_proxies.clone(),
+            rate: crate::http::RateLimiter::new(settings.auth.requests_per_minute),
+            max_value_depth: settings.graphql.max_value_depth,
+            max_ws_message: settings.server.max_body_bytes,
         });
         let router = router(state, &settings);
         Ok(Application { listener, router, address, db })
@@ -154,13 +158,17 @@ impl Application {
 
     /// Serves until Ctrl-C or SIGTERM, then finishes in-flight requests.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown_signal()).await?;
+        axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(shutdown_signal())
+            .await?;
         Ok(())
     }
 
     /// Serves until the future completes (for tests).
     pub async fn run_until(self, stop: impl std::future::Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
-        axum::serve(self.listener, self.router).with_graceful_shutdown(stop).await?;
+        axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(stop)
+            .await?;
         Ok(())
     }
 }

@@ -45,6 +45,7 @@ mod m20261123_000040_create_contracts;
 mod m20261123_000041_create_contract_payers;
 mod m20261123_000042_create_contract_anchors;
 mod m20261123_000043_create_claims;
+mod m20261202_000010_create_login_throttle;
 mod m20261202_000020_create_idempotency_keys;
 mod m20261202_000030_create_protected_metrics;
 mod m20261202_000040_audit_key;
@@ -93,6 +94,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000041_create_contract_payers::Migration),
             Box::new(m20261123_000042_create_contract_anchors::Migration),
             Box::new(m20261123_000043_create_claims::Migration),
+            Box::new(m20261202_000010_create_login_throttle::Migration),
             Box::new(m20261202_000020_create_idempotency_keys::Migration),
             Box::new(m20261202_000030_create_protected_metrics::Migration),
             Box::new(m20261202_000040_audit_key::Migration),

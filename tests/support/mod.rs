@@ -50,12 +50,16 @@ pub async fn fresh_database(dir: &tempfile::TempDir) -> String {
     }
 }
 
-/// Settings for a test: loopback, port 0, the given database.
+/// Settings for a test: loopback, port 0, the given database; the per-token rate limit
+/// off and login throttling too high to trip (the tests of them set their own).
 pub fn test_settings(database_url: &str) -> Settings {
     let mut s = Settings::default();
     s.database.url = database_url.to_owned();
     s.database.max_connections = 4;
     s.server.bind = "127.0.0.1:0".parse().expect("address");
+    s.auth.requests_per_minute = 0;
+    s.auth.max_failures_per_account = 10_000;
+    s.auth.max_failures_per_address = 10_000;
     s
 }
 

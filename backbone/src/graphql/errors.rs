@@ -19,6 +19,9 @@ pub fn to_gql(err: &Error) -> async_graphql::Error {
     let mut gql = async_graphql::Error::new(message);
     let mut ext = ErrorExtensionValues::default();
     ext.set("code", err.code());
+    if let Error::TooManyRequests { retry_after_secs, .. } = err {
+        ext.set("retryAfter", *retry_after_secs);
+    }
     if let Error::InvalidInput(fields) = err {
         if let Some(first) = fields.first() {
             ext.set("field", first.field.clone());

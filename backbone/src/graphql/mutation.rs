@@ -39,11 +39,19 @@ fn child_written(ctx: &Context<'_>, model: crate::store::child::Model) -> Result
 #[Object]
 impl Mutation {
     /// Exchanges an email and password for a bearer token. The only operation open to
-    /// callers without a token.
+    /// callers without a token. After a few failures for one account, or from one
+    /// address, every attempt through it is refused for a while (the right password too):
+    /// `TOO_MANY_REQUESTS`, with the seconds to wait in `extensions.retryAfter` (over
+    /// HTTP, status 429 and `Retry-After`).
     async fn login(&self, ctx: &Context<'_>, email: String, password: String) -> Result<LoginPayload> {
         let s = services(ctx)?;
-        let ttl = chrono::Duration::minutes(s.settings.auth.token_ttl_minutes);
-        let session = auth::login(&s.db, &email, &password, ttl, s.allow_demo_logins).await.gql()?;
+        let attempt = auth::Attempt {
+            email: &email,
+            password: &password,
+            client: ctx.data_opt::<auth::ClientAddress>().copied().unwrap_or_default(),
+            request_id: ctx.data_opt::<auth::RequestId>().map(|r| r.0.clone()),
+        };
+        let session = auth::login(&s.db, attempt, &s.settings.auth, s.allow_demo_logins).await.gql()?;
         // Answered from what `login` read and wrote: no second read after the token exists.
         Ok(LoginPayload {
             token: session.token,

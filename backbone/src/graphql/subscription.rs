@@ -1,11 +1,15 @@
 //! Subscriptions, over WebSocket at `/graphql/ws` (`graphql-transport-ws` or the older
 //! `graphql-ws` protocol). The client sends its token in the `connection_init` payload
-//! (`{"authorization": "Bearer <token>"}`); the token is checked again before every event
-//! is delivered, so a logged-out or expired token ends the stream. Events carry ids; the
-//! `referral` of an event is read (and audited) through the caller's scope at delivery, so
-//! access ended by a withdrawal is already ended here.
+//! (`{"authorization": "Bearer <token>"}`). The token is checked again, and the caller
+//! resolved afresh, before every operation on the connection runs (`http/ws.rs`) and
+//! before every event is delivered ([`events`]): a revoked or expired token or a disabled
+//! account closes the connection with `4401`, a caller whose organisation, role or
+//! designated-lead flag changed with `4403` ([`Connection::recheck`]), before anything
+//! else is sent. Events carry ids; the `referral` of an event is read (and audited)
+//! through the caller's scope at delivery, so access ended by a withdrawal is already
+//! ended here.
 
-use crate::auth;
+use crate::auth::{self, Actor, ClientAddress};
 use crate::domain::ReferralStatus;
 use crate::error::Error;
 use crate::events::{Event, EventKind};
@@ -16,14 +20,90 @@ use async_graphql::{Context, Enum, ID, Object, Result, Subscription as Subscript
 use chrono::{DateTime, Utc};
 use futures_util::Stream;
 use sea_orm::DatabaseConnection;
+use std::sync::Arc;
 use tokio::sync::broadcast::error::RecvError;
 
 pub struct Subscription;
 
-/// The token a WebSocket connection authenticated with.
-pub struct ConnectionToken {
-    pub token: String,
-    pub allow_demo: bool,
+/// `graphql-transport-ws`'s close code for a caller who is no longer authenticated.
+pub const CLOSE_UNAUTHORIZED: u16 = 4401;
+/// `graphql-transport-ws`'s close code for a caller who is no longer allowed what they
+/// connected as.
+pub const CLOSE_FORBIDDEN: u16 = 4403;
+/// WebSocket's close code for a failure of the server's own.
+pub const CLOSE_INTERNAL: u16 = 1011;
+
+/// Why the server closes a WebSocket connection: the close frame's code and reason.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Close {
+    pub code: u16,
+    pub reason: &'static str,
+}
+
+/// One WebSocket connection's standing: the token it authenticated with, who that was at
+/// `connection_init`, and the signal that closes the connection (`http/ws.rs` watches
+/// it and sends nothing else once it is raised). Shared by every operation on the
+/// connection; holds no identity an operation runs with — each gets its own, resolved by
+/// [`Connection::recheck`].
+pub struct Connection {
+    db: DatabaseConnection,
+    token: String,
+    allow_demo: bool,
+    initial: Actor,
+    client: ClientAddress,
+    close: Arc<tokio::sync::watch::Sender<Option<Close>>>,
+}
+
+impl Connection {
+    pub fn new(
+        db: DatabaseConnection,
+        token: String,
+        allow_demo: bool,
+        initial: Actor,
+        client: ClientAddress,
+        close: Arc<tokio::sync::watch::Sender<Option<Close>>>,
+    ) -> Connection {
+        Connection { db, token, allow_demo, initial, client, close }
+    }
+
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    /// Where the connection comes from.
+    pub fn client(&self) -> ClientAddress {
+        self.client
+    }
+
+    /// Checks the token again and resolves the caller afresh. The caller, if they still
+    /// stand where they stood at `connection_init`; otherwise the connection is told to
+    /// close — `4401` for a revoked or expired token or a disabled account (anything
+    /// `UNAUTHENTICATED`), `4403` for a changed organisation, role or designated-lead
+    /// flag, `1011` if the check itself failed — and `None` is returned: the caller must
+    /// then run and deliver nothing.
+    pub async fn recheck(&self, request_id: Option<String>) -> Option<Actor> {
+        let close = match auth::authenticate(&self.db, &self.token, self.allow_demo, request_id).await {
+            Ok(actor) if actor.same_standing(&self.initial) => return Some(actor),
+            Ok(_) => Close { code: CLOSE_FORBIDDEN, reason: "your organisation or role has changed: connect again" },
+            Err(Error::Unauthenticated(_)) => Close {
+                code: CLOSE_UNAUTHORIZED,
+                reason: "the token is invalid, expired or revoked, or the account is disabled: log in again",
+            },
+            Err(e) => {
+                tracing::error!(error = ?e, "re-checking a WebSocket connection's token");
+                Close { code: CLOSE_INTERNAL, reason: "internal error" }
+            }
+        };
+        tracing::info!(user_id = %self.initial.user_id, code = close.code, "closing a WebSocket connection");
+        self.close.send_if_modified(|current| {
+            let first = current.is_none();
+            if first {
+                *current = Some(close);
+            }
+            first
+        });
+        None
+    }
 }
 
 /// What happened.
@@ -79,24 +159,29 @@ impl ReferralEvent {
     }
 }
 
-/// Events from the bus that pass `keep`, for as long as the connection's token is valid.
+/// Events from the bus that pass `keep`. Every subscription's stream comes from here:
+/// before each event is handed on (and so before its `referral` is read), the
+/// connection's caller is checked again ([`Connection::recheck`]); if they no longer
+/// stand where they stood, the event is withheld and the stream waits while the
+/// connection closes.
 fn events<F>(ctx: &Context<'_>, keep: F) -> Result<impl Stream<Item = ReferralEvent> + use<F>>
 where
     F: Fn(&Event) -> bool + Send + Sync + 'static,
 {
-    let db: DatabaseConnection = services(ctx)?.db.clone();
-    let token = ctx
-        .data_opt::<ConnectionToken>()
-        .map(|t| (t.token.clone(), t.allow_demo))
+    let connection = ctx
+        .data_opt::<Arc<Connection>>()
+        .cloned()
         .ok_or_else(|| to_gql(&Error::Unauthenticated("subscribe over /graphql/ws with a token")))?;
     let rx = services(ctx)?.events.subscribe();
-    Ok(futures_util::stream::unfold((rx, db, token, keep), |(mut rx, db, token, keep)| async move {
+    Ok(futures_util::stream::unfold((rx, connection, keep), |(mut rx, connection, keep)| async move {
         loop {
             match rx.recv().await {
                 Ok(event) if keep(&event) => {
-                    // The token must still be valid for each delivery.
-                    auth::authenticate(&db, &token.0, token.1, None).await.ok()?;
-                    return Some((ReferralEvent(event), (rx, db, token, keep)));
+                    if connection.recheck(None).await.is_none() {
+                        // Nothing more from this stream: the connection is closing.
+                        std::future::pending::<()>().await;
+                    }
+                    return Some((ReferralEvent(event), (rx, connection, keep)));
                 }
                 Ok(_) | Err(RecvError::Lagged(_)) => continue,
                 Err(RecvError::Closed) => return None,

@@ -21,6 +21,7 @@ pub mod framework_version;
 pub mod handover;
 pub mod idempotency_key;
 pub mod lawful_basis;
+pub mod login_throttle;
 pub mod membership;
 pub mod organisation;
 pub mod participation;

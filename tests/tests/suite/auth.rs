@@ -4,7 +4,7 @@ use backbone::auth::Actor;
 use backbone::domain::{Role, accounts};
 use backbone::startup::StartOptions;
 use backbone_tests::*;
-use serde_json::json;
+use serde_json::{Value, json};
 
 #[tokio::test]
 async fn login_me_and_logout() {
@@ -130,4 +130,208 @@ async fn demo_mode_refuses_a_non_loopback_address() {
         backbone::startup::Application::build(settings, StartOptions { demo: true, ..Default::default() }).await;
     let err = built.err().map(|e| e.to_string()).unwrap_or_default();
     assert!(err.contains("loopback"), "{err}");
+}
+
+const LOGIN: &str = "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }";
+
+/// A login over HTTP, with optional extra headers: the status, `Retry-After` and body.
+async fn try_login(
+    app: &TestApp,
+    email: &str,
+    password: &str,
+    forwarded_for: Option<&str>,
+) -> (u16, Option<u64>, Value) {
+    let mut req =
+        app.http.post(app.url("/graphql")).json(&json!({ "query": LOGIN, "variables": { "e": email, "p": password } }));
+    if let Some(xff) = forwarded_for {
+        req = req.header("x-forwarded-for", xff);
+    }
+    let resp = req.send().await.expect("sent");
+    let status = resp.status().as_u16();
+    let retry = resp.headers().get("retry-after").and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok());
+    (status, retry, resp.json().await.expect("JSON body"))
+}
+
+/// The `auth.lockout` audit events: (actor role, child, fields).
+async fn lockouts(app: &TestApp) -> Vec<(String, Option<String>, String)> {
+    use backbone::store::audit_event;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+    audit_event::Entity::find()
+        .filter(audit_event::Column::Action.eq("auth.lockout"))
+        .order_by_asc(audit_event::Column::Seq)
+        .all(&app.db)
+        .await
+        .expect("audit events")
+        .into_iter()
+        .map(|e| (e.actor_role, e.child_id, e.fields))
+        .collect()
+}
+
+fn assert_throttled(answer: &(u16, Option<u64>, Value), what: &str) {
+    let (status, retry, body) = answer;
+    assert_eq!(*status, 429, "{what}: {body}");
+    assert!(retry.is_some_and(|s| s >= 1), "{what}: Retry-After missing: {body}");
+    assert_eq!(error_code(body), Some("TOO_MANY_REQUESTS"), "{what}: {body}");
+    assert_eq!(body["errors"][0]["extensions"]["retryAfter"].as_u64(), *retry, "{what}: {body}");
+    assert!(body["data"].is_null() || body["data"]["login"].is_null(), "{what}: a token was issued: {body}");
+}
+
+#[tokio::test]
+async fn guessing_locks_the_account_even_against_the_right_password_and_is_audited() {
+    let app = TestApp::spawn_with(
+        |s| {
+            s.auth.max_failures_per_account = 3;
+            s.auth.lockout_secs = 2;
+            s.auth.max_lockout_secs = 4;
+        },
+        StartOptions::default(),
+    )
+    .await;
+    let zone = Zone::from_app(app).await;
+    let app = &zone.app;
+    let lw = zone.link_worker.email.as_str();
+
+    // Two wrong passwords are refused as usual; the third locks the account.
+    for _ in 0..2 {
+        let (status, _, body) = try_login(app, lw, "wrong-password", None).await;
+        assert_eq!((status, error_code(&body)), (200, Some("UNAUTHENTICATED")), "{body}");
+    }
+    let third = try_login(app, lw, "wrong-password", None).await;
+    assert_throttled(&third, "the third failure");
+    // The right password is refused during the lockout.
+    let right = try_login(app, lw, PASSWORD, None).await;
+    assert_throttled(&right, "the right password during the lockout");
+    // Another account from the same address is not locked.
+    let (status, _, other) = try_login(app, &zone.link_worker_2.email, PASSWORD, None).await;
+    assert_eq!(status, 200, "{other}");
+    assert!(other["data"]["login"]["token"].is_string(), "{other}");
+
+    // An email no account has is locked just the same, with the same words: a lockout
+    // does not tell a guesser which emails exist.
+    for _ in 0..2 {
+        try_login(app, "nobody@test.zone", "wrong-password", None).await;
+    }
+    let unknown = try_login(app, "nobody@test.zone", "wrong-password", None).await;
+    assert_throttled(&unknown, "an unknown email");
+    assert_eq!(unknown.2["errors"][0]["message"], third.2["errors"][0]["message"], "the same refusal");
+
+    // Each lockout is one audit event, about no child, and the chain is intact.
+    let events = lockouts(app).await;
+    assert_eq!(events.len(), 2, "{events:?}");
+    for (role, child, fields) in &events {
+        assert_eq!((role.as_str(), child, fields.as_str()), ("system", &None, "[\"account\"]"), "{events:?}");
+    }
+    let verdict = backbone::audit::verify(&app.db, |_, _| {}).await.expect("verify");
+    assert!(matches!(verdict, backbone::audit::Verdict::Intact { .. }), "{verdict:?}");
+
+    // Once the lockout has passed, the right password works again.
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    let (status, _, body) = try_login(app, lw, PASSWORD, None).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body["data"]["login"]["token"].is_string(), "{body}");
+}
+
+#[tokio::test]
+async fn a_successful_login_forgets_the_accounts_failures() {
+    let app = TestApp::spawn_with(|s| s.auth.max_failures_per_account = 3, StartOptions::default()).await;
+    let zone = Zone::from_app(app).await;
+    let (app, lw) = (&zone.app, zone.link_worker.email.as_str());
+    for _ in 0..2 {
+        try_login(app, lw, "wrong-password", None).await;
+    }
+    let (status, _, body) = try_login(app, lw, PASSWORD, None).await;
+    assert_eq!(status, 200, "{body}");
+    // Two more failures: four in all, but only two since the success — not locked.
+    for _ in 0..2 {
+        let (status, _, body) = try_login(app, lw, "wrong-password", None).await;
+        assert_eq!((status, error_code(&body)), (200, Some("UNAUTHENTICATED")), "{body}");
+    }
+    // The third since the success locks.
+    assert_throttled(&try_login(app, lw, "wrong-password", None).await, "the third failure since");
+}
+
+#[tokio::test]
+async fn counts_are_deleted_once_their_window_has_passed() {
+    use backbone::store::login_throttle;
+    use sea_orm::{EntityTrait, PaginatorTrait};
+    let app = TestApp::spawn_with(|s| s.auth.failure_window_secs = 1, StartOptions::default()).await;
+    try_login(&app, "first@test.zone", "wrong", None).await;
+    // One row for the email, one for the address.
+    assert_eq!(login_throttle::Entity::find().count(&app.db).await.expect("count"), 2);
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    try_login(&app, "second@test.zone", "wrong", None).await;
+    let rows = login_throttle::Entity::find().all(&app.db).await.expect("rows");
+    assert_eq!(rows.len(), 2, "the first email's count is gone, the address's restarted: {rows:?}");
+    assert!(rows.iter().all(|r| r.failures == 1), "{rows:?}");
+}
+
+#[tokio::test]
+async fn guessing_from_one_address_locks_that_address_and_forwarded_for_is_only_believed_from_a_trusted_proxy() {
+    // Without trusted proxies, X-Forwarded-For is ignored: every guess counts against the
+    // socket's peer (127.0.0.1), whatever the header claims.
+    let app = TestApp::spawn_with(|s| s.auth.max_failures_per_address = 4, StartOptions::default()).await;
+    let zone = Zone::from_app(app).await;
+    let app = &zone.app;
+    for n in 0..3 {
+        let xff = format!("203.0.113.{n}");
+        let (status, _, body) = try_login(app, &format!("guess{n}@test.zone"), "wrong", Some(&xff)).await;
+        assert_eq!((status, error_code(&body)), (200, Some("UNAUTHENTICATED")), "{body}");
+    }
+    assert_throttled(&try_login(app, "guess3@test.zone", "wrong", Some("203.0.113.3")).await, "the fourth guess");
+    // Every account is now refused from that address, the right password included.
+    let blocked = try_login(app, &zone.admin.email, PASSWORD, Some("198.51.100.1")).await;
+    assert_throttled(&blocked, "another account from the locked address");
+    let events = lockouts(app).await;
+    assert_eq!(events.iter().map(|e| e.2.as_str()).collect::<Vec<_>>(), ["[\"address\"]"], "{events:?}");
+
+    // Behind a trusted proxy (here, loopback), the client it names is the one counted.
+    let app = TestApp::spawn_with(
+        |s| {
+            s.auth.max_failures_per_address = 2;
+            s.auth.trusted_proxies = vec!["127.0.0.1".parse().expect("ip")];
+        },
+        StartOptions::default(),
+    )
+    .await;
+    let zone = Zone::from_app(app).await;
+    let app = &zone.app;
+    try_login(app, "guess@test.zone", "wrong", Some("203.0.113.9")).await;
+    // A client cannot pass for another by writing its own header before the proxy's.
+    let spoofed = try_login(app, "guess@test.zone", "wrong", Some("192.0.2.1, 203.0.113.9")).await;
+    assert_throttled(&spoofed, "the second guess from 203.0.113.9");
+    assert_throttled(&try_login(app, &zone.admin.email, PASSWORD, Some("203.0.113.9")).await, "locked client");
+    let (status, _, body) = try_login(app, &zone.admin.email, PASSWORD, Some("203.0.113.10")).await;
+    assert_eq!(status, 200, "another client behind the same proxy is not locked: {body}");
+    assert!(body["data"]["login"]["token"].is_string(), "{body}");
+}
+
+#[tokio::test]
+async fn a_token_over_its_rate_is_refused_with_429() {
+    let app = TestApp::spawn_with(|s| s.auth.requests_per_minute = 5, StartOptions::default()).await;
+    let zone = Zone::from_app(app).await;
+    let app = &zone.app;
+    let me = |token: String| {
+        let req = app.http.post(app.url("/graphql")).bearer_auth(token).json(&json!({ "query": "{ me { role } }" }));
+        async move {
+            let resp = req.send().await.expect("sent");
+            let status = resp.status().as_u16();
+            let retry = resp.headers().get("retry-after").and_then(|v| v.to_str().ok()).map(str::to_owned);
+            (status, retry, resp.json::<Value>().await.expect("JSON"))
+        }
+    };
+    // The zone's own login used none of this token's allowance.
+    for n in 0..5 {
+        let (status, _, body) = me(zone.funder.token.clone()).await;
+        assert_eq!(status, 200, "request {n}: {body}");
+        assert_eq!(body["data"]["me"]["role"], "FUNDER", "{body}");
+    }
+    let (status, retry, body) = me(zone.funder.token.clone()).await;
+    assert_eq!(status, 429, "{body}");
+    assert!(retry.as_deref().and_then(|r| r.parse::<u64>().ok()).is_some_and(|s| s >= 1), "{retry:?}");
+    assert_eq!(error_code(&body), Some("TOO_MANY_REQUESTS"), "{body}");
+    assert!(body["errors"][0]["extensions"]["requestId"].is_string(), "{body}");
+    assert!(body["data"].is_null(), "{body}");
+    // Another token has its own allowance.
+    let (status, _, body) = me(zone.analyst.token.clone()).await;
+    assert_eq!((status, &body["data"]["me"]["role"]), (200, &json!("BACKBONE_ANALYST")), "{body}");
 }

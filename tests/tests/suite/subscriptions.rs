@@ -14,9 +14,19 @@
 //! - `connections_and_subscriptions_are_refused_without_the_right`: `connection_init`
 //!   without a valid token closes the connection (code 1002); each subscription is
 //!   `FORBIDDEN` to the other roles.
-//! - `logging_out_ends_the_stream_at_the_next_event`: the token is checked again before
-//!   each delivery: an event reaches the subscriber, and after `logout` the next one
-//!   ends the subscription with `complete` instead.
+//! - `logging_out_closes_the_connection_at_the_next_event`: the token is checked again
+//!   before each delivery: an event reaches the subscriber, and after `logout` the next
+//!   one closes the connection with `4401` instead of being delivered.
+//! - `logging_out_closes_the_connection_before_the_next_query`: after `logout`, a query
+//!   (`me`, `child { firstName }`, `referralsInbox { needs }`) on the same connection is
+//!   not answered: the connection closes with `4401`.
+//! - `an_expired_token_or_a_disabled_account_closes_the_connection`: both `4401`, before
+//!   any answer.
+//! - `a_member_moved_to_another_organisation_is_closed_with_4403`: no event of the old
+//!   organisation is delivered, no query answered; a role or designated-lead change is
+//!   `4403` too.
+//! - `an_unchanged_caller_keeps_their_connection`: the allowance — queries and events go
+//!   on being answered on one connection while nothing about the caller changes.
 //!
 //! Every wait is bounded (`WAIT`), so a missing event fails the test instead of hanging.
 
@@ -268,7 +278,7 @@ async fn connections_and_subscriptions_are_refused_without_the_right() {
 }
 
 #[tokio::test]
-async fn logging_out_ends_the_stream_at_the_next_event() {
+async fn logging_out_closes_the_connection_at_the_next_event() {
     let zone = Zone::new().await;
     let a1 = zone.child_a1.as_str();
     let mentoring = zone.programme(&zone.partner_1, "Mentoring", 5).await;
@@ -287,10 +297,191 @@ async fn logging_out_ends_the_stream_at_the_next_event() {
     let event = next_event(&mut socket, "1", "referralInbox").await;
     assert_eq!((&event["kind"], &event["referralId"]), (&json!("SENT"), &json!(first)), "{event}");
 
-    // Logged out: the next event ends the subscription instead of being delivered.
+    // Logged out: the next event closes the connection instead of being delivered.
     let logout = zone.app.graphql(Some(&token), "mutation { logout }", json!({})).await;
     assert_eq!(logout["data"]["logout"], true, "{logout}");
     mutate(&zone, &zone.link_worker, SEND, json!({ "r": second }), "sendReferral").await;
-    let message = next_json(&mut socket).await;
-    assert_eq!(message, json!({ "id": "1", "type": "complete" }), "an event reached a logged-out subscriber");
+    expect_closed(&mut socket, 4401).await;
+}
+
+/// Sends `query` as operation `id` and returns its answer (`next`), checking that
+/// `complete` follows.
+async fn ask(socket: &mut Socket, id: &str, query: &str, variables: Value) -> Value {
+    let payload = json!({ "query": query, "variables": variables });
+    send_json(socket, json!({ "id": id, "type": "subscribe", "payload": payload })).await;
+    let answer = next_json(socket).await;
+    assert_eq!((answer["type"].as_str(), answer["id"].as_str()), (Some("next"), Some(id)), "{answer}");
+    assert_eq!(next_json(socket).await, json!({ "id": id, "type": "complete" }));
+    answer["payload"].clone()
+}
+
+/// The next thing from the server must be the close, with `code`: no answer, no event.
+async fn expect_closed(socket: &mut Socket, code: u16) {
+    match receive(socket).await {
+        Received::Closed(got, reason) => assert_eq!(got, Some(code), "closed with the wrong code: {reason}"),
+        Received::Json(message) => panic!("expected the connection to close with {code}, got {message}"),
+    }
+}
+
+const ME: &str = "{ me { email role } }";
+const CHILD: &str = "query($id: ID!) { child(id: $id) { firstName } }";
+const NEEDS: &str = "{ referralsInbox { edges { node { needs } } } }";
+
+#[tokio::test]
+async fn logging_out_closes_the_connection_before_the_next_query() {
+    let zone = Zone::new().await;
+    let a1 = zone.child_a1.clone();
+    let mentoring = zone.programme(&zone.partner_1, "Mentoring", 5).await;
+    zone.ready_for_referral(&a1, &[&zone.partner_1]).await;
+    zone.refer(&a1, &mentoring, ReferralStatus::Sent).await;
+
+    // Each of the three reads, on a connection whose token is then revoked.
+    let reads = [
+        (&zone.link_worker, ME, json!({})),
+        (&zone.link_worker, CHILD, json!({ "id": a1 })),
+        (&zone.partner_worker, NEEDS, json!({})),
+    ];
+    for (who, query, variables) in reads {
+        let token = zone.app.login(&who.email, PASSWORD).await;
+        let mut socket = connect(&zone, &token).await;
+        // Answered while the token is good (the allowance of the same read).
+        let before = ask(&mut socket, "1", query, variables.clone()).await;
+        assert!(before.get("errors").is_none(), "{query}: {before}");
+        // Logging out over the socket itself is answered; nothing after it is.
+        let out = ask(&mut socket, "2", "mutation { logout }", json!({})).await;
+        assert_eq!(out["data"]["logout"], true, "{out}");
+        let payload = json!({ "query": query, "variables": variables });
+        send_json(&mut socket, json!({ "id": "3", "type": "subscribe", "payload": payload })).await;
+        expect_closed(&mut socket, 4401).await;
+    }
+}
+
+#[tokio::test]
+async fn an_expired_token_or_a_disabled_account_closes_the_connection() {
+    use backbone::store::{auth_token, user};
+    use sea_orm::sea_query::Expr;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let zone = Zone::new().await;
+
+    // Expired while connected.
+    let token = zone.app.login(&zone.link_worker.email, PASSWORD).await;
+    let mut socket = connect(&zone, &token).await;
+    assert_eq!(ask(&mut socket, "1", ME, json!({})).await["data"]["me"]["role"], "LINK_WORKER");
+    let past = chrono::Utc::now() - chrono::Duration::minutes(1);
+    auth_token::Entity::update_many()
+        .col_expr(auth_token::Column::ExpiresAt, Expr::value(past))
+        .filter(auth_token::Column::UserId.eq(zone.link_worker.id.clone()))
+        .exec(&zone.app.db)
+        .await
+        .expect("expire the tokens");
+    send_json(&mut socket, json!({ "id": "2", "type": "subscribe", "payload": { "query": ME } })).await;
+    expect_closed(&mut socket, 4401).await;
+
+    // Disabled while connected (the token itself still unexpired).
+    let mut socket = connect(&zone, &zone.anchor_lead.token).await;
+    assert_eq!(ask(&mut socket, "1", ME, json!({})).await["data"]["me"]["role"], "ANCHOR_LEAD");
+    user::Entity::update_many()
+        .col_expr(user::Column::Disabled, Expr::value(true))
+        .filter(user::Column::Id.eq(zone.anchor_lead.id.clone()))
+        .exec(&zone.app.db)
+        .await
+        .expect("disable the account");
+    let payload = json!({ "query": CHILD, "variables": { "id": zone.child_a1 } });
+    send_json(&mut socket, json!({ "id": "2", "type": "subscribe", "payload": payload })).await;
+    expect_closed(&mut socket, 4401).await;
+}
+
+/// Changes `who`'s membership with `change` (straight in the database, as an
+/// administrator's tool would).
+async fn change_membership(zone: &Zone, who: &Account, column: backbone::store::membership::Column, value: Value) {
+    use backbone::store::membership;
+    use sea_orm::sea_query::Expr;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let value = match value {
+        Value::Bool(b) => Expr::value(b),
+        Value::String(s) => Expr::value(s),
+        other => panic!("not a membership value: {other}"),
+    };
+    membership::Entity::update_many()
+        .col_expr(column, value)
+        .filter(membership::Column::UserId.eq(who.id.clone()))
+        .exec(&zone.app.db)
+        .await
+        .expect("change the membership");
+}
+
+#[tokio::test]
+async fn a_member_moved_to_another_organisation_is_closed_with_4403() {
+    use backbone::store::membership::Column;
+    let zone = Zone::new().await;
+    let a1 = zone.child_a1.as_str();
+    let mentoring = zone.programme(&zone.partner_1, "Mentoring", 5).await;
+    let football = zone.programme(&zone.partner_2, "Football", 5).await;
+    zone.ready_for_referral(a1, &[&zone.partner_1, &zone.partner_2]).await;
+    let to_old = zone.refer(a1, &mentoring, ReferralStatus::Proposed).await;
+    let to_new = zone.refer(a1, &football, ReferralStatus::Proposed).await;
+
+    // Partner 1's worker, subscribed to their inbox, is moved to partner 2.
+    let mut socket = connect(&zone, &zone.partner_worker.token).await;
+    subscribe(&mut socket, "1", INBOX).await;
+    change_membership(&zone, &zone.partner_worker, Column::OrganisationId, json!(zone.partner_2)).await;
+    // Neither the old organisation's event nor the new one's reaches the old connection.
+    for r in [&to_old, &to_new] {
+        mutate(&zone, &zone.link_worker, SEND, json!({ "r": r }), "sendReferral").await;
+    }
+    expect_closed(&mut socket, 4403).await;
+
+    // A query on a connection opened before the move is not answered either.
+    let mut socket = connect(&zone, &zone.link_worker_b.token).await;
+    assert_eq!(ask(&mut socket, "1", ME, json!({})).await["data"]["me"]["role"], "LINK_WORKER");
+    change_membership(&zone, &zone.link_worker_b, Column::OrganisationId, json!(zone.anchor_a)).await;
+    let payload = json!({ "query": CHILD, "variables": { "id": zone.child_b1 } });
+    send_json(&mut socket, json!({ "id": "2", "type": "subscribe", "payload": payload })).await;
+    expect_closed(&mut socket, 4403).await;
+
+    // Moved back, a new connection works: the refusal was the change, not the account.
+    change_membership(&zone, &zone.link_worker_b, Column::OrganisationId, json!(zone.anchor_b)).await;
+    let mut socket = connect(&zone, &zone.link_worker_b.token).await;
+    let answer = ask(&mut socket, "1", CHILD, json!({ "id": zone.child_b1 })).await;
+    assert_eq!(answer["data"]["child"]["firstName"], "Cal", "{answer}");
+
+    // A role or designated-lead change is a change of standing too.
+    let changes = [
+        (&zone.anchor_lead, Column::Role, json!("link_worker")),
+        (&zone.link_worker_2, Column::DesignatedSafeguardingLead, json!(true)),
+    ];
+    for (who, column, value) in changes {
+        let mut socket = connect(&zone, &who.token).await;
+        assert!(ask(&mut socket, "1", ME, json!({})).await.get("errors").is_none());
+        change_membership(&zone, who, column, value).await;
+        send_json(&mut socket, json!({ "id": "2", "type": "subscribe", "payload": { "query": ME } })).await;
+        expect_closed(&mut socket, 4403).await;
+    }
+}
+
+#[tokio::test]
+async fn an_unchanged_caller_keeps_their_connection() {
+    let zone = Zone::new().await;
+    let a1 = zone.child_a1.as_str();
+    let mentoring = zone.programme(&zone.partner_1, "Mentoring", 5).await;
+    let homework = zone.programme(&zone.partner_1, "Homework Club", 5).await;
+    zone.ready_for_referral(a1, &[&zone.partner_1]).await;
+    let first = zone.refer(a1, &mentoring, ReferralStatus::Proposed).await;
+    let second = zone.refer(a1, &homework, ReferralStatus::Proposed).await;
+
+    let mut socket = connect(&zone, &zone.partner_worker.token).await;
+    assert_eq!(ask(&mut socket, "q1", ME, json!({})).await["data"]["me"]["role"], "PARTNER_WORKER");
+    subscribe(&mut socket, "1", INBOX).await;
+    for (n, r) in [&first, &second].into_iter().enumerate() {
+        mutate(&zone, &zone.link_worker, SEND, json!({ "r": r }), "sendReferral").await;
+        let event = next_event(&mut socket, "1", "referralInbox").await;
+        assert_eq!((&event["kind"], &event["referralId"]), (&json!("SENT"), &json!(r)), "{event}");
+        assert_eq!(event["referral"]["child"]["firstName"], "Ada", "{event}");
+        // Between events, queries on the same connection are answered.
+        let id = format!("q{}", n + 2);
+        let inbox = ask(&mut socket, &id, NEEDS, json!({})).await;
+        assert!(inbox.get("errors").is_none(), "{inbox}");
+        let edges = inbox["data"]["referralsInbox"]["edges"].as_array().map(Vec::len);
+        assert_eq!(edges, Some(n + 1), "{inbox}");
+    }
 }
