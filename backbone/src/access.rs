@@ -827,6 +827,7 @@ mod birth_bound_tests {
             designated_safeguarding_lead: false,
             token_id: None,
             request_id: None,
+            writes: None,
         }
     }
 

@@ -198,7 +198,7 @@ async fn issue(db: &DatabaseConnection, found: &user::Model, ttl: Duration) -> R
     let mut actor = actor_for(db, found).await?;
     actor.token_id = Some(token_id);
     tracing::info!(user_id = %found.id, "login");
-    Ok(Session { token, expires_at, actor, user: found })
+    Ok(Session { token, expires_at, actor, user: found.clone() })
 }
 
 /// Resolves a bearer token to its [`Actor`]; expired, revoked, unknown tokens, disabled

@@ -221,7 +221,7 @@ async fn guessing_locks_the_account_even_against_the_right_password_and_is_audit
     for (role, child, fields) in &events {
         assert_eq!((role.as_str(), child, fields.as_str()), ("system", &None, "[\"account\"]"), "{events:?}");
     }
-    let verdict = backbone::audit::verify(&app.db, |_, _| {}).await.expect("verify");
+    let verdict = backbone::audit::verify(&app.db, &app.audit, |_, _| {}).await.expect("verify");
     assert!(matches!(verdict, backbone::audit::Verdict::Intact { .. }), "{verdict:?}");
 
     // Once the lockout has passed, the right password works again.

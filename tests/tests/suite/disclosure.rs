@@ -43,6 +43,7 @@ fn actor(role: Role, kind: OrganisationKind) -> Actor {
         designated_safeguarding_lead: false,
         token_id: None,
         request_id: None,
+        writes: None,
     }
 }
 
