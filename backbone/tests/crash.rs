@@ -34,11 +34,27 @@ const WORKERS: usize = 4;
 const LINK_WORKER: &str = "crash.linkworker@test.zone";
 const PASSWORD: &str = "crash-harness-password";
 
-/// Migrates the fresh database and adds the framework, an anchor and its link worker.
-async fn prepare(url: &str) {
+/// The settings the harness's processes share: the database, and the audit key and
+/// checkpoints in files of the run's directory (PostgreSQL has no default for them).
+fn settings(dir: &Path, url: &str) -> backbone::settings::Settings {
+    let mut s = backbone::settings::Settings::default();
+    s.database.url = url.to_owned();
+    s.audit.key_file = dir.join("audit-key");
+    s.audit.checkpoint_file = dir.join("audit-checkpoints");
+    s
+}
+
+/// Migrates the fresh database, makes and binds its audit key, and adds the framework, an
+/// anchor and its link worker.
+async fn prepare(dir: &Path, url: &str) {
     use backbone::domain::{OrganisationKind, Role, accounts, outcomes};
+    let settings = settings(dir, url);
+    let key = backbone::audit::Key::generate().expect("audit key");
+    std::fs::write(&settings.audit.key_file, key.to_hex()).expect("write the audit key");
     let db = backbone::store::db::connect(url, 2).await.expect("open the database");
     backbone::store::db::migrate(&db).await.expect("migrate");
+    let trust = backbone::audit::Trust::load(&settings, backbone::audit::IfMissing::Refuse).expect("load the key");
+    backbone::audit::bind(&db, &trust).await.expect("bind the audit key");
     let system = backbone::auth::Actor::system();
     outcomes::load(&db, &system, outcomes::DEFAULT_FRAMEWORK).await.expect("the default framework");
     let org = |name: &str, kind| accounts::NewOrganisation { name: name.into(), kind };
@@ -98,6 +114,10 @@ fn backbone(dir: &Path, url: &str) -> Command {
         .env("DATABASE_URL", url)
         .env("BACKBONE_CONFIG", dir.join("none.toml"))
         .env("BACKBONE_NO_BROWSER", "1")
+        .env("BACKBONE_AUDIT__KEY_FILE", dir.join("audit-key"))
+        .env("BACKBONE_AUDIT__CHECKPOINT_FILE", dir.join("audit-checkpoints"))
+        // The writers share one token: no per-token rate limit in the way.
+        .env("BACKBONE_AUTH__REQUESTS_PER_MINUTE", "0")
         .env("RUST_LOG", "warn");
     cmd
 }
@@ -295,7 +315,7 @@ async fn check(url: &str, acked: &Acked) -> Vec<String> {
 
 async fn harness(dir: PathBuf, cycles: usize) {
     let target = target(&dir).await;
-    prepare(&target.url).await;
+    prepare(&dir, &target.url).await;
     let started = Instant::now();
     let acked = Arc::new(Mutex::new(Acked::default()));
     let mut children_before = None;
@@ -412,7 +432,7 @@ fn postgres_restart_answers_coded_errors_then_recovers() {
     rt.block_on(async move {
         let target = target(&path).await;
         assert_eq!(target.engine, "postgres");
-        prepare(&target.url).await;
+        prepare(&path, &target.url).await;
         let server = Server::start(&path, &target.url, 0);
         let http = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().expect("client");
         let login = post(
