@@ -661,8 +661,9 @@ mod tests {
     use tower::ServiceExt;
 
     async fn broken() -> &'static str {
-        let found: Option<&'static str> = None;
-        found.expect("a handler bug")
+        // A handler bug: indexing past the end of a list.
+        let found: Vec<&'static str> = Vec::new();
+        found[std::hint::black_box(0)]
     }
 
     /// A route whose handler panics, behind the request id and the panic catcher as in

@@ -258,6 +258,16 @@ impl Zone {
         Self::from_app(TestApp::spawn().await).await
     }
 
+    /// The fixture zone with the default outcomes framework loaded.
+    pub async fn with_framework() -> Zone {
+        let zone = Self::new().await;
+        let system = backbone::auth::Actor::system();
+        backbone::domain::outcomes::load(&zone.app.db, &system, backbone::domain::outcomes::DEFAULT_FRAMEWORK)
+            .await
+            .expect("default framework loads");
+        zone
+    }
+
     pub async fn from_app(app: TestApp) -> Zone {
         let system = Actor::system();
         let db = &app.db;

@@ -13,9 +13,7 @@ const RECORD: &str = "mutation($i: RecordAssessmentInput!) { recordAssessment(in
 const PROGRESS: &str = "query($c: ID!) { child(id: $c) { progress { area measure baselineLevel latestLevel change trend improved crossedThreshold } assessments { measure level frameworkVersion } } }";
 
 async fn zone_with_framework() -> Zone {
-    let zone = Zone::new().await;
-    outcomes::load(&zone.app.db, &Actor::system(), DEFAULT_TOML).await.expect("default framework loads");
-    zone
+    Zone::with_framework().await
 }
 
 fn input(child: &str, measure: &str, value: Value, stage: &str, on: &str) -> Value {

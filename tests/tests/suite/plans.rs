@@ -35,7 +35,7 @@ fn read_query() -> String {
 }
 
 async fn zone_with_framework() -> Zone {
-    zone_on(TestApp::spawn().await).await
+    Zone::with_framework().await
 }
 
 async fn zone_on(app: TestApp) -> Zone {

@@ -282,7 +282,7 @@ async fn a_date_of_birth_must_fit_the_year_group() {
 
 #[tokio::test]
 async fn numbers_beyond_their_type_name_the_field() {
-    let zone = Zone::new().await;
+    let zone = Zone::with_framework().await;
     let p = zone.programme(&zone.partner_1, "Test Club", 10).await;
     let before = all_counts(&zone).await;
     // Inside an input object written in the query, and as a variable.
