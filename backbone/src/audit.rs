@@ -61,17 +61,24 @@ impl Deref for Audited {
     }
 }
 
+/// Begins a transaction that holds the chain head's lock (a no-op update of its row: a
+/// row lock on PostgreSQL, the write lock on SQLite) from its first statement.
+async fn lock_head(db: &DatabaseConnection) -> Result<DatabaseTransaction> {
+    let tx = db.begin().await?;
+    let lock = Query::update()
+        .table(audit_head::Entity)
+        .value(audit_head::Column::Seq, Expr::col(audit_head::Column::Seq))
+        .and_where(Expr::col(audit_head::Column::Id).eq(1))
+        .to_owned();
+    tx.execute(&lock).await?;
+    Ok(tx)
+}
+
 impl Audited {
     /// Begins a transaction and takes the chain lock before anything else, so that on
     /// SQLite the transaction is a writer from its first statement (no stale snapshot).
     pub async fn begin(db: &DatabaseConnection, actor: &Actor) -> Result<Audited> {
-        let tx = db.begin().await?;
-        let lock = Query::update()
-            .table(audit_head::Entity)
-            .value(audit_head::Column::Seq, Expr::col(audit_head::Column::Seq))
-            .and_where(Expr::col(audit_head::Column::Id).eq(1))
-            .to_owned();
-        tx.execute(&lock).await?;
+        let tx = lock_head(db).await?;
         Ok(Audited { tx, actor: actor.clone(), pending: Vec::new() })
     }
 
@@ -436,13 +443,7 @@ pub async fn bind(db: &DatabaseConnection, trust: &Trust) -> Result<()> {
     if let Ok(mut keys) = BOUND.write() {
         keys.insert(id.clone(), trust.key.clone());
     }
-    let tx = db.begin().await?;
-    let lock = Query::update()
-        .table(audit_head::Entity)
-        .value(audit_head::Column::Seq, Expr::col(audit_head::Column::Seq))
-        .and_where(Expr::col(audit_head::Column::Id).eq(1))
-        .to_owned();
-    tx.execute(&lock).await?;
+    let tx = lock_head(db).await?;
     let head = head_row(&tx).await?;
     match head.key_id.as_deref() {
         Some(bound) if bound == id => {

@@ -77,6 +77,20 @@ async fn prepare(dir: &Path, url: &str) {
     db.close().await.ok();
 }
 
+/// Signs the harness's link worker in; their bearer token.
+async fn login(http: &reqwest::Client, base: &str) -> String {
+    let login = post(
+        http,
+        base,
+        None,
+        "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }",
+        json!({ "e": LINK_WORKER, "p": PASSWORD }),
+    )
+    .await
+    .expect("login answered");
+    login["data"]["login"]["token"].as_str().unwrap_or_else(|| panic!("login: {login}")).to_owned()
+}
+
 /// What the service acknowledged, by kind of write.
 #[derive(Clone, Default)]
 struct Acked {
@@ -322,16 +336,7 @@ async fn harness(dir: PathBuf, cycles: usize) {
     for cycle in 1..=cycles {
         let server = Server::start(&dir, &target.url, cycle);
         let http = reqwest::Client::new();
-        let login = post(
-            &http,
-            &server.base,
-            None,
-            "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }",
-            json!({ "e": LINK_WORKER, "p": PASSWORD }),
-        )
-        .await
-        .expect("login answered");
-        let token = login["data"]["login"]["token"].as_str().unwrap_or_else(|| panic!("login: {login}")).to_owned();
+        let token = login(&http, &server.base).await;
         if children_before.is_none() {
             let db = sea_orm::Database::connect(target.url.clone()).await.expect("open");
             children_before = Some(count(&db, "SELECT count(*) FROM children").await);
@@ -435,16 +440,7 @@ fn postgres_restart_answers_coded_errors_then_recovers() {
         prepare(&path, &target.url).await;
         let server = Server::start(&path, &target.url, 0);
         let http = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().expect("client");
-        let login = post(
-            &http,
-            &server.base,
-            None,
-            "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }",
-            json!({ "e": LINK_WORKER, "p": PASSWORD }),
-        )
-        .await
-        .expect("login answered");
-        let token = login["data"]["login"]["token"].as_str().unwrap_or_else(|| panic!("login: {login}")).to_owned();
+        let token = login(&http, &server.base).await;
         let stop = Arc::new(AtomicBool::new(false));
 
         let writes = tokio::spawn({

@@ -161,6 +161,18 @@ pub enum Dimension {
 }
 
 impl Dimension {
+    /// Every breakdown, in the catalogue's order.
+    pub const ALL: [Dimension; 8] = [
+        Dimension::Anchor,
+        Dimension::Partner,
+        Dimension::Programme,
+        Dimension::YearGroup,
+        Dimension::Cohort,
+        Dimension::Fsm,
+        Dimension::Send,
+        Dimension::Eal,
+    ];
+
     /// Every breakdown with its name outside GraphQL (download links, the command line).
     pub const NAMED: &[(&str, Dimension)] = &[
         ("anchor", Dimension::Anchor),

@@ -23,17 +23,6 @@ use std::collections::{BTreeMap, BTreeSet};
 const ENGAGED_AFTER: i64 = 6;
 const RULES: Rules = Rules { threshold: 10, rounding_base: 5 };
 
-const DIMENSIONS: [Dimension; 8] = [
-    Dimension::Anchor,
-    Dimension::Partner,
-    Dimension::Programme,
-    Dimension::YearGroup,
-    Dimension::Cohort,
-    Dimension::Fsm,
-    Dimension::Send,
-    Dimension::Eal,
-];
-
 fn actor(role: Role, kind: OrganisationKind) -> Actor {
     Actor {
         user_id: format!("test-{}", role.as_str()),
@@ -215,7 +204,7 @@ async fn enumerate(db: &DatabaseConnection) -> (Catalogue, BTreeMap<Dimension, V
     let funder = actor(Role::Funder, OrganisationKind::Funder);
     // The values of each breakdown, as the backbone team sees them.
     let mut keys: BTreeMap<Dimension, Vec<String>> = BTreeMap::new();
-    for d in DIMENSIONS {
+    for d in Dimension::ALL {
         let m = metrics::metrics(db, &analyst, RULES, ENGAGED_AFTER, Filter::default(), Some(d)).await.expect("keys");
         keys.insert(d, m.groups.iter().filter_map(|g| g.key.clone()).collect());
     }
@@ -246,7 +235,7 @@ async fn enumerate(db: &DatabaseConnection) -> (Catalogue, BTreeMap<Dimension, V
         let label = period.clone().unwrap_or_default();
         for condition in &conditions {
             let base = conds(condition.clone());
-            for by in std::iter::once(None).chain(DIMENSIONS.iter().map(|d| Some(*d))) {
+            for by in std::iter::once(None).chain(Dimension::ALL.iter().map(|d| Some(*d))) {
                 let filter = filter_for(condition.as_ref(), period.as_deref());
                 let m = metrics::metrics(db, &funder, RULES, ENGAGED_AFTER, filter, by).await.expect("funder metrics");
                 cat.queries += 1;

@@ -142,15 +142,32 @@ const ACCEPT: &str = "mutation($r: ID!) { respondToReferral(referralId: $r, acce
 const LOG_SESSION: &str = "mutation($p: ID!, $d: String!, $a: [AttendeeInput!]!) { logSession(input: \
      {programmeId: $p, heldOn: $d, durationMinutes: 60, kind: GROUP, attendees: $a}) { id } }";
 
-#[tokio::test]
-async fn partner_inbox_receives_only_their_organisations_referrals() {
-    let zone = Zone::new().await;
+/// Child a1 proposed to one programme of each partner: (to partner 1, to partner 2).
+async fn referred_to_both_partners(zone: &Zone) -> (String, String) {
     let a1 = zone.child_a1.as_str();
     let mentoring = zone.programme(&zone.partner_1, "Mentoring", 5).await;
     let football = zone.programme(&zone.partner_2, "Football", 5).await;
     zone.ready_for_referral(a1, &[&zone.partner_1, &zone.partner_2]).await;
     let to_partner_2 = zone.refer(a1, &football, ReferralStatus::Proposed).await;
     let to_partner_1 = zone.refer(a1, &mentoring, ReferralStatus::Proposed).await;
+    (to_partner_1, to_partner_2)
+}
+
+/// Child a1 proposed to two programmes of partner 1.
+async fn referred_twice_to_partner_1(zone: &Zone) -> (String, String) {
+    let a1 = zone.child_a1.as_str();
+    let mentoring = zone.programme(&zone.partner_1, "Mentoring", 5).await;
+    let homework = zone.programme(&zone.partner_1, "Homework Club", 5).await;
+    zone.ready_for_referral(a1, &[&zone.partner_1]).await;
+    let first = zone.refer(a1, &mentoring, ReferralStatus::Proposed).await;
+    let second = zone.refer(a1, &homework, ReferralStatus::Proposed).await;
+    (first, second)
+}
+
+#[tokio::test]
+async fn partner_inbox_receives_only_their_organisations_referrals() {
+    let zone = Zone::new().await;
+    let (to_partner_1, to_partner_2) = referred_to_both_partners(&zone).await;
 
     let mut partner_1 = connect(&zone, &zone.partner_worker.token).await;
     subscribe(&mut partner_1, "1", INBOX).await;
@@ -168,7 +185,7 @@ async fn partner_inbox_receives_only_their_organisations_referrals() {
     let seen = &event["referral"];
     assert_eq!(seen["id"], json!(to_partner_1), "{event}");
     assert_eq!(seen["status"], "SENT", "{event}");
-    assert_eq!(seen["child"], json!({ "id": a1, "firstName": "Ada" }), "{event}");
+    assert_eq!(seen["child"], json!({ "id": zone.child_a1, "firstName": "Ada" }), "{event}");
     let event = next_event(&mut partner_2, "7", "referralInbox").await;
     assert_eq!((&event["kind"], &event["referralId"]), (&json!("SENT"), &json!(to_partner_2)), "{event}");
 
@@ -280,12 +297,7 @@ async fn connections_and_subscriptions_are_refused_without_the_right() {
 #[tokio::test]
 async fn logging_out_closes_the_connection_at_the_next_event() {
     let zone = Zone::new().await;
-    let a1 = zone.child_a1.as_str();
-    let mentoring = zone.programme(&zone.partner_1, "Mentoring", 5).await;
-    let homework = zone.programme(&zone.partner_1, "Homework Club", 5).await;
-    zone.ready_for_referral(a1, &[&zone.partner_1]).await;
-    let first = zone.refer(a1, &mentoring, ReferralStatus::Proposed).await;
-    let second = zone.refer(a1, &homework, ReferralStatus::Proposed).await;
+    let (first, second) = referred_twice_to_partner_1(&zone).await;
 
     // A token of its own, so that logging it out leaves the zone's accounts signed in.
     let token = zone.app.login(&zone.partner_worker.email, PASSWORD).await;
@@ -414,12 +426,7 @@ async fn change_membership(zone: &Zone, who: &Account, column: backbone::store::
 async fn a_member_moved_to_another_organisation_is_closed_with_4403() {
     use backbone::store::membership::Column;
     let zone = Zone::new().await;
-    let a1 = zone.child_a1.as_str();
-    let mentoring = zone.programme(&zone.partner_1, "Mentoring", 5).await;
-    let football = zone.programme(&zone.partner_2, "Football", 5).await;
-    zone.ready_for_referral(a1, &[&zone.partner_1, &zone.partner_2]).await;
-    let to_old = zone.refer(a1, &mentoring, ReferralStatus::Proposed).await;
-    let to_new = zone.refer(a1, &football, ReferralStatus::Proposed).await;
+    let (to_old, to_new) = referred_to_both_partners(&zone).await;
 
     // Partner 1's worker, subscribed to their inbox, is moved to partner 2.
     let mut socket = connect(&zone, &zone.partner_worker.token).await;
@@ -462,12 +469,7 @@ async fn a_member_moved_to_another_organisation_is_closed_with_4403() {
 #[tokio::test]
 async fn an_unchanged_caller_keeps_their_connection() {
     let zone = Zone::new().await;
-    let a1 = zone.child_a1.as_str();
-    let mentoring = zone.programme(&zone.partner_1, "Mentoring", 5).await;
-    let homework = zone.programme(&zone.partner_1, "Homework Club", 5).await;
-    zone.ready_for_referral(a1, &[&zone.partner_1]).await;
-    let first = zone.refer(a1, &mentoring, ReferralStatus::Proposed).await;
-    let second = zone.refer(a1, &homework, ReferralStatus::Proposed).await;
+    let (first, second) = referred_twice_to_partner_1(&zone).await;
 
     let mut socket = connect(&zone, &zone.partner_worker.token).await;
     assert_eq!(ask(&mut socket, "q1", ME, json!({})).await["data"]["me"]["role"], "PARTNER_WORKER");

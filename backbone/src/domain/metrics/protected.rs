@@ -42,17 +42,6 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-const DIMENSIONS: [Dimension; 8] = [
-    Dimension::Anchor,
-    Dimension::Partner,
-    Dimension::Programme,
-    Dimension::YearGroup,
-    Dimension::Cohort,
-    Dimension::Fsm,
-    Dimension::Send,
-    Dimension::Eal,
-];
-
 /// The metric of the attendance chart's months.
 const MONTH_CHILDREN: &str = "month_children";
 
@@ -345,9 +334,9 @@ async fn build<C: ConnectionTrait>(conn: &C, rules: &Rules, engaged_after: i64) 
     let periods = periods_of(conn).await?;
     let filter = Filter::default();
     let mut plans: Vec<(Option<Dimension>, Option<Dimension>)> = vec![(None, None)];
-    plans.extend(DIMENSIONS.iter().map(|d| (None, Some(*d))));
-    for (i, f) in DIMENSIONS.iter().enumerate() {
-        plans.extend(DIMENSIONS[i + 1..].iter().map(|e| (Some(*f), Some(*e))));
+    plans.extend(Dimension::ALL.iter().map(|d| (None, Some(*d))));
+    for (i, f) in Dimension::ALL.iter().enumerate() {
+        plans.extend(Dimension::ALL[i + 1..].iter().map(|e| (Some(*f), Some(*e))));
     }
     plans.push((Some(Dimension::Partner), Some(Dimension::Partner)));
     plans.push((Some(Dimension::Programme), Some(Dimension::Programme)));
@@ -368,7 +357,7 @@ async fn build<C: ConnectionTrait>(conn: &C, rules: &Rules, engaged_after: i64) 
     }
     // The attendance chart's months, for the zone and each filter.
     let mut months: BTreeMap<(String, Conds), (i64, i64, i64)> = BTreeMap::new();
-    for split in std::iter::once(None).chain(DIMENSIONS.iter().map(|d| Some(*d))) {
+    for split in std::iter::once(None).chain(Dimension::ALL.iter().map(|d| Some(*d))) {
         let plan = Plan { filter: &filter, period: None, group_by: None, split };
         for (fkey, month, children, offered, attended) in month_rows(conn, &plan).await? {
             months.insert((month, conds(split.map(|d| (d, fkey)))), (children, offered, attended));
