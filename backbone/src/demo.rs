@@ -511,6 +511,7 @@ fn programme_fields(p: &seeds::Programme) -> ProgrammeFields {
         postcode: p.postcode.clone(),
         schedule: p.schedule.clone(),
         capacity: i32::from(p.capacity),
+        starts_on: None,
     }
 }
 

@@ -49,6 +49,7 @@ mod m20261202_000010_create_login_throttle;
 mod m20261202_000020_create_idempotency_keys;
 mod m20261202_000030_create_protected_metrics;
 mod m20261202_000040_audit_key;
+mod m20261202_000050_add_programme_starts_on;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -98,6 +99,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000020_create_idempotency_keys::Migration),
             Box::new(m20261202_000030_create_protected_metrics::Migration),
             Box::new(m20261202_000040_audit_key::Migration),
+            Box::new(m20261202_000050_add_programme_starts_on::Migration),
         ]
     }
 }

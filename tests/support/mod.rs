@@ -370,6 +370,7 @@ impl Zone {
             postcode: Some("ZZ1 1ZZ".into()),
             schedule: "Tuesdays 15:30-17:00 in term time".into(),
             capacity,
+            starts_on: None,
         };
         programmes::create(&self.app.db, &Actor::system(), Some(partner.into()), fields).await.expect("programme").id
     }

@@ -41,6 +41,9 @@ pub struct ProgrammeFields {
     pub schedule: String,
     #[validate(range(min = 1, max = 10000, message = "must be a number of places from 1 to 10000"))]
     pub capacity: i32,
+    /// When it started (or starts) running, `YYYY-MM-DD`, if known: no session of it may
+    /// be dated before.
+    pub starts_on: Option<String>,
 }
 
 impl ProgrammeFields {
@@ -61,7 +64,16 @@ impl ProgrammeFields {
         if self.attending_type != AttendingType::Online && self.location_name.is_none() {
             return Err(Error::invalid("locationName", "is required for a programme attended in person"));
         }
+        self.starts_on = crate::domain::validate::blank_to_none(self.starts_on.take());
+        if let Some(on) = &self.starts_on {
+            crate::domain::validate::period_date(on).map_err(|m| Error::invalid("startsOn", m))?;
+        }
         Ok(())
+    }
+
+    /// The start date, once [`check`](Self::check)ed.
+    fn start(&self) -> Option<chrono::NaiveDate> {
+        self.starts_on.as_deref().and_then(crate::domain::validate::parse_date)
     }
 
     fn apply(&self, active: &mut programme::ActiveModel) {
@@ -75,6 +87,7 @@ impl ProgrammeFields {
         active.postcode = Set(self.postcode.clone());
         active.schedule = Set(self.schedule.clone());
         active.capacity = Set(self.capacity);
+        active.starts_on = Set(self.start());
         active.updated_at = Set(now());
     }
 }

@@ -110,6 +110,12 @@ pub async fn log(
     let held_on = check(&input)?;
     let programme = crate::domain::programmes::find_named(db, &input.programme_id).await?;
     access::may_act_for_partner(actor, &programme.organisation_id)?;
+    if let Some(start) = programme.starts_on
+        && held_on < start
+    {
+        let why = format!("must not be before the programme started ({})", validate::long_date(start));
+        return Err(Error::invalid("heldOn", why));
+    }
 
     let mut tx = Audited::begin(db, actor).await?;
     // Each attendee must have a referral to this programme that is accepted or active,

@@ -147,6 +147,10 @@ impl Programme {
     async fn capacity(&self) -> i32 {
         self.0.capacity
     }
+    /// When it started running (`YYYY-MM-DD`), if known: no session of it is dated before.
+    async fn starts_on(&self) -> Option<String> {
+        self.0.starts_on.map(|d| d.to_string())
+    }
     /// Places taken: accepted and active referrals.
     async fn places_taken(&self, ctx: &Context<'_>) -> Result<i32> {
         let taken = loader(ctx)?.load_one(PlacesTaken(self.0.id.clone())).await.map_err(shared)?;

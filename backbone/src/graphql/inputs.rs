@@ -283,6 +283,9 @@ pub struct ProgrammeInput {
     pub schedule: String,
     /// Places: how many children it takes at once.
     pub capacity: i64,
+    /// When it started (or starts) running, `YYYY-MM-DD`, if known: no session of it may
+    /// be dated before. Leave out when not known.
+    pub starts_on: Option<String>,
 }
 
 impl From<ProgrammeInput> for domain::programmes::ProgrammeFields {
@@ -298,6 +301,7 @@ impl From<ProgrammeInput> for domain::programmes::ProgrammeFields {
             postcode: i.postcode,
             schedule: i.schedule,
             capacity: int(i.capacity),
+            starts_on: i.starts_on,
         }
     }
 }

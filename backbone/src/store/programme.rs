@@ -18,6 +18,8 @@ pub struct Model {
     pub postcode: Option<String>,
     pub schedule: String,
     pub capacity: i32,
+    /// When it started running, if known: no session of it is dated before.
+    pub starts_on: Option<Date>,
     pub status: String,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

@@ -338,14 +338,7 @@ const LOG_CONTACT: &str = "mutation($c: ID!, $on: String!) { logContact(input: {
 
 #[tokio::test]
 async fn events_cannot_predate_the_child_or_the_floor_nor_lie_ahead() {
-    let zone = Zone::new().await;
-    backbone::domain::outcomes::load(
-        &zone.app.db,
-        &backbone::auth::Actor::system(),
-        backbone::domain::outcomes::DEFAULT_FRAMEWORK,
-    )
-    .await
-    .expect("framework");
+    let zone = Zone::with_framework().await;
     zone.ready_for_referral(&zone.child_a1, &[&zone.partner_1]).await;
     let p = zone.programme(&zone.partner_1, "Test Club", 10).await;
     zone.refer(&zone.child_a1, &p, ReferralStatus::Accepted).await;
@@ -382,6 +375,37 @@ async fn events_cannot_predate_the_child_or_the_floor_nor_lie_ahead() {
     assert_ok(&zone.as_(&zone.link_worker, LOG_CONTACT, json!({"c": zone.child_a1, "on": "2025-09-03"})).await);
     assert_ok(
         &zone.as_(&zone.partner_worker, LOG_SESSION, json!({"p": p, "d": "2025-09-03", "m": 60, "a": attended})).await,
+    );
+}
+
+#[tokio::test]
+async fn sessions_cannot_predate_the_programme() {
+    let zone = Zone::new().await;
+    zone.ready_for_referral(&zone.child_a1, &[&zone.partner_1]).await;
+    let p = zone.programme(&zone.partner_1, "Test Club", 10).await;
+    zone.refer(&zone.child_a1, &p, ReferralStatus::Accepted).await;
+    let update = "mutation($id: ID!, $on: String) { updateProgramme(id: $id, input: {name: \"Test Club\", \
+        description: \"A test programme\", domains: [RELATIONSHIPS], minimumAge: 5, maximumAge: 16, \
+        attendingType: IN_PERSON, locationName: \"Test Hall\", schedule: \"Tuesdays\", capacity: 10, \
+        startsOn: $on}) { startsOn } }";
+    // The start date is a real date, as every other.
+    for on in ["2025-02-30", "2025-9-1", "1900-09-01"] {
+        assert_invalid(&zone.as_(&zone.partner_lead, update, json!({"id": p, "on": on})).await, "startsOn");
+    }
+    let body = zone.as_(&zone.partner_lead, update, json!({"id": p, "on": "2025-09-01"})).await;
+    assert_eq!(body["data"]["updateProgramme"]["startsOn"], "2025-09-01", "{body}");
+    let attended = json!([{"childId": zone.child_a1, "status": "ATTENDED", "engagement": "PARTICIPATING"}]);
+    let before = all_counts(&zone).await;
+    let early = zone
+        .as_(&zone.partner_worker, LOG_SESSION, json!({"p": p, "d": "2025-08-31", "m": 60, "a": attended.clone()}))
+        .await;
+    assert_invalid(&early, "heldOn");
+    let message = early["errors"][0]["extensions"]["fields"][0]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("before the programme started (1 September 2025)"), "{early}");
+    assert_eq!(all_counts(&zone).await, before, "nothing written");
+    // Its first day is allowed.
+    assert_ok(
+        &zone.as_(&zone.partner_worker, LOG_SESSION, json!({"p": p, "d": "2025-09-01", "m": 60, "a": attended})).await,
     );
 }
 
