@@ -728,6 +728,7 @@ pub const DIRECTORY_FIELDS: &[(&str, &str)] = &[
     ("Programme", "locationName"),
     ("Programme", "postcode"),
     ("Programme", "schedule"),
+    ("Programme", "startsOn"),
     ("PageInfo", "startCursor"),
     ("PageInfo", "endCursor"),
     ("ContactEdge", "cursor"),

@@ -30,6 +30,8 @@ pub struct TestApp {
     pub database_url: String,
     /// The audit key and checkpoint file the service writes with (for `audit::verify`).
     pub audit: backbone::audit::Trust,
+    /// The settings it was started with (to start another service on the same database).
+    pub settings: Settings,
     pub http: reqwest::Client,
     _dir: tempfile::TempDir,
     _stop: tokio::sync::oneshot::Sender<()>,
@@ -82,14 +84,14 @@ impl TestApp {
         }
         adjust(&mut settings);
         let audit = backbone::audit::Trust::load(&settings, backbone::audit::IfMissing::Create).expect("audit key");
-        let app = Application::build(settings, options).await.expect("application builds");
+        let app = Application::build(settings.clone(), options).await.expect("application builds");
         let address = app.address();
         let db = app.db().clone();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(app.run_until(async move {
             let _ = stopped.await;
         }));
-        TestApp { address, db, database_url, audit, http: reqwest::Client::new(), _dir: dir, _stop: stop }
+        TestApp { address, db, database_url, audit, settings, http: reqwest::Client::new(), _dir: dir, _stop: stop }
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -57,7 +57,7 @@ struct Restarted {
 }
 
 async fn restart(zone: &Zone) -> Restarted {
-    let app = Application::build(test_settings(&zone.app.database_url), StartOptions::default()).await.expect("builds");
+    let app = Application::build(zone.app.settings.clone(), StartOptions::default()).await.expect("builds");
     let (address, db) = (app.address(), app.db().clone());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(app.run_until(async move {

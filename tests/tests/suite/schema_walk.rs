@@ -158,6 +158,17 @@ pub async fn rich_zone() -> Rich {
     // Referrals: one active with notes on its history, one withdrawn with a reason.
     let programme = zone.programme(&zone.partner_1, "Mentoring", 10).await;
     let other = zone.programme(&zone.partner_2, "Football", 10).await;
+    // Every programme says when it started (so that its `startsOn` has a value).
+    {
+        use backbone::store::programme;
+        use sea_orm::{EntityTrait, sea_query::Expr};
+        let start = chrono::NaiveDate::from_ymd_opt(2020, 9, 1).expect("date");
+        programme::Entity::update_many()
+            .col_expr(programme::Column::StartsOn, Expr::value(start))
+            .exec(db)
+            .await
+            .expect("programme start dates");
+    }
     let referral = zone.refer(&c, &programme, ReferralStatus::Proposed).await;
     ok(
         &zone,
