@@ -139,7 +139,10 @@ fn content_type(headers: &HeaderMap) -> String {
 
 /// Caps the request body: `upload` bytes for a multipart file upload, `body` bytes for
 /// anything else. An announced length over the cap is refused unread; a chunked body is cut
-/// off when it passes the cap (the GraphQL handler answers 413 either way).
+/// off when it passes the cap (the GraphQL handler answers 413 either way). A 413 says
+/// `Connection: close`: the rest of the body is never read, so the connection cannot carry
+/// another request, and a client told so opens a new one instead of losing its next
+/// request on this one.
 async fn limit_body(
     State(limits): State<BodyLimits>,
     request: axum::extract::Request,
@@ -151,13 +154,18 @@ async fn limit_body(
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
-    if announced.is_some_and(|n| n > limit) {
+    let mut response = if announced.is_some_and(|n| n > limit) {
         let id = request_id(request.headers());
-        return refuse(StatusCode::PAYLOAD_TOO_LARGE, "the request body is too large".into(), &id);
+        refuse(StatusCode::PAYLOAD_TOO_LARGE, "the request body is too large".into(), &id)
+    } else {
+        let (parts, body) = request.into_parts();
+        let limited = axum::body::Body::new(http_body_util::Limited::new(body, limit));
+        next.run(axum::extract::Request::from_parts(parts, limited)).await
+    };
+    if response.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        response.headers_mut().insert(header::CONNECTION, axum::http::HeaderValue::from_static("close"));
     }
-    let (parts, body) = request.into_parts();
-    let limited = axum::body::Body::new(http_body_util::Limited::new(body, limit));
-    next.run(axum::extract::Request::from_parts(parts, limited)).await
+    response
 }
 
 /// The request's id (set by the first layer), for error bodies.

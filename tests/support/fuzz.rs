@@ -573,7 +573,7 @@ pub async fn run(
         let response = match request.send().await {
             Ok(r) => r,
             Err(e) => {
-                report.findings.push(format!("document {n}: lost connection ({e}): {}", shown()));
+                report.findings.push(format!("document {n}: lost connection ({e:?}): {}", shown()));
                 continue;
             }
         };

@@ -28,6 +28,24 @@ async fn an_oversized_body_is_refused_before_parsing() {
 }
 
 #[tokio::test]
+async fn a_client_still_sending_an_oversized_body_reads_the_413_not_a_reset() {
+    let app = TestApp::spawn().await;
+    // Several sizes past the limit, as a client sends them (the whole body, then reads):
+    // each gets its answer, on a kept-alive connection the next request can use.
+    for kib in [70, 300, 1_000, 3_000, 300, 70, 1_000, 3_000] {
+        let query = format!("{{ me {{ email }} {} }}", " ".repeat(kib * 1024));
+        let resp = app.http.post(app.url("/graphql")).json(&json!({ "query": query })).send().await;
+        let resp = resp.unwrap_or_else(|e| panic!("{kib} KiB: the connection was lost: {e:?}"));
+        assert_eq!(resp.status(), 413, "{kib} KiB");
+        // The unread rest leaves the connection unusable: the client is told so.
+        assert_eq!(resp.headers().get("connection").and_then(|v| v.to_str().ok()), Some("close"));
+        let body: serde_json::Value = resp.json().await.expect("a JSON answer");
+        assert_eq!(error_code(&body), Some("BAD_REQUEST"), "{body}");
+    }
+    assert_ok(&app.graphql(None, "{ __typename }", json!({})).await);
+}
+
+#[tokio::test]
 async fn depth_and_aliases_are_limited() {
     let zone = Zone::new().await;
     let t = Some(zone.admin.token.as_str());
