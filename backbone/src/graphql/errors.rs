@@ -242,9 +242,15 @@ pub fn saved_after_commit(mut response: Response, saved_fields: &[String], child
             Some(Value::String(id)) => id.clone(),
             _ => "-".to_owned(),
         };
+        // A caller's error on a nested field (a page too large, a field their role may not
+        // see) keeps its reason; a failure says only that the answer could not be read.
+        let reason = match ext.get("code") {
+            Some(Value::String(code)) if code != "INTERNAL" => format!(" ({})", e.message),
+            _ => String::new(),
+        };
         e.message = format!(
-            "the change was saved, but part of the answer could not be read: do not send it again; read the \
-             record to see it (quote request id {request_id} when reporting this)"
+            "the change was saved, but part of the answer could not be read{reason}: do not send it again; read \
+             the record to see it (quote request id {request_id} when reporting this)"
         );
         ext.set("code", "CHANGE_SAVED");
         ext.set("changeSaved", true);
@@ -385,10 +391,17 @@ mod tests {
         let saved = &response.errors[0];
         assert_eq!(code(saved), Some(Value::from("CHANGE_SAVED")));
         assert!(saved.message.contains("was saved") && saved.message.contains("req-7"), "{}", saved.message);
-        assert!(!saved.message.contains("pool"));
+        assert!(!saved.message.contains("pool"), "a failure's cause stays in the log");
         let ext = saved.extensions.as_ref().expect("extensions");
         assert_eq!(ext.get("childIds"), Some(&Value::List(vec![Value::from("c1")])));
         assert_eq!(code(&response.errors[1]), Some(Value::from("CONFLICT")), "a field that saved nothing is untouched");
+        // A caller's error under the saved field keeps its reason.
+        let mut paged = to_gql(&Error::invalid("first", "must be at most 100")).into_server_error(Default::default());
+        paged.path = vec![PathSegment::Field("made".into()), PathSegment::Field("referrals".into())];
+        let response =
+            saved_after_commit(finish(Response::from_errors(vec![paged]), "req-10"), &["made".to_owned()], &[]);
+        assert_eq!(code(&response.errors[0]), Some(Value::from("CHANGE_SAVED")));
+        assert!(response.errors[0].message.contains("must be at most 100"), "{}", response.errors[0].message);
         // The whole answer withheld after the commit (its read audit failed).
         let withheld = to_gql(&Error::Internal(anyhow::anyhow!("audit"))).into_server_error(Default::default());
         let response = finish(Response::from_errors(vec![withheld.clone()]), "req-8");
