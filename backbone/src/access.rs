@@ -590,6 +590,17 @@ pub fn may_filter_by_record(actor: &Actor) -> Result<()> {
     }
 }
 
+/// May the actor find children by name? Only those whose view shows children's full
+/// names: a search is a way of reading a name, so partners (first names only) and
+/// analysts (no names) may not.
+pub fn may_search_by_name(actor: &Actor) -> Result<()> {
+    if may_see(child_view(actor), Field::ChildLastName) {
+        Ok(())
+    } else {
+        Err(Error::forbidden("finding children by name is for those who see their full names"))
+    }
+}
+
 /// The views a field is shown in (a row of the field matrix).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Views {

@@ -172,6 +172,34 @@ pub struct ChildFilter {
     pub anchor_id: Option<String>,
     pub year_group: Option<i32>,
     pub link_worker_id: Option<String>,
+    /// Words that must each begin or appear in the first or the last name (any case).
+    pub name: Option<String>,
+}
+
+/// The longest name search, in characters.
+const MAX_NAME_SEARCH: usize = 100;
+
+/// The condition of a name search: every word appears in the first or the last name, in
+/// any case; `%` and `_` are matched as themselves.
+fn name_matches(search: &str) -> Result<sea_orm::Condition> {
+    use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
+    let search = crate::domain::validate::tidy(search);
+    let words: Vec<&str> = search.split_whitespace().collect();
+    if words.is_empty() || search.chars().count() > MAX_NAME_SEARCH {
+        return Err(Error::invalid("filter.name", format!("must be 1 to {MAX_NAME_SEARCH} characters of a name")));
+    }
+    let mut all = sea_orm::Condition::all();
+    for word in words {
+        let escaped = word.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+        let like = || LikeExpr::new(format!("%{escaped}%")).escape('\\');
+        let lower = |c: child::Column| Expr::expr(Func::lower(Expr::col(c)));
+        all = all.add(
+            sea_orm::Condition::any()
+                .add(lower(child::Column::FirstName).like(like()))
+                .add(lower(child::Column::LastName).like(like())),
+        );
+    }
+    Ok(all)
 }
 
 /// Lists the children in the caller's scope, a page at a time. Each child answered is
@@ -186,6 +214,10 @@ pub async fn list(
         access::may_filter_by_record(actor)?;
     }
     let mut query = child::Entity::find().filter(access::child_condition(actor));
+    if let Some(name) = filter.name {
+        access::may_search_by_name(actor)?;
+        query = query.filter(name_matches(&name)?);
+    }
     if let Some(anchor) = filter.anchor_id {
         query = query.filter(child::Column::AnchorId.eq(anchor));
     }

@@ -22,6 +22,10 @@ pub struct ChildFilter {
     pub anchor_id: Option<ID>,
     pub year_group: Option<i64>,
     pub link_worker_id: Option<ID>,
+    /// Finds children by name: every word (e.g. `sam ex`) must appear in the first or the
+    /// last name, in any case. For those who see full names (not partners or analysts:
+    /// `FORBIDDEN`); 1–100 characters.
+    pub name: Option<String>,
 }
 
 impl From<ChildFilter> for domain::children::ChildFilter {
@@ -31,6 +35,7 @@ impl From<ChildFilter> for domain::children::ChildFilter {
             anchor_id: f.anchor_id.map(|i| i.0),
             year_group: f.year_group.map(int),
             link_worker_id: f.link_worker_id.map(|i| i.0),
+            name: f.name,
         }
     }
 }

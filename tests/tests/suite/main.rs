@@ -22,6 +22,7 @@ mod plans;
 mod read_audit;
 mod schema_walk;
 mod screening;
+mod search;
 mod storage;
 mod subscriptions;
 mod validation;
