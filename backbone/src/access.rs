@@ -831,16 +831,7 @@ mod birth_bound_tests {
     use super::*;
 
     fn actor(role: Role, kind: OrganisationKind) -> Actor {
-        Actor {
-            user_id: "u".into(),
-            organisation_id: "o".into(),
-            organisation_kind: kind,
-            role,
-            designated_safeguarding_lead: false,
-            token_id: None,
-            request_id: None,
-            writes: None,
-        }
+        Actor::in_role("u", "o", kind, role)
     }
 
     #[test]

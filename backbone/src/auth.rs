@@ -42,11 +42,17 @@ impl Actor {
     /// The system itself: seeds, imports and jobs. Never a bypass: it goes through the
     /// same access checks, where it is allowed everything, and is audited as "system".
     pub fn system() -> Actor {
+        Actor::in_role(SYSTEM_ID, SYSTEM_ID, OrganisationKind::Backbone, Role::System)
+    }
+
+    /// Someone in `role` at an organisation, as the access rules see them, without a token
+    /// or a request (the system, and tests of the rules).
+    pub fn in_role(user_id: &str, organisation_id: &str, organisation_kind: OrganisationKind, role: Role) -> Actor {
         Actor {
-            user_id: SYSTEM_ID.into(),
-            organisation_id: SYSTEM_ID.into(),
-            organisation_kind: OrganisationKind::Backbone,
-            role: Role::System,
+            user_id: user_id.into(),
+            organisation_id: organisation_id.into(),
+            organisation_kind,
+            role,
             designated_safeguarding_lead: false,
             token_id: None,
             request_id: None,

@@ -10,7 +10,7 @@
 
 use backbone::domain::disclosure::{Audience, Rules};
 use backbone::domain::metrics::{self, Dimension, Filter};
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, Value};
+use sea_orm::{DatabaseConnection, DbBackend, Value};
 use std::time::Instant;
 
 const CHILDREN: i64 = 100_000;
@@ -67,24 +67,7 @@ fn backend_name(db: &DatabaseConnection) -> &'static str {
 }
 
 async fn exec(db: &DatabaseConnection, sql: &str, values: Vec<Value>) -> anyhow::Result<()> {
-    let backend = db.get_database_backend();
-    let sql = match backend {
-        DbBackend::Postgres => {
-            let mut n = 0;
-            sql.chars()
-                .map(|c| {
-                    if c == '?' {
-                        n += 1;
-                        format!("${n}")
-                    } else {
-                        c.to_string()
-                    }
-                })
-                .collect()
-        }
-        _ => sql.to_owned(),
-    };
-    db.execute_raw(Statement::from_sql_and_values(backend, sql, values)).await?;
+    backbone_tests::execute_sql(db, sql, values).await?;
     Ok(())
 }
 

@@ -37,6 +37,33 @@ pub struct TestApp {
     _stop: tokio::sync::oneshot::Sender<()>,
 }
 
+/// Runs raw SQL written with `?` placeholders on either engine (PostgreSQL numbers them).
+pub async fn execute_sql(
+    db: &DatabaseConnection,
+    sql: &str,
+    values: Vec<sea_orm::Value>,
+) -> Result<sea_orm::ExecResult, sea_orm::DbErr> {
+    use sea_orm::ConnectionTrait;
+    let backend = db.get_database_backend();
+    let sql = match backend {
+        sea_orm::DbBackend::Postgres => {
+            let mut n = 0;
+            sql.chars()
+                .map(|c| {
+                    if c == '?' {
+                        n += 1;
+                        format!("${n}")
+                    } else {
+                        c.to_string()
+                    }
+                })
+                .collect()
+        }
+        _ => sql.to_owned(),
+    };
+    db.execute_raw(sea_orm::Statement::from_sql_and_values(backend, sql, values)).await
+}
+
 /// A fresh, empty database URL for one test.
 pub async fn fresh_database(dir: &tempfile::TempDir) -> String {
     match std::env::var("BACKBONE_TEST_DATABASE_URL") {

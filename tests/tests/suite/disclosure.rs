@@ -24,16 +24,7 @@ const ENGAGED_AFTER: i64 = 6;
 const RULES: Rules = Rules { threshold: 10, rounding_base: 5 };
 
 fn actor(role: Role, kind: OrganisationKind) -> Actor {
-    Actor {
-        user_id: format!("test-{}", role.as_str()),
-        organisation_id: "test-organisation".into(),
-        organisation_kind: kind,
-        role,
-        designated_safeguarding_lead: false,
-        token_id: None,
-        request_id: None,
-        writes: None,
-    }
+    Actor::in_role(&format!("test-{}", role.as_str()), "test-organisation", kind, role)
 }
 
 fn name(d: Dimension) -> &'static str {
@@ -525,24 +516,9 @@ async fn generated_zone(db: &DatabaseConnection, seed: u64, children: usize) {
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         (z ^ (z >> 31)) % n
     };
-    let backend = db.get_database_backend();
     let exec = |sql: &str, values: Vec<Value>| {
-        let mut n = 0;
-        let sql: String = match backend {
-            sea_orm::DbBackend::Postgres => sql
-                .chars()
-                .map(|c| {
-                    if c == '?' {
-                        n += 1;
-                        format!("${n}")
-                    } else {
-                        c.to_string()
-                    }
-                })
-                .collect(),
-            _ => sql.to_owned(),
-        };
-        db.execute_raw(Statement::from_sql_and_values(backend, sql, values))
+        let sql = sql.to_owned();
+        async move { execute_sql(db, &sql, values).await }
     };
     let at = |y: i32, m: u32, d: u32| {
         Value::from(chrono::NaiveDate::from_ymd_opt(y, m, d).and_then(|d| d.and_hms_opt(10, 0, 0)).map(|t| t.and_utc()))
