@@ -31,6 +31,7 @@ use crate::store::{
     assessment, attendance, child, consent, consent_partner, contract, contract_payer, enrolment, progress_note,
     referral, safeguarding_concern, screening, session,
 };
+use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter};
 
@@ -601,6 +602,117 @@ pub fn may_search_by_name(actor: &Actor) -> Result<()> {
     }
 }
 
+/// May the actor correct a child's details, the adults around them, or a contact? Whoever
+/// may write to the record (link workers, anchor leads, admins) — refused before anything
+/// is looked up, so the answer says nothing about whether the record exists.
+pub fn may_correct_record(actor: &Actor) -> Result<()> {
+    if right(actor) >= Right::Write {
+        Ok(())
+    } else {
+        Err(Error::forbidden(format!(
+            "your role ({}) may not correct a child's record: the child's link worker, anchor lead or a backbone admin does",
+            actor.role.as_str().replace('_', " ")
+        )))
+    }
+}
+
+/// A partner's own records (registers, progress notes) are theirs to correct for
+/// `window` after they were recorded; backbone admins (and the system) correct them later.
+fn within_partner_window(recorded_at: DateTime<Utc>, now: DateTime<Utc>, window: chrono::Duration) -> Result<()> {
+    if now - recorded_at <= window {
+        Ok(())
+    } else {
+        Err(Error::forbidden(format!(
+            "this was recorded more than {} days ago: ask a backbone admin to correct it",
+            window.num_days()
+        )))
+    }
+}
+
+/// May the actor correct a progress note written by `note_org` at `written_at`? Only the
+/// organisation that wrote it: its link workers and leads at any time, its partner staff
+/// within `window`; backbone admins (and the system) any note. Asked once the note is
+/// found in the caller's note scope ([`note_condition`]).
+pub fn may_correct_note(
+    actor: &Actor,
+    note_org: &str,
+    written_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+    window: chrono::Duration,
+) -> Result<()> {
+    match actor.role {
+        Role::BackboneAdmin | Role::System => Ok(()),
+        _ if actor.organisation_id != note_org => {
+            Err(Error::forbidden("only the organisation that wrote a note corrects it"))
+        }
+        Role::PartnerWorker | Role::PartnerLead => within_partner_window(written_at, now, window),
+        Role::LinkWorker | Role::AnchorLead => Ok(()),
+        Role::BackboneAnalyst | Role::Funder => Err(Error::forbidden("your role may not correct notes")),
+    }
+}
+
+/// May the actor correct the register of a session of `session_org`, recorded at
+/// `recorded_at`? The partner that took it, within `window`; backbone admins (and the
+/// system) at any time; nobody else (link workers see registers, they do not take them).
+pub fn may_correct_register(
+    actor: &Actor,
+    session_org: &str,
+    recorded_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+    window: chrono::Duration,
+) -> Result<()> {
+    match actor.role {
+        Role::BackboneAdmin | Role::System => Ok(()),
+        Role::PartnerWorker | Role::PartnerLead if actor.organisation_id == session_org => {
+            within_partner_window(recorded_at, now, window)
+        }
+        _ => Err(Error::forbidden("only the partner that took a register corrects it")),
+    }
+}
+
+/// Each field a user may correct, by record type and GraphQL field name, with the matrix
+/// field that guards its values (`None`: shown wherever the record is). An entry of a
+/// record's correction history is shown only to callers who see the corrected field, so
+/// history never shows what the record itself withholds.
+pub const CORRECTABLE: &[(&str, &str, Option<Field>)] = &[
+    ("Child", "firstName", Some(Field::ChildFirstName)),
+    ("Child", "lastName", Some(Field::ChildLastName)),
+    ("Child", "dateOfBirth", Some(Field::ChildDateOfBirth)),
+    ("Child", "yearGroup", None),
+    ("Child", "upn", Some(Field::ChildUpn)),
+    ("Child", "contactPhone", Some(Field::ChildContactPhone)),
+    ("Child", "contactEmail", Some(Field::ChildContactEmail)),
+    ("Child", "postcode", Some(Field::ChildPostcode)),
+    ("Child", "characteristics.freeSchoolMeals", Some(Field::ChildCharacteristics)),
+    ("Child", "characteristics.send", Some(Field::ChildCharacteristics)),
+    ("Child", "characteristics.eal", Some(Field::ChildCharacteristics)),
+    ("Child", "characteristics.lookedAfter", Some(Field::ChildCharacteristics)),
+    ("Relationship", "kind", None),
+    ("Relationship", "name", Some(Field::RelationshipName)),
+    ("Relationship", "involvement", None),
+    ("Relationship", "parentalResponsibility", None),
+    ("Relationship", "phone", Some(Field::RelationshipPhone)),
+    ("Relationship", "notes", Some(Field::RelationshipNotes)),
+    ("Contact", "heldOn", None),
+    ("Contact", "minutes", None),
+    ("Contact", "kind", None),
+    ("Contact", "withWhom", None),
+    ("Contact", "content", Some(Field::ContactContent)),
+    ("ProgressNote", "body", Some(Field::ProgressNoteBody)),
+    ("ProgressNote", "visibility", None),
+    ("AttendanceRecord", "status", None),
+    ("AttendanceRecord", "engagement", None),
+];
+
+/// May a caller with this view see an entry of a correction history (a field of a record
+/// they see)? From [`CORRECTABLE`]; an unknown field is shown to nobody.
+pub fn may_see_correction(view: ChildView, record_type: &str, field: &str) -> bool {
+    CORRECTABLE
+        .iter()
+        .find(|(t, f, _)| *t == record_type && *f == field)
+        .is_some_and(|(.., guard)| guard.is_none_or(|g| may_see(view, g)))
+}
+
 /// The views a field is shown in (a row of the field matrix).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Views {
@@ -674,6 +786,9 @@ pub enum Field {
     PlanGoalDescription,
     PlanReviewChanges,
     GoalOutcomeNote,
+    CorrectionOldValue,
+    CorrectionNewValue,
+    CorrectionReason,
 }
 
 /// The field matrix: each field, its GraphQL type and field name, and the views that see
@@ -723,6 +838,9 @@ pub const FIELD_MATRIX: &[(Field, &str, &str, Views)] = &[
     (Field::PlanGoalDescription, "PlanGoal", "description", FULL),
     (Field::PlanReviewChanges, "PlanReview", "changes", FULL),
     (Field::GoalOutcomeNote, "GoalOutcome", "note", FULL),
+    (Field::CorrectionOldValue, "Correction", "oldValue", FULL_PARTNER),
+    (Field::CorrectionNewValue, "Correction", "newValue", FULL_PARTNER),
+    (Field::CorrectionReason, "Correction", "reason", FULL_PARTNER),
 ];
 
 /// Text fields reachable from a child that are not about a child or the adults around
@@ -743,6 +861,7 @@ pub const DIRECTORY_FIELDS: &[(&str, &str)] = &[
     ("PageInfo", "startCursor"),
     ("PageInfo", "endCursor"),
     ("ContactEdge", "cursor"),
+    ("Correction", "field"),
 ];
 
 /// May a caller with this view see this field? The one answer, from [`FIELD_MATRIX`].

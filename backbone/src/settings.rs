@@ -24,6 +24,15 @@ pub struct Settings {
     /// a child's year group may differ from their age (see `domain::validate::Rules`).
     pub validation: crate::domain::validate::Rules,
     pub audit: AuditSettings,
+    pub corrections: CorrectionSettings,
+}
+
+/// Correcting what was recorded (see `domain::corrections`).
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
+pub struct CorrectionSettings {
+    /// A partner corrects its own registers and progress notes for this many days after
+    /// they were recorded; after that, the child's link worker or a backbone admin does.
+    pub partner_window_days: i64,
 }
 
 /// The audit chain's key and its checkpoints, both held outside the database (see
@@ -222,6 +231,7 @@ impl Default for Settings {
                 checkpoint_file: PathBuf::new(),
                 checkpoint_minutes: 15,
             },
+            corrections: CorrectionSettings { partner_window_days: 14 },
         }
     }
 }

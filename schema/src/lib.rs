@@ -50,6 +50,7 @@ mod m20261202_000020_create_idempotency_keys;
 mod m20261202_000030_create_protected_metrics;
 mod m20261202_000040_audit_key;
 mod m20261202_000050_add_programme_starts_on;
+mod m20261202_000100_create_corrections;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -100,6 +101,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000030_create_protected_metrics::Migration),
             Box::new(m20261202_000040_audit_key::Migration),
             Box::new(m20261202_000050_add_programme_starts_on::Migration),
+            Box::new(m20261202_000100_create_corrections::Migration),
         ]
     }
 }

@@ -33,14 +33,21 @@ pub struct NewContact {
     pub content: String,
 }
 
+impl NewContact {
+    /// Tidies and validates the contact (nothing is read); the day it was held.
+    pub fn check(&mut self) -> Result<chrono::NaiveDate> {
+        self.content = validate::tidy(&self.content);
+        self.validate()?;
+        if self.with_whom.is_empty() {
+            return Err(Error::invalid("withWhom", "must name at least one person the contact was with"));
+        }
+        validate::past_date_in("heldOn", &self.held_on)
+    }
+}
+
 /// Logs a link worker's interaction with a child or family.
 pub async fn log_contact(db: &DatabaseConnection, actor: &Actor, mut input: NewContact) -> Result<contact::Model> {
-    input.content = validate::tidy(&input.content);
-    input.validate()?;
-    if input.with_whom.is_empty() {
-        return Err(Error::invalid("withWhom", "must name at least one person the contact was with"));
-    }
-    let held_on = validate::past_date_in("heldOn", &input.held_on)?;
+    let held_on = input.check()?;
     let mut tx = Audited::begin(db, actor).await?;
     let child = access::find_child(&*tx, actor, &input.child_id).await?;
     access::require(actor, Right::Write)?;
@@ -87,11 +94,18 @@ pub struct NewNote {
     pub visibility: NoteVisibility,
 }
 
+impl NewNote {
+    /// Tidies and validates the note (nothing is read).
+    pub fn check(&mut self) -> Result<()> {
+        self.body = validate::tidy(&self.body);
+        Ok(self.validate()?)
+    }
+}
+
 /// Adds a progress note about a child in the caller's scope. A partner's note may name one
 /// of their referrals of the child.
 pub async fn add_note(db: &DatabaseConnection, actor: &Actor, mut input: NewNote) -> Result<progress_note::Model> {
-    input.body = validate::tidy(&input.body);
-    input.validate()?;
+    input.check()?;
     access::may_write_casework(actor)?;
     let mut tx = Audited::begin(db, actor).await?;
     access::find_child(&*tx, actor, &input.child_id).await?;

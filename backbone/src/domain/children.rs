@@ -53,6 +53,29 @@ pub async fn identify(db: &DatabaseConnection, actor: &Actor, input: NewChild) -
     Ok(created)
 }
 
+impl NewChild {
+    /// Text as the service keeps it: trimmed, normalised, blank optional details not given.
+    pub fn tidy(&mut self) {
+        use crate::domain::validate::{blank_to_none, tidy};
+        self.first_name = tidy(&self.first_name);
+        self.last_name = tidy(&self.last_name);
+        self.upn = blank_to_none(self.upn.take());
+        self.contact_phone = blank_to_none(self.contact_phone.take());
+        self.contact_email = blank_to_none(self.contact_email.take());
+        self.postcode = blank_to_none(self.postcode.take());
+    }
+
+    /// The date of birth, checked against the year group as of today (after `validate`).
+    pub fn check_age(&self) -> Result<chrono::NaiveDate> {
+        use crate::domain::validate;
+        let date_of_birth = validate::date(&self.date_of_birth).map_err(|m| Error::invalid("dateOfBirth", m))?;
+        let rules = validate::rules();
+        validate::fits_year_group(date_of_birth, self.year_group, validate::today(), rules.year_group_tolerance)
+            .map_err(|m| Error::invalid("dateOfBirth", m))?;
+        Ok(date_of_birth)
+    }
+}
+
 /// A new child's details, validated, with the anchor checked and the actor allowed to
 /// identify children there.
 pub struct CheckedChild {
@@ -64,19 +87,10 @@ pub struct CheckedChild {
 /// Validates a new child's details and checks the actor may identify children at their
 /// anchor; nothing is written.
 pub async fn check_new_child(db: &DatabaseConnection, actor: &Actor, mut input: NewChild) -> Result<CheckedChild> {
-    use crate::domain::validate;
-    input.first_name = validate::tidy(&input.first_name);
-    input.last_name = validate::tidy(&input.last_name);
-    input.upn = crate::domain::validate::blank_to_none(input.upn);
-    input.contact_phone = crate::domain::validate::blank_to_none(input.contact_phone);
-    input.contact_email = crate::domain::validate::blank_to_none(input.contact_email);
-    input.postcode = crate::domain::validate::blank_to_none(input.postcode);
+    input.tidy();
     access::require(actor, Right::Write)?;
     input.validate()?;
-    let date_of_birth = validate::date(&input.date_of_birth).map_err(|m| Error::invalid("dateOfBirth", m))?;
-    let rules = validate::rules();
-    validate::fits_year_group(date_of_birth, input.year_group, validate::today(), rules.year_group_tolerance)
-        .map_err(|m| Error::invalid("dateOfBirth", m))?;
+    let date_of_birth = input.check_age()?;
     let anchor_id = match (&input.anchor_id, actor.organisation_kind) {
         (Some(id), _) => id.trim().to_owned(),
         (None, OrganisationKind::Anchor) => actor.organisation_id.clone(),
@@ -283,19 +297,30 @@ pub struct NewRelationship {
     pub notes: Option<String>,
 }
 
+impl NewRelationship {
+    /// Tidies and validates the details (nothing is read or written).
+    pub fn check(&mut self) -> Result<()> {
+        self.name = crate::domain::validate::tidy(&self.name);
+        self.phone = crate::domain::validate::blank_to_none(self.phone.take());
+        self.notes = crate::domain::validate::blank_to_none(self.notes.take());
+        self.validate()?;
+        if self.kind == RelationshipKind::TrustedAdult && self.parental_responsibility {
+            return Err(Error::invalid(
+                "parentalResponsibility",
+                "a trusted adult does not hold parental responsibility",
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// Records a parent, carer or trusted adult around the child, and how they are involved.
 pub async fn add_relationship(
     db: &DatabaseConnection,
     actor: &Actor,
     mut input: NewRelationship,
 ) -> Result<relationship::Model> {
-    input.name = crate::domain::validate::tidy(&input.name);
-    input.phone = crate::domain::validate::blank_to_none(input.phone);
-    input.notes = crate::domain::validate::blank_to_none(input.notes);
-    input.validate()?;
-    if input.kind == RelationshipKind::TrustedAdult && input.parental_responsibility {
-        return Err(Error::invalid("parentalResponsibility", "a trusted adult does not hold parental responsibility"));
-    }
+    input.check()?;
     let mut tx = Audited::begin(db, actor).await?;
     access::find_child(&*tx, actor, &input.child_id).await?;
     access::require(actor, Right::Write)?;

@@ -8,6 +8,7 @@ pub mod casework;
 pub mod children;
 pub mod consent;
 pub mod contracts;
+pub mod corrections;
 pub mod csv_out;
 pub mod directory;
 pub mod disclosure;
@@ -338,6 +339,17 @@ str_enum! {
         Organisation => "organisation",
         /// The author's organisation and the child's link worker (and anchor lead).
         SharedWithLinkWorker => "shared_with_link_worker",
+    }
+}
+
+str_enum! {
+    /// A kind of record a user may correct (`domain::corrections`), named as its GraphQL type.
+    pub enum CorrectedRecord {
+        Child => "Child",
+        Relationship => "Relationship",
+        Contact => "Contact",
+        ProgressNote => "ProgressNote",
+        Attendance => "AttendanceRecord",
     }
 }
 

@@ -427,6 +427,10 @@ impl Contact {
     async fn content(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
         shown(ctx, Field::ContactContent, Some(self.0.content.as_str()))
     }
+    /// Corrections of this contact, oldest first.
+    async fn corrections(&self, ctx: &Context<'_>) -> Result<Vec<crate::graphql::corrections::Correction>> {
+        crate::graphql::corrections::of_record(ctx, &self.0.id).await
+    }
     async fn link_worker(&self, ctx: &Context<'_>) -> Result<Option<User>> {
         user_by_id(ctx, &self.0.link_worker_id).await
     }
@@ -454,6 +458,10 @@ impl ProgressNote {
     }
     async fn visibility(&self) -> Result<NoteVisibility> {
         Ok(stored(domain::NoteVisibility::from_stored(&self.0.visibility))?.into())
+    }
+    /// Corrections of this note, oldest first.
+    async fn corrections(&self, ctx: &Context<'_>) -> Result<Vec<crate::graphql::corrections::Correction>> {
+        crate::graphql::corrections::of_record(ctx, &self.0.id).await
     }
     async fn author(&self, ctx: &Context<'_>) -> Result<Option<User>> {
         user_by_id(ctx, &self.0.author_id).await

@@ -4,11 +4,13 @@
 //! costs a fixed number of queries, not N.
 
 use crate::auth::Actor;
-use crate::domain::{accounts, casework, children, consent, engagement, outcomes, programmes, referrals, sessions};
+use crate::domain::{
+    accounts, casework, children, consent, corrections, engagement, outcomes, programmes, referrals, sessions,
+};
 use crate::error::Error;
 use crate::store::{
-    assessment, attendance, child, consent as consent_store, enrolment, enrolment_transition, handover, lawful_basis,
-    organisation, participation, programme, progress_note, referral, referral_transition, relationship,
+    assessment, attendance, child, consent as consent_store, correction, enrolment, enrolment_transition, handover,
+    lawful_basis, organisation, participation, programme, progress_note, referral, referral_transition, relationship,
     safeguarding_concern, session, user,
 };
 use async_graphql::dataloader::Loader;
@@ -105,6 +107,7 @@ loader!(many NotesOfChild => progress_note::Model, casework::notes_of, |r| r.chi
 loader!(many ConcernsOfChild => safeguarding_concern::Model, casework::concerns_of, |r| r.child_id.clone());
 loader!(many AssessmentsOfChild => assessment::Model, outcomes::of_children, |r| r.child_id.clone());
 loader!(many HandoversOfChild => handover::Model, casework::handovers_of, |r| r.child_id.clone());
+loader!(many CorrectionsOfRecord => correction::Model, corrections::of_records, |r| r.record_id.clone());
 
 key!(PartnersOfConsent);
 key!(PlacesTaken);

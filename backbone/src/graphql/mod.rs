@@ -3,6 +3,7 @@
 
 pub mod brokering;
 pub mod contracts;
+pub mod corrections;
 pub mod errors;
 pub mod inputs;
 pub mod limits;

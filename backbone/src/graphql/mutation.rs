@@ -86,6 +86,31 @@ impl Mutation {
         Relationship::new(ctx, created)
     }
 
+    /// Corrects a child's details (names, date of birth, year group, UPN, contact details,
+    /// postcode, characteristics): only the fields given change, each checked as at
+    /// identification; the old values stay in `Child.corrections` with who, when and the
+    /// reason. Link workers, anchor leads and admins.
+    async fn update_child(
+        &self,
+        ctx: &Context<'_>,
+        input: crate::graphql::corrections::UpdateChildInput,
+    ) -> Result<Child> {
+        let written = domain::corrections::update_child(&services(ctx)?.db, actor(ctx)?, input.into()).await.gql()?;
+        child_written(ctx, written.child)
+    }
+
+    /// Corrects a parent, carer or trusted adult; the old values stay in
+    /// `Relationship.corrections`.
+    async fn update_relationship(
+        &self,
+        ctx: &Context<'_>,
+        input: crate::graphql::corrections::UpdateRelationshipInput,
+    ) -> Result<Relationship> {
+        let (written, _) =
+            domain::corrections::update_relationship(&services(ctx)?.db, actor(ctx)?, input.into()).await.gql()?;
+        Relationship::new(ctx, written)
+    }
+
     /// Records the family's agreement to take part: `IDENTIFIED → CONSENTED`.
     async fn record_participation(&self, ctx: &Context<'_>, input: RecordParticipationInput) -> Result<Child> {
         let recorded =
@@ -275,6 +300,33 @@ impl Mutation {
     async fn log_contact(&self, ctx: &Context<'_>, input: LogContactInput) -> Result<Contact> {
         let created = domain::casework::log_contact(&services(ctx)?.db, actor(ctx)?, input.into()).await.gql()?;
         Contact::new(ctx, created)
+    }
+
+    /// Corrects a contact; the old values stay in `Contact.corrections`.
+    async fn correct_contact(
+        &self,
+        ctx: &Context<'_>,
+        input: crate::graphql::corrections::CorrectContactInput,
+    ) -> Result<Contact> {
+        let (written, _) =
+            domain::corrections::correct_contact(&services(ctx)?.db, actor(ctx)?, input.into()).await.gql()?;
+        Contact::new(ctx, written)
+    }
+
+    /// Corrects a progress note: its own organisation only (a partner within
+    /// `corrections.partnerWindowDays` of writing it), or a backbone admin; the old values
+    /// stay in `ProgressNote.corrections`.
+    async fn correct_progress_note(
+        &self,
+        ctx: &Context<'_>,
+        input: crate::graphql::corrections::CorrectProgressNoteInput,
+    ) -> Result<ProgressNote> {
+        let s = services(ctx)?;
+        let (written, _) =
+            domain::corrections::correct_progress_note(&s.db, actor(ctx)?, input.into(), s.settings.corrections)
+                .await
+                .gql()?;
+        ProgressNote::new(ctx, written)
     }
 
     /// Adds a progress note about a child the caller may see.

@@ -55,6 +55,7 @@ pub const NOT_CHILD_RECORDS: &[(&str, &str)] = &[
     ("ContactConnection", "a page of contacts, audited per contact"),
     ("ContactEdge", "a page of contacts, audited per contact"),
     ("PageInfo", "pagination"),
+    ("Correction", "part of the record it corrects, audited as that record's `corrections` field"),
 ];
 
 fn action_of(type_name: &str) -> &'static str {

@@ -384,6 +384,11 @@ impl Child {
         let rows = loader(ctx)?.load_one(HandoversOfChild(self.id_key())).await.map_err(shared)?;
         rows.unwrap_or_default().into_iter().map(|m| Handover::new(ctx, m)).collect()
     }
+    /// Corrections of the child's details, oldest first: each changed field with its old
+    /// and new value, who, when and why (only fields the caller sees).
+    async fn corrections(&self, ctx: &Context<'_>) -> Result<Vec<crate::graphql::corrections::Correction>> {
+        crate::graphql::corrections::of_record(ctx, &self.model.id).await
+    }
 }
 
 /// A child's enrolment in the programme.
@@ -502,6 +507,10 @@ impl Relationship {
     }
     async fn notes(&self) -> Option<&str> {
         self.model.notes.as_deref().filter(|_| access::may_see(self.view, Field::RelationshipNotes))
+    }
+    /// Corrections of this relationship, oldest first.
+    async fn corrections(&self, ctx: &Context<'_>) -> Result<Vec<crate::graphql::corrections::Correction>> {
+        crate::graphql::corrections::of_record(ctx, &self.model.id).await
     }
 }
 

@@ -14,6 +14,7 @@ pub mod contact;
 pub mod contract;
 pub mod contract_anchor;
 pub mod contract_payer;
+pub mod correction;
 pub mod db;
 pub mod enrolment;
 pub mod enrolment_transition;

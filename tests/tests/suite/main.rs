@@ -8,6 +8,7 @@ mod batching;
 mod brokering;
 mod charts;
 mod contracts;
+mod corrections;
 mod disclosure;
 mod enrolment;
 mod exports;

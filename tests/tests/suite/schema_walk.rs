@@ -229,5 +229,10 @@ pub async fn rich_zone() -> Rich {
     ok(&zone, &zone.anchor_lead, assign, json!({"c": c, "w": zone.link_worker_2.id})).await;
     ok(&zone, &zone.anchor_lead, assign, json!({"c": c, "w": zone.link_worker.id})).await;
 
+    // A correction, so that the history has values.
+    let correct = "mutation($c: ID!) { updateChild(input: {childId: $c, contactPhone: \"07700 900005\", \
+        reason: \"The family changed their number\"}) { id } }";
+    ok(&zone, lw, correct, json!({"c": c})).await;
+
     Rich { zone, c, c2, referral, programme, session }
 }
