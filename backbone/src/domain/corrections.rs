@@ -18,7 +18,7 @@ use crate::domain::{
 };
 use crate::error::{Error, Result};
 use crate::settings::CorrectionSettings;
-use crate::store::{child, contact, correction, progress_note, relationship};
+use crate::store::{attendance, child, contact, correction, progress_note, referral, relationship, session};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
 };
@@ -473,6 +473,141 @@ pub async fn correct_progress_note(
             .await?;
     tx.commit().await?;
     Ok((written, history))
+}
+
+/// Corrections to a session's register: each line gives a child's status (and engagement
+/// when they attended), checked as when the register was taken. A child already on the
+/// register has their line corrected; a child left off it is added (they must have an
+/// accepted or active referral to the programme, as when logging).
+#[derive(Debug, Clone)]
+pub struct RegisterCorrection {
+    pub session_id: String,
+    pub attendees: Vec<crate::domain::sessions::Attendee>,
+    pub reason: String,
+}
+
+/// What correcting a register did.
+pub struct RegisterCorrected {
+    pub session: session::Model,
+    pub history: Vec<correction::Model>,
+    /// Referrals that became `active` because a child is now marked as having attended.
+    pub started: Vec<referral::Model>,
+}
+
+/// Corrects a session's register: the partner that took it within the window of
+/// `settings`, or a backbone admin.
+pub async fn correct_register(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    input: RegisterCorrection,
+    settings: CorrectionSettings,
+) -> Result<RegisterCorrected> {
+    use crate::domain::referrals::{self, Move};
+    use crate::domain::sessions::{check_lines, placed_referrals};
+    use crate::domain::{AttendanceStatus, Engagement, ReferralStatus};
+    check_id("sessionId", &input.session_id)?;
+    let reason = check_reason(&input.reason)?;
+    let mut problems = Vec::new();
+    if input.attendees.is_empty() || input.attendees.len() > 200 {
+        problems.push(crate::error::FieldError {
+            field: "attendees".into(),
+            message: "must list from 1 to 200 children".into(),
+        });
+    }
+    check_lines(&input.attendees, &mut problems);
+    if !problems.is_empty() {
+        return Err(Error::InvalidInput(problems));
+    }
+    let mut tx = Audited::begin(db, actor).await?;
+    let found = session::Entity::find_by_id(input.session_id.clone())
+        .filter(access::session_condition(actor))
+        .one(&*tx)
+        .await?
+        .ok_or(Error::NotFound("session"))?;
+    let window = chrono::Duration::days(settings.partner_window_days);
+    access::may_correct_register(actor, &found.organisation_id, found.recorded_at, now(), window)?;
+    let lines: std::collections::HashMap<String, attendance::Model> = attendance::Entity::find()
+        .filter(attendance::Column::SessionId.eq(found.id.clone()))
+        .all(&*tx)
+        .await?
+        .into_iter()
+        .map(|a| (a.child_id.clone(), a))
+        .collect();
+    let added: Vec<_> = input.attendees.iter().filter(|a| !lines.contains_key(&a.child_id)).cloned().collect();
+    let placed = if added.is_empty() {
+        Default::default()
+    } else {
+        let placed = placed_referrals(&*tx, actor, &found.programme_id, &added).await?;
+        let born = child::Entity::find()
+            .filter(child::Column::Id.is_in(added.iter().map(|a| a.child_id.clone())))
+            .all(&*tx)
+            .await?;
+        for c in &born {
+            validate::not_before_birth("attendees", found.held_on, access::birth_bound(actor, c))?;
+        }
+        placed
+    };
+
+    let mut history = Vec::new();
+    let mut started = Vec::new();
+    let mut changed_any = false;
+    let status_text = |s: AttendanceStatus| spelt(s.as_str());
+    let level_text = |e: Option<i16>| -> Option<String> {
+        e.and_then(|l| Engagement::from_level(l).ok()).and_then(|e| spelt(e.as_str()))
+    };
+    for a in &input.attendees {
+        let mut changes = Changes::default();
+        let new_level = a.engagement.map(Engagement::level);
+        let (line, referral_id) = match lines.get(&a.child_id) {
+            Some(line) => {
+                let was = AttendanceStatus::from_stored(&line.status)?;
+                changes.note("status", &was, &a.status, |s| status_text(*s));
+                changes.note("engagement", &line.engagement, &new_level, |e| level_text(*e));
+                if changes.0.is_empty() {
+                    continue;
+                }
+                let mut active: attendance::ActiveModel = line.clone().into();
+                active.status = Set(a.status.as_str().to_owned());
+                active.engagement = Set(new_level);
+                (active.update(&*tx).await?, line.referral_id.clone())
+            }
+            None => {
+                let r = &placed[&a.child_id];
+                changes.0.push(Change { field: "status", old: None, new: status_text(a.status) });
+                if new_level.is_some() {
+                    changes.0.push(Change { field: "engagement", old: None, new: level_text(new_level) });
+                }
+                let line = attendance::ActiveModel {
+                    id: Set(uuid::Uuid::now_v7().to_string()),
+                    session_id: Set(found.id.clone()),
+                    referral_id: Set(r.id.clone()),
+                    child_id: Set(a.child_id.clone()),
+                    held_on: Set(found.held_on),
+                    status: Set(a.status.as_str().to_owned()),
+                    engagement: Set(new_level),
+                }
+                .insert(&*tx)
+                .await?;
+                (line, r.id.clone())
+            }
+        };
+        changed_any = true;
+        history.extend(
+            keep_history(&mut tx, actor, CorrectedRecord::Attendance, &line.id, &line.child_id, &reason, &changes)
+                .await?,
+        );
+        if a.status == AttendanceStatus::Attended {
+            let r = referral::Entity::find_by_id(referral_id).one(&*tx).await?.ok_or(Error::NotFound("referral"))?;
+            if r.status == ReferralStatus::Accepted.as_str() {
+                started.push(referrals::apply(&mut tx, r, Move::Start, None, None).await?);
+            }
+        }
+    }
+    if !changed_any {
+        return Err(Error::invalid("attendees", "changes nothing: every line given is already on the register"));
+    }
+    tx.commit().await?;
+    Ok(RegisterCorrected { session: found, history, started })
 }
 
 /// The correction history of many records (by id), oldest first, each entry only where

@@ -366,6 +366,15 @@ impl Engagement {
         self as i16
     }
 
+    /// As the API spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Engagement::Disengaged => "disengaged",
+            Engagement::Participating => "participating",
+            Engagement::FullyEngaged => "fully_engaged",
+        }
+    }
+
     pub fn from_level(level: i16) -> Result<Engagement> {
         match level {
             1 => Ok(Engagement::Disengaged),

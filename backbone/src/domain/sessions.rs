@@ -77,8 +77,19 @@ fn check(input: &NewSession) -> Result<chrono::NaiveDate> {
     if input.kind == SessionKind::OneToOne && input.attendees.len() > 1 {
         bad("attendees".into(), "a one-to-one session has one child");
     }
+    check_lines(&input.attendees, &mut problems);
+    if !problems.is_empty() {
+        return Err(Error::InvalidInput(problems));
+    }
+    held_on
+}
+
+/// Checks the lines of a register (ids, each child once, engagement given exactly for
+/// those who attended), adding every problem to `problems`.
+pub(crate) fn check_lines(attendees: &[Attendee], problems: &mut Vec<FieldError>) {
+    let mut bad = |field: String, message: &str| problems.push(FieldError { field, message: message.to_owned() });
     let mut seen = HashSet::new();
-    for (i, a) in input.attendees.iter().enumerate() {
+    for (i, a) in attendees.iter().enumerate() {
         if validate::id(&a.child_id).is_err() {
             bad(format!("attendees[{i}].childId"), "must be an id returned by this API");
         } else if !seen.insert(a.child_id.as_str()) {
@@ -94,10 +105,38 @@ fn check(input: &NewSession) -> Result<chrono::NaiveDate> {
             _ => {}
         }
     }
-    if !problems.is_empty() {
-        return Err(Error::InvalidInput(problems));
-    }
-    held_on
+}
+
+/// The referrals to `programme_id` of these children that may be on its register
+/// (accepted or active, and visible to the caller: consent still covering the partner),
+/// by child; each listed child without one is an `INVALID_INPUT` line, all at once.
+pub(crate) async fn placed_referrals<C: ConnectionTrait>(
+    conn: &C,
+    actor: &Actor,
+    programme_id: &str,
+    attendees: &[Attendee],
+) -> Result<HashMap<String, referral::Model>> {
+    let child_ids: Vec<String> = attendees.iter().map(|a| a.child_id.clone()).collect();
+    let live: HashMap<String, referral::Model> = referral::Entity::find()
+        .filter(referral::Column::ProgrammeId.eq(programme_id.to_owned()))
+        .filter(referral::Column::ChildId.is_in(child_ids))
+        .filter(referral::Column::Status.is_in(ReferralStatus::spellings(ReferralStatus::PLACED)))
+        .filter(access::referral_condition(actor))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|r| (r.child_id.clone(), r))
+        .collect();
+    let missing: Vec<FieldError> = attendees
+        .iter()
+        .enumerate()
+        .filter(|(_, a)| !live.contains_key(&a.child_id))
+        .map(|(i, _)| FieldError {
+            field: format!("attendees[{i}].childId"),
+            message: "has no accepted or active referral to this programme".into(),
+        })
+        .collect();
+    if missing.is_empty() { Ok(live) } else { Err(Error::InvalidInput(missing)) }
 }
 
 /// Logs a session and its register in one transaction.
@@ -120,30 +159,7 @@ pub async fn log(
     let mut tx = Audited::begin(db, actor).await?;
     // Each attendee must have a referral to this programme that is accepted or active,
     // and be visible to the caller (consent still covering the partner).
-    let child_ids: Vec<String> = input.attendees.iter().map(|a| a.child_id.clone()).collect();
-    let live: HashMap<String, referral::Model> = referral::Entity::find()
-        .filter(referral::Column::ProgrammeId.eq(programme.id.clone()))
-        .filter(referral::Column::ChildId.is_in(child_ids))
-        .filter(referral::Column::Status.is_in(ReferralStatus::spellings(ReferralStatus::PLACED)))
-        .filter(access::referral_condition(actor))
-        .all(&*tx)
-        .await?
-        .into_iter()
-        .map(|r| (r.child_id.clone(), r))
-        .collect();
-    let missing: Vec<FieldError> = input
-        .attendees
-        .iter()
-        .enumerate()
-        .filter(|(_, a)| !live.contains_key(&a.child_id))
-        .map(|(i, _)| FieldError {
-            field: format!("attendees[{i}].childId"),
-            message: "has no accepted or active referral to this programme".into(),
-        })
-        .collect();
-    if !missing.is_empty() {
-        return Err(Error::InvalidInput(missing));
-    }
+    let live = placed_referrals(&*tx, actor, &programme.id, &input.attendees).await?;
     // No one attends a session before they were born.
     let attendees = child::Entity::find()
         .filter(child::Column::Id.is_in(input.attendees.iter().map(|a| a.child_id.clone())))

@@ -384,6 +384,10 @@ impl AttendanceRecord {
     async fn held_on(&self) -> NaiveDate {
         self.0.held_on
     }
+    /// Corrections of this line of the register, oldest first.
+    async fn corrections(&self, ctx: &Context<'_>) -> Result<Vec<crate::graphql::corrections::Correction>> {
+        crate::graphql::corrections::of_record(ctx, &self.0.id).await
+    }
     async fn status(&self) -> Result<AttendanceStatus> {
         Ok(stored(domain::AttendanceStatus::from_stored(&self.0.status))?.into())
     }

@@ -192,3 +192,23 @@ impl From<CorrectProgressNoteInput> for corrections::NoteCorrection {
         }
     }
 }
+
+/// Corrections to a session's register: the lines to change or add (as in `logSession`).
+/// A reason is required.
+#[derive(InputObject)]
+pub struct CorrectRegisterInput {
+    pub session_id: ID,
+    pub attendees: Vec<crate::graphql::inputs::AttendeeInput>,
+    /// Why (1–1000 characters), kept in each line's history.
+    pub reason: String,
+}
+
+impl From<CorrectRegisterInput> for corrections::RegisterCorrection {
+    fn from(i: CorrectRegisterInput) -> Self {
+        corrections::RegisterCorrection {
+            session_id: i.session_id.0,
+            attendees: i.attendees.into_iter().map(Into::into).collect(),
+            reason: i.reason,
+        }
+    }
+}

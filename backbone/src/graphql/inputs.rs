@@ -341,6 +341,16 @@ pub struct AttendeeInput {
     pub engagement: Option<EngagementLevel>,
 }
 
+impl From<AttendeeInput> for domain::sessions::Attendee {
+    fn from(a: AttendeeInput) -> Self {
+        domain::sessions::Attendee {
+            child_id: a.child_id.0,
+            status: a.status.into(),
+            engagement: a.engagement.map(Into::into),
+        }
+    }
+}
+
 /// A session and its register (one child for one-to-one, many for a group).
 #[derive(InputObject)]
 pub struct LogSessionInput {
@@ -361,15 +371,7 @@ impl From<LogSessionInput> for domain::sessions::NewSession {
             duration_minutes: int(i.duration_minutes),
             kind: i.kind.into(),
             notes: i.notes,
-            attendees: i
-                .attendees
-                .into_iter()
-                .map(|a| domain::sessions::Attendee {
-                    child_id: a.child_id.0,
-                    status: a.status.into(),
-                    engagement: a.engagement.map(Into::into),
-                })
-                .collect(),
+            attendees: i.attendees.into_iter().map(Into::into).collect(),
         }
     }
 }

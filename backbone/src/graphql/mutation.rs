@@ -296,6 +296,26 @@ impl Mutation {
         Ok(Session(logged.session))
     }
 
+    /// Corrects a session's register: lines changed (status, engagement) or added (a
+    /// child left off, with an accepted or active referral). The partner that took it,
+    /// within `corrections.partnerWindowDays`, or a backbone admin; each line's old values
+    /// stay in `AttendanceRecord.corrections`. A child now marked as attended starts their
+    /// accepted referral, as when logging.
+    async fn correct_register(
+        &self,
+        ctx: &Context<'_>,
+        input: crate::graphql::corrections::CorrectRegisterInput,
+    ) -> Result<Session> {
+        let s = services(ctx)?;
+        let done = domain::corrections::correct_register(&s.db, actor(ctx)?, input.into(), s.settings.corrections)
+            .await
+            .gql()?;
+        for r in &done.started {
+            referral_moved(ctx, r)?;
+        }
+        Ok(Session(done.session))
+    }
+
     /// Logs a link worker's interaction with a child or family.
     async fn log_contact(&self, ctx: &Context<'_>, input: LogContactInput) -> Result<Contact> {
         let created = domain::casework::log_contact(&services(ctx)?.db, actor(ctx)?, input.into()).await.gql()?;

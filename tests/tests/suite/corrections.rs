@@ -291,3 +291,98 @@ async fn after_the_window_a_partner_asks_a_backbone_admin() {
     assert!(refused.to_string().contains("backbone admin"), "{refused}");
     assert_ok(&zone.as_(&zone.admin, CORRECT_NOTE, json!({ "i": i })).await);
 }
+
+const LOG: &str = "mutation($i: LogSessionInput!) { logSession(input: $i) { id } }";
+
+const CORRECT_REGISTER: &str = "mutation($i: CorrectRegisterInput!) { correctRegister(input: $i) { id \
+    attendees { child { id } status engagement corrections { field oldValue newValue reason } } } }";
+
+/// Two children of anchor A with accepted referrals to one programme of partner 1, and a
+/// session of it with only the first on the register (attended). Returns (session, programme).
+async fn register_with_one(zone: &Zone) -> (String, String) {
+    let programme = zone.programme(&zone.partner_1, "Mentoring", 5).await;
+    for c in [&zone.child_a1, &zone.child_a2] {
+        zone.ready_for_referral(c, &[&zone.partner_1]).await;
+        zone.refer(c, &programme, backbone::domain::ReferralStatus::Accepted).await;
+    }
+    let i = json!({"programmeId": programme, "heldOn": "2025-10-07", "durationMinutes": 60, "kind": "GROUP",
+        "attendees": [{"childId": zone.child_a1, "status": "ATTENDED", "engagement": "PARTICIPATING"}]});
+    let logged = zone.as_(&zone.partner_worker, LOG, json!({ "i": i })).await;
+    assert_ok(&logged);
+    (logged["data"]["logSession"]["id"].as_str().expect("id").to_owned(), programme)
+}
+
+#[tokio::test]
+async fn the_partner_that_took_a_register_corrects_it_and_adds_a_child_left_off() {
+    let zone = Zone::new().await;
+    let (session, _) = register_with_one(&zone).await;
+    let correct = async |who: &Account, i: Value| zone.as_(who, CORRECT_REGISTER, json!({ "i": i })).await;
+    let i = json!({"sessionId": session, "reason": "Ticked the wrong row; Bea came, Ada did not",
+        "attendees": [{"childId": zone.child_a1, "status": "ABSENT"},
+                      {"childId": zone.child_a2, "status": "ATTENDED", "engagement": "FULLY_ENGAGED"}]});
+    let body = correct(&zone.partner_worker, i.clone()).await;
+    assert_ok(&body);
+    let lines = body["data"]["correctRegister"]["attendees"].as_array().expect("lines").clone();
+    let line = |c: &str| lines.iter().find(|l| l["child"]["id"] == c).unwrap_or_else(|| panic!("{c}: {lines:?}"));
+    let ada = line(&zone.child_a1);
+    assert_eq!((&ada["status"], &ada["engagement"]), (&json!("ABSENT"), &Value::Null));
+    let fields: Vec<_> =
+        ada["corrections"].as_array().expect("history").iter().map(|c| c["oldValue"].clone()).collect();
+    assert_eq!(fields, vec![json!("ATTENDED"), json!("PARTICIPATING")]);
+    let bea = line(&zone.child_a2);
+    assert_eq!(bea["status"], "ATTENDED");
+    assert_eq!(bea["corrections"][0]["oldValue"], Value::Null, "added: nothing before");
+    // Bea's first attended session starts her referral, as logging it would have.
+    let status = zone
+        .as_(
+            &zone.link_worker_2,
+            "query($c: ID!) { child(id: $c) { supportPackage { referrals { status } } } }",
+            json!({"c": zone.child_a2}),
+        )
+        .await;
+    assert_eq!(status["data"]["child"]["supportPackage"]["referrals"][0]["status"], "ACTIVE", "{status}");
+    // The same lines again change nothing.
+    assert_invalid(&correct(&zone.partner_worker, i.clone()).await, "attendees");
+}
+
+#[tokio::test]
+async fn a_register_correction_is_checked_as_the_register_was_and_only_its_partner_makes_it() {
+    let zone = Zone::new().await;
+    let (session, _) = register_with_one(&zone).await;
+    let correct = async |who: &Account, i: Value| zone.as_(who, CORRECT_REGISTER, json!({ "i": i })).await;
+    let line = |status: &str| {
+        json!({"sessionId": session, "reason": "r",
+        "attendees": [{"childId": zone.child_a1, "status": status}]})
+    };
+    assert_invalid(&correct(&zone.partner_worker, line("ATTENDED")).await, "attendees[0].engagement");
+    let stranger = json!({"sessionId": session, "reason": "r",
+        "attendees": [{"childId": zone.child_b1, "status": "ABSENT"}]});
+    assert_invalid(&correct(&zone.partner_worker, stranger).await, "attendees[0].childId");
+    assert_invalid(
+        &correct(
+            &zone.partner_worker,
+            json!({"sessionId": session, "reason": " ",
+        "attendees": [{"childId": zone.child_a1, "status": "ABSENT"}]}),
+        )
+        .await,
+        "reason",
+    );
+    // The link worker sees the register but did not take it; another partner sees nothing.
+    assert_forbidden(&correct(&zone.link_worker, line("ABSENT")).await);
+    assert_not_found(&correct(&zone.partner_worker_2, line("ABSENT")).await);
+    for who in [&zone.analyst, &zone.funder] {
+        let body = correct(who, line("ABSENT")).await;
+        assert!(matches!(error_code(&body), Some("FORBIDDEN" | "NOT_FOUND")), "{body}");
+    }
+    assert_ok(&correct(&zone.partner_lead, line("ABSENT")).await);
+}
+
+#[tokio::test]
+async fn after_the_window_a_register_is_corrected_by_a_backbone_admin() {
+    let app = TestApp::spawn_with(|s| s.corrections.partner_window_days = 0, StartOptions::default()).await;
+    let zone = Zone::from_app(app).await;
+    let (session, _) = register_with_one(&zone).await;
+    let i = json!({"sessionId": session, "reason": "r", "attendees": [{"childId": zone.child_a1, "status": "ABSENT"}]});
+    assert_forbidden(&zone.as_(&zone.partner_worker, CORRECT_REGISTER, json!({ "i": i })).await);
+    assert_ok(&zone.as_(&zone.admin, CORRECT_REGISTER, json!({ "i": i })).await);
+}
