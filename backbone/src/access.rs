@@ -591,14 +591,17 @@ pub fn may_filter_by_record(actor: &Actor) -> Result<()> {
     }
 }
 
-/// May the actor find children by name? Only those whose view shows children's full
-/// names: a search is a way of reading a name, so partners (first names only) and
-/// analysts (no names) may not.
-pub fn may_search_by_name(actor: &Actor) -> Result<()> {
-    if may_see(child_view(actor), Field::ChildLastName) {
-        Ok(())
+/// The parts of children's names the actor may find them by: a search is a way of reading
+/// a name, so only the parts the actor's view shows — first and last names for those who
+/// see full names, first names only for partners, none for analysts (refused).
+pub fn name_search_parts(actor: &Actor) -> Result<&'static [&'static str]> {
+    let view = child_view(actor);
+    if may_see(view, Field::ChildLastName) {
+        Ok(&["first", "last"])
+    } else if may_see(view, Field::ChildFirstName) {
+        Ok(&["first"])
     } else {
-        Err(Error::forbidden("finding children by name is for those who see their full names"))
+        Err(Error::forbidden("finding children by name is for those who see their names"))
     }
 }
 
@@ -960,6 +963,7 @@ mod birth_bound_tests {
             id: "c".into(),
             first_name: "Nia".into(),
             last_name: "Testchild".into(),
+            name_key: "nia|testchild".into(),
             date_of_birth: born,
             anchor_id: "a".into(),
             year_group: 5,

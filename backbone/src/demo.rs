@@ -180,6 +180,13 @@ fn day(d: chrono::NaiveDate) -> String {
     d.format("%Y-%m-%d").to_string()
 }
 
+/// The day a step happened, as the service is told it: the generator's day, or today if
+/// that is still to come (the demo seeded before the generator's last step date), so the
+/// steps keep their order and none is in the future.
+fn step_day(d: Option<chrono::NaiveDate>) -> Option<String> {
+    d.map(|d| day(d.min(crate::domain::validate::today())))
+}
+
 /// The enrolment transitions that bring a child from `consented` to `stage`, except the
 /// last step of a completed or exited child (see [`final_transition`]).
 fn transitions_after_consent(c: &seeds::Child) -> Vec<Transition> {
@@ -416,8 +423,7 @@ pub const DEMO_CONTRACT: &str = "Northfield Children's Outcomes Partnership";
 /// funder's organisation), covering both anchors over the school years 2025/26 and
 /// 2026/27, with three milestones; evaluated as of the demo's fixed date
 /// ([`seeds::REFERENCE_DATE`]), never the clock, so that the claims are the same on every
-/// run and on every day. (`enrolled_with_consent` is not priced here: it dates from when an
-/// enrolment was recorded, which in the demo is the day it was seeded, after that date.)
+/// run and on every day.
 async fn seed_contract(db: &DatabaseConnection, foundation: &str, anchor_ids: Vec<String>) -> crate::error::Result<()> {
     use crate::domain::contracts::{self, NewContract, NewPayer};
     use crate::domain::milestones::{NewInstalment, NewMilestone, NewRateCard, NewRule, RuleKind};
@@ -526,15 +532,22 @@ async fn open_referral(
     r: &seeds::Referral,
 ) -> anyhow::Result<String> {
     use seeds::ReferralStatus::{Accepted, Declined, Sent};
-    let input = NewReferral { child_id: child_id.to_owned(), programme_id, needs: r.needs.clone(), note: None };
+    let d = r.dates;
+    let input = NewReferral {
+        child_id: child_id.to_owned(),
+        programme_id,
+        needs: r.needs.clone(),
+        note: None,
+        on: step_day(d.proposed_on),
+    };
     let id = referrals::propose(db, link_worker, input).await?.id;
     if r.reached(Sent) {
-        referrals::send(db, link_worker, &id, None).await?;
+        referrals::send(db, link_worker, &id, None, step_day(d.sent_on)).await?;
     }
     if r.reached(Accepted) {
-        referrals::respond(db, partner, &id, true, None, None).await?;
+        referrals::respond(db, partner, &id, true, None, None, step_day(d.answered_on)).await?;
     } else if r.reached(Declined) {
-        referrals::respond(db, partner, &id, false, r.reason.clone(), None).await?;
+        referrals::respond(db, partner, &id, false, r.reason.clone(), None, step_day(d.answered_on)).await?;
     }
     Ok(id)
 }
@@ -580,11 +593,13 @@ async fn seed_casework(
     for r in &c.referrals {
         match r.status {
             seeds::ReferralStatus::Completed => {
-                referrals::complete(db, partner_for(&r.programme_key), &referral_id(&r.programme_key)?, None).await?;
+                let (by, id) = (partner_for(&r.programme_key), referral_id(&r.programme_key)?);
+                referrals::complete(db, by, &id, None, step_day(r.dates.closed_on)).await?;
             }
             seeds::ReferralStatus::Withdrawn => {
                 let reason = r.reason.clone().unwrap_or_else(|| "Withdrawn".into());
-                referrals::withdraw(db, actors.link_worker(c)?, &referral_id(&r.programme_key)?, reason).await?;
+                let (by, id) = (actors.link_worker(c)?, referral_id(&r.programme_key)?);
+                referrals::withdraw(db, by, &id, reason, step_day(r.dates.closed_on)).await?;
             }
             _ => {}
         }
@@ -601,7 +616,7 @@ async fn seed_casework(
         casework::log_contact(db, actors.link_worker(c)?, input).await?;
     }
     if let Some((transition, note)) = final_transition(c) {
-        enrolment::transition(db, &actors.system, child_id, transition, note).await?;
+        enrolment::transition(db, &actors.system, child_id, transition, note, step_day(c.steps.ended_on)).await?;
     }
     Ok(())
 }
@@ -630,6 +645,8 @@ async fn seed_child(
         eal: c.eal,
         looked_after: c.looked_after,
         note: Some("Identified from attendance and wellbeing data".into()),
+        on: step_day(Some(c.identified_on)),
+        confirm_not_duplicate: false,
     };
     let child = children::identify(db, system, new).await?;
     if let Some(worker) = c.link_worker_email.as_ref().and_then(|e| users.get(e)) {
@@ -697,10 +714,11 @@ async fn seed_child(
         match t {
             Transition::Enrol => {
                 let cohort = c.cohort.clone();
-                enrolment::enrol(db, system, Enrol { child_id: child.id.clone(), cohort }).await?;
+                let on = step_day(c.steps.enrolled_on);
+                enrolment::enrol(db, system, Enrol { child_id: child.id.clone(), cohort, on }).await?;
             }
             other => {
-                enrolment::transition(db, system, &child.id, other, None).await?;
+                enrolment::transition(db, system, &child.id, other, None, step_day(c.steps.active_on)).await?;
             }
         }
     }

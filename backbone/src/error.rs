@@ -30,6 +30,10 @@ pub enum Error {
     /// a duplicate).
     #[error("{0}")]
     Conflict(String),
+    /// The child may be one already recorded: `CONFLICT`, naming the existing child
+    /// (`extensions.existingChildId`) only when the caller may see them.
+    #[error("{message}")]
+    Duplicate { message: String, existing_child_id: Option<String> },
     /// Too many attempts (failed logins, or requests per minute): refused until
     /// `retry_after_secs` have passed. Answered over HTTP with `429` and `Retry-After`.
     #[error("{message}: try again in {}", wait_words(*.retry_after_secs))]
@@ -62,7 +66,7 @@ impl Error {
             Error::Forbidden(_) => "FORBIDDEN",
             Error::NotFound(_) => "NOT_FOUND",
             Error::InvalidInput(_) => "INVALID_INPUT",
-            Error::Conflict(_) => "CONFLICT",
+            Error::Conflict(_) | Error::Duplicate { .. } => "CONFLICT",
             Error::TooManyRequests { .. } => "TOO_MANY_REQUESTS",
             Error::Internal(_) => "INTERNAL",
         }

@@ -50,7 +50,11 @@ mod m20261202_000020_create_idempotency_keys;
 mod m20261202_000030_create_protected_metrics;
 mod m20261202_000040_audit_key;
 mod m20261202_000050_add_programme_starts_on;
+mod m20261202_000070_add_enrolment_transition_effective_on;
+mod m20261202_000071_add_referral_transition_effective_on;
 mod m20261202_000100_create_corrections;
+mod m20261203_000010_create_child_name_words;
+pub mod names;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -101,7 +105,10 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000030_create_protected_metrics::Migration),
             Box::new(m20261202_000040_audit_key::Migration),
             Box::new(m20261202_000050_add_programme_starts_on::Migration),
+            Box::new(m20261202_000070_add_enrolment_transition_effective_on::Migration),
+            Box::new(m20261202_000071_add_referral_transition_effective_on::Migration),
             Box::new(m20261202_000100_create_corrections::Migration),
+            Box::new(m20261203_000010_create_child_name_words::Migration),
         ]
     }
 }

@@ -5,7 +5,7 @@ use chrono::{Datelike, NaiveDate, TimeDelta};
 use crate::{
     Account, Child, Consent, DemoZone, ExitReason, GiverKind, Involvement, LawfulBasis, LawfulBasisKind, Organisation,
     OrganisationKind, Participation, Purpose, REFERENCE_DATE, Relationship, RelationshipKind, Role,
-    SpecialCategoryCondition, Stage, upn_check_letter,
+    SpecialCategoryCondition, Stage, Steps, upn_check_letter,
 };
 
 /// Fixed PRNG seed ("Northfld" in ASCII). Changing it changes the whole zone.
@@ -231,6 +231,7 @@ pub(crate) fn generate() -> DemoZone {
     let accounts = accounts();
     let programmes = crate::support::generate(&mut children, &accounts);
     crate::assessments::generate(&mut children, &programmes, &accounts);
+    crate::steps::generate(&mut children, &programmes);
     DemoZone { organisations: organisations(), accounts, children, programmes }
 }
 
@@ -311,6 +312,7 @@ impl ChildGenerator<'_> {
             stage,
             cohort,
             identified_on,
+            steps: Steps::default(),
             link_worker_email,
             participation: None,
             lawful_basis: None,

@@ -34,13 +34,15 @@ mod assessments;
 mod demo;
 pub mod framework;
 pub mod screening;
+mod steps;
 mod support;
 
 /// Password shared by every demo account. Demo use only.
 pub const DEMO_PASSWORD: &str = "demo";
 
 /// The demo zone's "today": the first day of the 2026/27 school year. All generated
-/// dates are on or before it, and year groups are as of this date.
+/// dates are on or before it, except the steps of the enrolments (and referrals) that move
+/// on in the autumn term 2026, up to [`LAST_STEP_DATE`]; year groups are as of this date.
 pub const REFERENCE_DATE: NaiveDate = match NaiveDate::from_ymd_opt(2026, 9, 1) {
     Some(date) => date,
     None => panic!("2026-09-01 is a valid date"),
@@ -345,6 +347,8 @@ pub struct Child {
     pub cohort: String,
     /// When the child was identified (within the year before [`REFERENCE_DATE`]).
     pub identified_on: NaiveDate,
+    /// The days the enrolment's later steps happened (consent is `participation.agreed_on`).
+    pub steps: Steps,
     /// E-mail of the link worker holding the child's case, at the child's anchor.
     pub link_worker_email: Option<String>,
     /// `Some` exactly when the stage is [`Stage::Consented`] or later.
@@ -511,6 +515,39 @@ pub enum ReferralStatus {
     Withdrawn,
 }
 
+/// The days a child's enrolment moved on after agreeing to take part, `None` for a step
+/// not taken. Each is on or after the one before, after every session, contact and
+/// referral step it follows; the end of an enrolment may fall in the autumn term 2026, up
+/// to [`LAST_STEP_DATE`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Steps {
+    /// Enrolled (with the lawful basis recorded).
+    pub enrolled_on: Option<NaiveDate>,
+    /// Support started (active, completed).
+    pub active_on: Option<NaiveDate>,
+    /// Completed or exited.
+    pub ended_on: Option<NaiveDate>,
+}
+
+/// The last day the generator dates a step on (the end of an enrolment or a referral): the
+/// demo is written after it, and the writer never dates a step after the day it runs.
+pub const LAST_STEP_DATE: NaiveDate = match NaiveDate::from_ymd_opt(2026, 11, 27) {
+    Some(date) => date,
+    None => panic!("2026-11-27 is a valid date"),
+};
+
+/// The days a referral's steps happened, `None` for a step not taken. The start (active)
+/// is dated by the first session the child attended, as the service dates it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ReferralDates {
+    pub proposed_on: Option<NaiveDate>,
+    pub sent_on: Option<NaiveDate>,
+    /// Accepted or declined.
+    pub answered_on: Option<NaiveDate>,
+    /// Completed or withdrawn.
+    pub closed_on: Option<NaiveDate>,
+}
+
 /// A referral of a child to a partner's programme.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Referral {
@@ -526,6 +563,8 @@ pub struct Referral {
     /// Why it was declined (the partner) or withdrawn (the link worker); `Some` exactly
     /// when the status is declined or withdrawn.
     pub reason: Option<String>,
+    /// The days its steps happened.
+    pub dates: ReferralDates,
 }
 
 impl Referral {

@@ -11,7 +11,7 @@ use crate::demo::{LINK_WORKER, PRIMARY, Rng, SECONDARY, age_on, date, days_after
 use crate::{
     Account, Attendance, AttendanceStatus, AttendingType, Child, Contact, ContactKind, ContactParty, Engagement,
     ExitReason, NoteVisibility, OutcomeDomain, Programme, ProgressNote, Purpose, REFERENCE_DATE, Referral,
-    ReferralStatus, RelationshipKind, Role, SafeguardingConcern, Session, SessionKind, Stage,
+    ReferralDates, ReferralStatus, RelationshipKind, Role, SafeguardingConcern, Session, SessionKind, Stage,
 };
 
 /// Fixed PRNG seed for the brokering ("Brokerin" in ASCII).
@@ -516,7 +516,14 @@ fn referral(rng: &mut Rng, child: &Child, spec: &Spec, plan: Plan) -> Referral {
             (Withdrawn, Some(from), Some(reason))
         }
     };
-    Referral { programme_key: spec.key.to_owned(), needs, status, withdrawn_from, reason }
+    Referral {
+        programme_key: spec.key.to_owned(),
+        needs,
+        status,
+        withdrawn_from,
+        reason,
+        dates: ReferralDates::default(),
+    }
 }
 
 fn exit_reason_text(exit: ExitReason, child: &Child) -> String {

@@ -214,6 +214,9 @@ pub fn missing_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
 
+/// The day the fixture's children were identified.
+pub const IDENTIFIED_ON: &str = "2025-01-06";
+
 /// Identifies a child at `anchor` (as the system) and hands them to `worker`'s caseload,
 /// with an optional handover note. Returns the child's id.
 pub async fn add_child(
@@ -239,6 +242,9 @@ pub async fn add_child(
         eal: false,
         looked_after: false,
         note: None,
+        // Before the fixture's agreement to take part (see `Zone::ready_for_referral`).
+        on: Some(IDENTIFIED_ON.into()),
+        confirm_not_duplicate: false,
     };
     let c = children::identify(db, &system, input).await.expect("child");
     backbone::domain::casework::hand_over(db, &system, &c.id, worker, note).await.expect("assign");
@@ -405,8 +411,14 @@ impl Zone {
     }
 
     /// Makes a child ready to be referred (as the system): agreement to take part, lawful
-    /// basis, consent covering `partners`, enrolled. Returns the consent's id.
+    /// basis, consent covering `partners`, enrolled today. Returns the consent's id.
     pub async fn ready_for_referral(&self, child: &str, partners: &[&str]) -> String {
+        self.enrolled_on(child, partners, None).await
+    }
+
+    /// As [`Zone::ready_for_referral`], enrolled `on` a day (`YYYY-MM-DD`; today for `None`)
+    /// on or after the agreement to take part (10 January 2025).
+    pub async fn enrolled_on(&self, child: &str, partners: &[&str], on: Option<&str>) -> String {
         let (db, system) = (&self.app.db, Actor::system());
         let participation = consent::NewParticipation {
             child_id: child.into(),
@@ -433,7 +445,7 @@ impl Zone {
             evidence: "Signed form".into(),
         };
         let c = consent::record_consent(db, &system, given).await.expect("consent");
-        let enrol = enrolment::Enrol { child_id: child.into(), cohort: "2025/26".into() };
+        let enrol = enrolment::Enrol { child_id: child.into(), cohort: "2025/26".into(), on: on.map(str::to_owned) };
         enrolment::enrol(db, &system, enrol).await.expect("enrol");
         c.id
     }
@@ -447,16 +459,17 @@ impl Zone {
             programme_id: programme.into(),
             needs: "Low confidence; finds groups hard".into(),
             note: None,
+            on: None,
         };
         let r = referrals::propose(db, &system, new).await.expect("propose").id;
         if until == ReferralStatus::Proposed {
             return r;
         }
-        referrals::send(db, &system, &r, None).await.expect("send");
+        referrals::send(db, &system, &r, None, None).await.expect("send");
         if until == ReferralStatus::Sent {
             return r;
         }
-        referrals::respond(db, &system, &r, true, None, None).await.expect("accept");
+        referrals::respond(db, &system, &r, true, None, None, None).await.expect("accept");
         assert_eq!(until, ReferralStatus::Accepted, "refer() moves a referral at most to accepted");
         r
     }

@@ -7,7 +7,8 @@ use crate::auth::Actor;
 use crate::domain::enrolment;
 use crate::domain::{EnrolmentStatus, Involvement, OrganisationKind, Page, PageRequest, RelationshipKind};
 use crate::error::{Error, Result};
-use crate::store::{child, enrolment as enrolment_store, enrolment_transition, relationship, user};
+use crate::store::{child, child_name_word, enrolment as enrolment_store, enrolment_transition, relationship, user};
+use backbone_migration::names;
 use sea_orm::sea_query::Query;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
@@ -41,9 +42,16 @@ pub struct NewChild {
     pub looked_after: bool,
     #[validate(custom(function = "crate::domain::validate::notes"))]
     pub note: Option<String>,
+    /// The day the child was identified (`YYYY-MM-DD`); today when not given.
+    pub on: Option<String>,
+    /// The caller has checked that a child already recorded at the anchor with the same
+    /// name and date of birth is another child: the new one is identified all the same,
+    /// and the audit says so.
+    pub confirm_not_duplicate: bool,
 }
 
-/// Records a child identified by an anchor, with their enrolment at `identified`. A link
+/// Records a child identified by an anchor, with their enrolment at `identified` (as
+/// happened on `input.on`, today by default; not before the child was born). A link
 /// worker who identifies a child takes them onto their caseload.
 pub async fn identify(db: &DatabaseConnection, actor: &Actor, input: NewChild) -> Result<child::Model> {
     let checked = check_new_child(db, actor, input).await?;
@@ -82,6 +90,7 @@ pub struct CheckedChild {
     input: NewChild,
     anchor_id: String,
     date_of_birth: chrono::NaiveDate,
+    identified_on: chrono::NaiveDate,
 }
 
 /// Validates a new child's details and checks the actor may identify children at their
@@ -91,6 +100,8 @@ pub async fn check_new_child(db: &DatabaseConnection, actor: &Actor, mut input: 
     access::require(actor, Right::Write)?;
     input.validate()?;
     let date_of_birth = input.check_age()?;
+    let identified_on = crate::domain::validate::step_date("on", input.on.as_deref())?;
+    crate::domain::validate::not_before_birth("on", identified_on, date_of_birth)?;
     let anchor_id = match (&input.anchor_id, actor.organisation_kind) {
         (Some(id), _) => id.trim().to_owned(),
         (None, OrganisationKind::Anchor) => actor.organisation_id.clone(),
@@ -98,7 +109,7 @@ pub async fn check_new_child(db: &DatabaseConnection, actor: &Actor, mut input: 
     };
     ensure_anchor(db, &anchor_id).await?;
     access::may_identify_at(actor, &anchor_id)?;
-    Ok(CheckedChild { input, anchor_id, date_of_birth })
+    Ok(CheckedChild { input, anchor_id, date_of_birth, identified_on })
 }
 
 /// Refuses (`INVALID_INPUT` on `anchorId`) unless `anchor_id` is an anchor organisation.
@@ -112,17 +123,22 @@ pub(crate) async fn ensure_anchor<C: ConnectionTrait>(conn: &C, anchor_id: &str)
 
 /// Writes a checked new child with their enrolment at `identified`, inside `tx`.
 pub async fn insert_identified(tx: &mut Audited, actor: &Actor, checked: CheckedChild) -> Result<child::Model> {
-    let CheckedChild { input, anchor_id, date_of_birth } = checked;
+    let CheckedChild { input, anchor_id, date_of_birth, identified_on } = checked;
+    let name_key = names::key(&input.first_name, &input.last_name);
+    let upn = input.upn.as_ref().map(|u| u.to_uppercase());
+    let same = Same { anchor_id: &anchor_id, name_key: &name_key, date_of_birth, upn: upn.as_deref() };
+    let confirmed_against = refuse_duplicate(tx, actor, same, input.confirm_not_duplicate).await?;
     let at = now();
     let child_id = uuid::Uuid::now_v7().to_string();
     let created = child::ActiveModel {
         id: Set(child_id.clone()),
         first_name: Set(input.first_name),
         last_name: Set(input.last_name),
+        name_key: Set(name_key),
         date_of_birth: Set(date_of_birth),
         anchor_id: Set(anchor_id),
         year_group: Set(input.year_group as i16),
-        upn: Set(input.upn.map(|u| u.to_uppercase())),
+        upn: Set(upn),
         contact_phone: Set(input.contact_phone),
         contact_email: Set(input.contact_email.map(|e| e.to_lowercase())),
         postcode: Set(input.postcode.map(|p| p.to_uppercase())),
@@ -136,6 +152,7 @@ pub async fn insert_identified(tx: &mut Audited, actor: &Actor, checked: Checked
     .insert(&**tx)
     .await
     .map_err(|e| Error::from_db(e, Some(("upn", "a child with this UPN is already recorded in the zone"))))?;
+    write_name_words(&**tx, &child_id, &created.first_name, &created.last_name, false).await?;
     let enrolment_id = uuid::Uuid::now_v7().to_string();
     enrolment_store::ActiveModel {
         id: Set(enrolment_id.clone()),
@@ -156,6 +173,7 @@ pub async fn insert_identified(tx: &mut Audited, actor: &Actor, checked: Checked
         to_status: Set(EnrolmentStatus::Identified.as_str().to_owned()),
         actor_user_id: Set(Some(actor.user_id.clone())),
         at: Set(at),
+        effective_on: Set(identified_on),
         note: Set(crate::domain::validate::blank_to_none(input.note)),
     }
     .insert(&**tx)
@@ -165,7 +183,95 @@ pub async fn insert_identified(tx: &mut Audited, actor: &Actor, checked: Checked
         Some(&child_id),
         &["firstName", "lastName", "dateOfBirth", "anchor", "yearGroup", "upn", "contact", "characteristics"],
     );
+    if let Some(existing) = confirmed_against {
+        // Both children carry the decision, so either's history shows it.
+        tx.record("child.confirm_not_duplicate", Some(&child_id), &["confirmNotDuplicate"]);
+        tx.record("child.confirm_not_duplicate", Some(&existing), &["confirmNotDuplicate"]);
+    }
     Ok(created)
+}
+
+/// What makes a new child the same as one already recorded: the same folded name and date
+/// of birth at the same anchor, or the same UPN anywhere in the zone.
+#[derive(Clone, Copy)]
+pub(crate) struct Same<'a> {
+    pub anchor_id: &'a str,
+    pub name_key: &'a str,
+    pub date_of_birth: chrono::NaiveDate,
+    pub upn: Option<&'a str>,
+}
+
+/// Refuses (`CONFLICT`) a child who may already be recorded, naming the existing child
+/// only when the caller may see them. A name and date of birth match may be overridden
+/// (`confirmed`): the existing child's id is answered, for the audit. A UPN identifies one
+/// pupil, so its match is never overridden.
+pub(crate) async fn refuse_duplicate(
+    tx: &Audited,
+    actor: &Actor,
+    same: Same<'_>,
+    confirmed: bool,
+) -> Result<Option<String>> {
+    let mut matches = sea_orm::Condition::all()
+        .add(child::Column::AnchorId.eq(same.anchor_id))
+        .add(child::Column::NameKey.eq(same.name_key))
+        .add(child::Column::DateOfBirth.eq(same.date_of_birth));
+    if let Some(upn) = same.upn {
+        matches = sea_orm::Condition::any().add(matches).add(child::Column::Upn.eq(upn));
+    }
+    let found = child::Entity::find().filter(matches).order_by_asc(child::Column::Id).all(&**tx).await?;
+    let by_upn = found.iter().find(|c| same.upn.is_some() && c.upn.as_deref() == same.upn);
+    let Some(existing) = by_upn.or(found.first()) else { return Ok(None) };
+    if by_upn.is_none() && confirmed {
+        return Ok(Some(existing.id.clone()));
+    }
+    let visible = access::find_child(&**tx, actor, &existing.id).await.is_ok();
+    let message = match (by_upn.is_some(), visible) {
+        (true, true) => format!(
+            "a child with this UPN is already recorded: {} {} (existingChildId); open their record instead",
+            existing.first_name, existing.last_name
+        ),
+        (true, false) => "a child with this UPN is already recorded in the zone: ask the anchor's lead".to_owned(),
+        (false, true) => format!(
+            "{} {}, born {}, is already recorded at this anchor (existingChildId): open their record, or, if this \
+             is another child, identify them again with confirmNotDuplicate",
+            existing.first_name,
+            existing.last_name,
+            existing.date_of_birth.format("%-d %B %Y")
+        ),
+        (false, false) => "a child with this name and date of birth is already recorded at this anchor: ask the \
+                           anchor's lead to check, or, if this is another child, identify them again with \
+                           confirmNotDuplicate"
+            .to_owned(),
+    };
+    Err(Error::Duplicate { message, existing_child_id: visible.then(|| existing.id.clone()) })
+}
+
+/// Writes the folded words of a child's names (for [`list`]'s name search), first removing
+/// the words written before when `replace`.
+pub(crate) async fn write_name_words<C: ConnectionTrait>(
+    conn: &C,
+    child_id: &str,
+    first_name: &str,
+    last_name: &str,
+    replace: bool,
+) -> Result<()> {
+    if replace {
+        child_name_word::Entity::delete_many().filter(child_name_word::Column::ChildId.eq(child_id)).exec(conn).await?;
+    }
+    let rows: Vec<child_name_word::ActiveModel> = [("first", first_name), ("last", last_name)]
+        .into_iter()
+        .flat_map(|(part, name)| {
+            names::words(name).into_iter().map(move |word| child_name_word::ActiveModel {
+                child_id: Set(child_id.to_owned()),
+                part: Set(part.to_owned()),
+                word: Set(word),
+            })
+        })
+        .collect();
+    if !rows.is_empty() {
+        child_name_word::Entity::insert_many(rows).exec(conn).await?;
+    }
+    Ok(())
 }
 
 /// Reads one child in the caller's scope (`NOT_FOUND` otherwise). The read is audited
@@ -186,34 +292,55 @@ pub struct ChildFilter {
     pub anchor_id: Option<String>,
     pub year_group: Option<i32>,
     pub link_worker_id: Option<String>,
-    /// Words that must each begin or appear in the first or the last name (any case).
+    /// Words each of which must begin a word of the child's first or last name (of the
+    /// first name only for those who see no more), ignoring case, accents and apostrophes.
     pub name: Option<String>,
 }
 
 /// The longest name search, in characters.
 const MAX_NAME_SEARCH: usize = 100;
 
-/// The condition of a name search: every word appears in the first or the last name, in
-/// any case; `%` and `_` are matched as themselves.
-fn name_matches(search: &str) -> Result<sea_orm::Condition> {
-    use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
+/// The condition of a name search: every folded word of `search` begins a folded word of
+/// one of the name `parts` (`first`, `last`). Each word is a range of the words' index:
+/// from the word itself up to (not including) the word with its last character's
+/// successor.
+fn name_matches(search: &str, parts: &[&str]) -> Result<sea_orm::Condition> {
+    let refused = || Error::invalid("filter.name", format!("must be 1 to {MAX_NAME_SEARCH} characters of a name"));
     let search = crate::domain::validate::tidy(search);
-    let words: Vec<&str> = search.split_whitespace().collect();
-    if words.is_empty() || search.chars().count() > MAX_NAME_SEARCH {
-        return Err(Error::invalid("filter.name", format!("must be 1 to {MAX_NAME_SEARCH} characters of a name")));
+    if search.chars().count() > MAX_NAME_SEARCH {
+        return Err(refused());
+    }
+    let words = names::words(&search);
+    if words.is_empty() {
+        return Err(refused());
     }
     let mut all = sea_orm::Condition::all();
     for word in words {
-        let escaped = word.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-        let like = || LikeExpr::new(format!("%{escaped}%")).escape('\\');
-        let lower = |c: child::Column| Expr::expr(Func::lower(Expr::col(c)));
-        all = all.add(
-            sea_orm::Condition::any()
-                .add(lower(child::Column::FirstName).like(like()))
-                .add(lower(child::Column::LastName).like(like())),
-        );
+        let mut sub = Query::select()
+            .column(child_name_word::Column::ChildId)
+            .from(child_name_word::Entity)
+            .and_where(child_name_word::Column::Word.gte(word.as_str()))
+            .and_where(child_name_word::Column::Part.is_in(parts.iter().copied()))
+            .to_owned();
+        if let Some(end) = successor(&word) {
+            sub.and_where(child_name_word::Column::Word.lt(end));
+        }
+        all = all.add(child::Column::Id.in_subquery(sub));
     }
     Ok(all)
+}
+
+/// The first string after every string that starts with `prefix`, if there is one.
+fn successor(prefix: &str) -> Option<String> {
+    let mut chars: Vec<char> = prefix.chars().collect();
+    while let Some(last) = chars.pop() {
+        let next = (u32::from(last) + 1..=u32::from(char::MAX)).find_map(char::from_u32);
+        if let Some(next) = next {
+            chars.push(next);
+            return Some(chars.into_iter().collect());
+        }
+    }
+    None
 }
 
 /// Lists the children in the caller's scope, a page at a time. Each child answered is
@@ -229,8 +356,8 @@ pub async fn list(
     }
     let mut query = child::Entity::find().filter(access::child_condition(actor));
     if let Some(name) = filter.name {
-        access::may_search_by_name(actor)?;
-        query = query.filter(name_matches(&name)?);
+        let parts = access::name_search_parts(actor)?;
+        query = query.filter(name_matches(&name, parts)?);
     }
     if let Some(anchor) = filter.anchor_id {
         query = query.filter(child::Column::AnchorId.eq(anchor));

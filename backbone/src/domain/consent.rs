@@ -50,7 +50,8 @@ pub struct NewParticipation {
     pub evidence: String,
 }
 
-/// Records the family's agreement to take part; the enrolment moves to `consented`.
+/// Records the family's agreement to take part; the enrolment moves to `consented`, as
+/// happened on the day agreed (so not before the child was identified).
 /// Answers with the child as this transaction read them and the agreement it wrote.
 pub async fn record_participation(
     db: &DatabaseConnection,
@@ -75,7 +76,9 @@ pub async fn record_participation(
     .insert(&*tx)
     .await?;
     tx.record("participation.record", Some(&input.child_id), &["participation"]);
-    enrolment::apply(&mut tx, &input.child_id, Transition::AgreeToTakePart, None, None).await?;
+    // The agreement is the step: the enrolment became `consented` the day it was given.
+    let on = validate::On { day: agreed_on, field: "agreedOn" };
+    enrolment::apply(&mut tx, &input.child_id, Transition::AgreeToTakePart, None, None, on).await?;
     tx.commit().await?;
     Ok(ChildChange { child, change: created })
 }

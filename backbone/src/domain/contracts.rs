@@ -23,7 +23,7 @@ use crate::store::{
     assessment, attendance, child, claim, consent, contract, contract_anchor, contract_payer, enrolment,
     enrolment_transition, organisation, session,
 };
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 use sea_orm::sea_query::{Expr, Query, SelectStatement};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, JoinType, QueryFilter,
@@ -373,28 +373,29 @@ async fn load_evidence<C: ConnectionTrait>(
             .from(enrolment_transition::Column::EnrolmentId)
             .to(enrolment::Column::Id)
             .into();
-        let moves: Vec<(String, String, String, DateTime<Utc>)> = enrolment_transition::Entity::find()
+        // Dated by the day each step happened, not the day it was recorded.
+        let moves: Vec<(String, String, String, NaiveDate)> = enrolment_transition::Entity::find()
             .select_only()
             .column(enrolment::Column::ChildId)
             .column(enrolment_transition::Column::Id)
             .column(enrolment_transition::Column::ToStatus)
-            .column(enrolment_transition::Column::At)
+            .column(enrolment_transition::Column::EffectiveOn)
             .join(JoinType::InnerJoin, rel)
             .filter(enrolment::Column::ChildId.in_subquery(covered_children(c)))
             .filter(
                 enrolment_transition::Column::ToStatus
                     .is_in([EnrolmentStatus::Enrolled.as_str(), EnrolmentStatus::Exited.as_str()]),
             )
-            .order_by_asc(enrolment_transition::Column::At)
+            .order_by_asc(enrolment_transition::Column::EffectiveOn)
             .order_by_asc(enrolment_transition::Column::Id)
             .into_tuple()
             .all(conn)
             .await?;
-        for (child_id, id, to, at) in moves {
+        for (child_id, id, to, on) in moves {
             let ev = out.entry(child_id).or_default();
             let slot = if to == EnrolmentStatus::Enrolled.as_str() { &mut ev.enrolled } else { &mut ev.exited };
             if slot.is_none() {
-                *slot = Some(Dated { id, on: at.date_naive() });
+                *slot = Some(Dated { id, on });
             }
         }
         for k in consent::Entity::find()

@@ -11,7 +11,7 @@ use crate::access;
 use crate::audit::{Audited, now};
 use crate::auth::Actor;
 use crate::domain::casework::{NewContact, NewNote};
-use crate::domain::children::{NewChild, NewRelationship};
+use crate::domain::children::{self, NewChild, NewRelationship};
 use crate::domain::{
     ChildChange, ContactKind, ContactParty, CorrectedRecord, Involvement, NoteVisibility, RelationshipKind, join_list,
     validate,
@@ -197,6 +197,8 @@ pub async fn update_child(
         eal: found.eal,
         looked_after: found.looked_after,
         note: None,
+        on: None,
+        confirm_not_duplicate: false,
     };
     let mut next = was.clone();
     let ChildCorrection {
@@ -249,7 +251,12 @@ pub async fn update_child(
         found.date_of_birth
     };
 
+    let renamed = was.first_name != next.first_name || was.last_name != next.last_name;
+    if renamed {
+        children::write_name_words(&*tx, &found.id, &next.first_name, &next.last_name, true).await?;
+    }
     let mut active: child::ActiveModel = found.clone().into();
+    active.name_key = Set(backbone_migration::names::key(&next.first_name, &next.last_name));
     active.first_name = Set(next.first_name);
     active.last_name = Set(next.last_name);
     active.date_of_birth = Set(date_of_birth);
@@ -599,7 +606,10 @@ pub async fn correct_register(
         if a.status == AttendanceStatus::Attended {
             let r = referral::Entity::find_by_id(referral_id).one(&*tx).await?.ok_or(Error::NotFound("referral"))?;
             if r.status == ReferralStatus::Accepted.as_str() {
-                started.push(referrals::apply(&mut tx, r, Move::Start, None, None).await?);
+                started.push(
+                    referrals::apply(&mut tx, r, Move::Start, None, None, referrals::StepOn::Register(found.held_on))
+                        .await?,
+                );
             }
         }
     }

@@ -5,17 +5,22 @@
 //!      └──────────────┴──────────────────────┴────────────┴──exit(reason)→ exited
 //! ```
 //!
-//! Every transition is stamped (actor, time, note) in `enrolment_transitions`. Anything
+//! Every transition is stamped (actor, time, note) in `enrolment_transitions`, with the
+//! day it happened (`effective_on`: the caller's `on`, today by default; never in the
+//! future, before the child was born, or before the enrolment's previous step). Anything
 //! else is refused with `CONFLICT`, naming the current status.
 
 use crate::access::{self, Right};
 use crate::audit::{Audited, now};
 use crate::auth::Actor;
+use crate::domain::validate::{self, On};
 use crate::domain::{ChildChange, EnrolmentStatus, ExitReason, OrganisationKind, Role};
 use crate::error::{Error, Result};
 use crate::store::{child, enrolment, enrolment_transition, lawful_basis};
+use chrono::NaiveDate;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, Set,
 };
 use validator::Validate;
 
@@ -66,18 +71,39 @@ pub async fn of_child<C: ConnectionTrait>(conn: &C, child_id: &str) -> Result<en
         .ok_or_else(|| Error::Internal(anyhow::anyhow!("child {child_id} has no enrolment")))
 }
 
-/// Applies `transition` inside `tx`, stamping it in the history. Used by every use case
-/// that moves a child along.
+/// The latest step of an enrolment: the day it happened and the status it led to.
+pub async fn last_step<C: ConnectionTrait>(conn: &C, enrolment_id: &str) -> Result<Option<(NaiveDate, String)>> {
+    Ok(enrolment_transition::Entity::find()
+        .filter(enrolment_transition::Column::EnrolmentId.eq(enrolment_id.to_owned()))
+        .order_by_desc(enrolment_transition::Column::EffectiveOn)
+        .order_by_desc(enrolment_transition::Column::Id)
+        .one(conn)
+        .await?
+        .map(|t| (t.effective_on, t.to_status)))
+}
+
+/// Applies `transition` inside `tx`, stamping it in the history as recorded now and as
+/// happened `on` — refused (`INVALID_INPUT` on `on.field`) before the child was born (as
+/// far as the caller may know it) or before the enrolment's previous step. Used by every
+/// use case that moves a child along.
 pub async fn apply(
     tx: &mut Audited,
     child_id: &str,
     transition: Transition,
     cohort: Option<String>,
     note: Option<String>,
+    on: On<'_>,
 ) -> Result<enrolment::Model> {
     let current = of_child(&**tx, child_id).await?;
     let from = EnrolmentStatus::from_stored(&current.status)?;
     let to = next(from, transition)?;
+    let found = child::Entity::find_by_id(child_id.to_owned())
+        .one(&**tx)
+        .await?
+        .ok_or_else(|| Error::Internal(anyhow::anyhow!("enrolment of a missing child {child_id}")))?;
+    validate::not_before_birth(on.field, on.day, access::birth_bound(tx.actor(), &found))?;
+    let previous = last_step(&**tx, &current.id).await?;
+    validate::step_follows(on.field, on.day, previous.as_ref().map(|(d, s)| (*d, s.as_str())), "enrolment")?;
     let at = now();
     let mut active: enrolment::ActiveModel = current.clone().into();
     active.status = Set(to.as_str().to_owned());
@@ -96,6 +122,7 @@ pub async fn apply(
         to_status: Set(to.as_str().to_owned()),
         actor_user_id: Set(Some(tx.actor().user_id.clone())),
         at: Set(at),
+        effective_on: Set(on.day),
         note: Set(note),
     }
     .insert(&**tx)
@@ -123,12 +150,15 @@ pub struct Enrol {
     pub child_id: String,
     #[validate(custom(function = "crate::domain::validate::cohort"))]
     pub cohort: String,
+    /// The day the child was enrolled (`YYYY-MM-DD`); today when not given.
+    pub on: Option<String>,
 }
 
 /// `consented → enrolled`. Needs a lawful basis on record for processing the child's data.
 /// Answers with the child and the enrolment as this transaction wrote them.
 pub async fn enrol(db: &DatabaseConnection, actor: &Actor, input: Enrol) -> Result<ChildChange<enrolment::Model>> {
     input.validate()?;
+    let day = validate::step_date("on", input.on.as_deref())?;
     let (mut tx, child) = begin_for_child(db, actor, &input.child_id, Right::Write).await?;
     let bases = lawful_basis::Entity::find()
         .filter(lawful_basis::Column::ChildId.eq(input.child_id.clone()))
@@ -138,20 +168,22 @@ pub async fn enrol(db: &DatabaseConnection, actor: &Actor, input: Enrol) -> Resu
     if bases == 0 && current.status == EnrolmentStatus::Consented.as_str() {
         return Err(Error::conflict("record the lawful basis for processing this child's data before enrolling"));
     }
-    let updated =
-        apply(&mut tx, &input.child_id, Transition::Enrol, Some(input.cohort.trim().to_owned()), None).await?;
+    let cohort = Some(input.cohort.trim().to_owned());
+    let updated = apply(&mut tx, &input.child_id, Transition::Enrol, cohort, None, On { day, field: "on" }).await?;
     tx.commit().await?;
     Ok(ChildChange { child, change: updated })
 }
 
-/// A transition that needs nothing but the child: start support, complete, exit.
-/// Answers with the child and the enrolment as this transaction wrote them.
+/// A transition that needs nothing but the child: start support, complete, exit — as
+/// happened `on` (`YYYY-MM-DD`; today when not given). Answers with the child and the
+/// enrolment as this transaction wrote them.
 pub async fn transition(
     db: &DatabaseConnection,
     actor: &Actor,
     child_id: &str,
     transition: Transition,
     note: Option<String>,
+    on: Option<String>,
 ) -> Result<ChildChange<enrolment::Model>> {
     crate::domain::validate::id(child_id)
         .map_err(|_| Error::invalid("childId", "must be an id returned by this API"))?;
@@ -159,8 +191,9 @@ pub async fn transition(
     if let Some(n) = &note {
         crate::domain::validate::notes(n).map_err(|e| Error::invalid("note", crate::domain::validate::message(e)))?;
     }
+    let day = validate::step_date("on", on.as_deref())?;
     let (mut tx, child) = begin_for_child(db, actor, child_id, Right::Write).await?;
-    let updated = apply(&mut tx, child_id, transition, None, note).await?;
+    let updated = apply(&mut tx, child_id, transition, None, note, On { day, field: "on" }).await?;
     tx.commit().await?;
     Ok(ChildChange { child, change: updated })
 }

@@ -14,9 +14,10 @@
 //!
 //! Definitions (also in `docs/funders.md`):
 //! - **funnel**: children who reached each enrolment stage (identified, consented,
-//!   enrolled, active, completed, exited) — in the period, when one is given, by the time
-//!   the stage was recorded;
-//! - **referrals** by current status, of referrals made in the period;
+//!   enrolled, active, completed, exited) — in the period, when one is given, by the day
+//!   the step happened (its effective date, not when it was recorded);
+//! - **referrals** by current status, of referrals made (proposed, by the day it
+//!   happened) in the period;
 //! - **sessions delivered**: sessions held in the period (zone, partner and programme
 //!   breakdowns only: a session is not a child's);
 //! - **attendance rate**: sessions attended ÷ sessions offered (attended or absent), over
@@ -52,7 +53,16 @@ pub async fn refresh(db: &DatabaseConnection, by: Option<&Actor>) -> Result<Date
         tx.execute_unprepared(&format!("DELETE FROM {table}")).await?;
     }
     protected::clear(&tx).await?;
-    let stage = |s: EnrolmentStatus| format!("MIN(CASE WHEN to_status = '{}' THEN at END)", s.as_str());
+    // Every step counts on the day it happened (`effective_on`), kept in the summary
+    // tables as midnight UTC of that day, the form the period bounds are compared in.
+    let midnight_of = |column: &str| match backend {
+        DbBackend::Postgres => format!("(CAST({column} AS TIMESTAMP) AT TIME ZONE 'UTC')"),
+        // Dates are `YYYY-MM-DD` text and timestamps RFC 3339 text, as the driver writes them.
+        _ => format!("({column} || 'T00:00:00+00:00')"),
+    };
+    let stage = |s: EnrolmentStatus| {
+        format!("MIN(CASE WHEN to_status = '{}' THEN {} END)", s.as_str(), midnight_of("effective_on"))
+    };
     let child_facts = format!(
         "INSERT INTO child_facts (child_id, anchor_id, cohort, year_group, fsm, send, eal, status, identified_at, \
          consented_at, enrolled_at, active_at, completed_at, exited_at) \
@@ -70,10 +80,15 @@ pub async fn refresh(db: &DatabaseConnection, by: Option<&Actor>) -> Result<Date
         stage(EnrolmentStatus::Exited),
     );
     tx.execute_unprepared(&child_facts).await?;
-    tx.execute_unprepared(
+    // A referral is made on the day it was proposed.
+    tx.execute_unprepared(&format!(
         "INSERT INTO referral_facts (referral_id, child_id, partner_id, programme_id, status, created_at) \
-         SELECT id, child_id, organisation_id, programme_id, status, created_at FROM referrals",
-    )
+         SELECT r.id, r.child_id, r.organisation_id, r.programme_id, r.status, COALESCE(p.made, r.created_at) \
+         FROM referrals r LEFT JOIN (SELECT referral_id, MIN({}) AS made FROM referral_transitions \
+         WHERE to_status = '{}' GROUP BY referral_id) p ON p.referral_id = r.id",
+        midnight_of("effective_on"),
+        ReferralStatus::Proposed.as_str(),
+    ))
     .await?;
     tx.execute_unprepared(
         "INSERT INTO outcome_facts (child_id, area_code, baseline_level, latest_level, baseline_on, latest_on, assessments) \

@@ -8,15 +8,21 @@
 //!
 //! Link workers (and anchor leads, admins) propose, send, complete and withdraw for
 //! children in their scope; the partner accepts, declines and completes. Every transition
-//! is stamped (actor, time, note) in `referral_transitions`. Sending needs the child
-//! enrolled, consent covering the partner, and the programme active with a place free.
+//! is stamped (actor, time, note) in `referral_transitions`, with the day it happened
+//! (`effective_on`: the caller's `on`, today by default; never in the future, before the
+//! child was born or before the referral's previous step — the start, dated by the first
+//! session attended, is moved up to the day of acceptance when the register is dated
+//! earlier). Sending needs the child enrolled, consent covering the partner, and the
+//! programme active with a place free.
 
 use crate::access::{self, Right};
 use crate::audit::{Audited, now};
 use crate::auth::Actor;
+use crate::domain::validate::{self, On};
 use crate::domain::{EnrolmentStatus, Page, PageRequest, ReferralStatus, enrolment};
 use crate::error::{Error, Result};
-use crate::store::{referral, referral_transition};
+use crate::store::{child, referral, referral_transition};
+use chrono::NaiveDate;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
     QueryOrder, Set,
@@ -63,16 +69,60 @@ pub fn next(from: ReferralStatus, m: Move) -> Result<ReferralStatus> {
     Ok(to)
 }
 
-/// Applies `m` to a referral inside `tx`, stamping it in the history.
+/// When a referral's step happened.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StepOn<'a> {
+    /// As the caller said: refused before the child was born (as far as the caller may
+    /// know it) or before the referral's previous step.
+    Given(On<'a>),
+    /// The day of the first session attended (already checked against the child's birth),
+    /// moved up to the previous step's day when earlier: a register logged late does not
+    /// date the start before the acceptance.
+    Register(NaiveDate),
+}
+
+/// The latest step of a referral: the day it happened and the status it led to.
+pub async fn last_step<C: ConnectionTrait>(conn: &C, referral_id: &str) -> Result<Option<(NaiveDate, String)>> {
+    Ok(referral_transition::Entity::find()
+        .filter(referral_transition::Column::ReferralId.eq(referral_id.to_owned()))
+        .order_by_desc(referral_transition::Column::EffectiveOn)
+        .order_by_desc(referral_transition::Column::Id)
+        .one(conn)
+        .await?
+        .map(|t| (t.effective_on, t.to_status)))
+}
+
+/// Refuses a day before the child's birth, as far as `actor` may know it.
+async fn not_before_birth<C: ConnectionTrait>(conn: &C, actor: &Actor, child_id: &str, on: On<'_>) -> Result<()> {
+    let found = child::Entity::find_by_id(child_id.to_owned())
+        .one(conn)
+        .await?
+        .ok_or_else(|| Error::Internal(anyhow::anyhow!("referral of a missing child {child_id}")))?;
+    validate::not_before_birth(on.field, on.day, access::birth_bound(actor, &found))
+}
+
+/// Applies `m` to a referral inside `tx`, stamping it in the history as recorded now and
+/// as happened `on`.
 pub async fn apply(
     tx: &mut Audited,
     found: referral::Model,
     m: Move,
     reason: Option<String>,
     note: Option<String>,
+    on: StepOn<'_>,
 ) -> Result<referral::Model> {
     let from = ReferralStatus::from_stored(&found.status)?;
     let to = next(from, m)?;
+    let previous = last_step(&**tx, &found.id).await?;
+    let day = match on {
+        StepOn::Given(given) => {
+            not_before_birth(&**tx, tx.actor(), &found.child_id, given).await?;
+            let before = previous.as_ref().map(|(d, s)| (*d, s.as_str()));
+            validate::step_follows(given.field, given.day, before, "referral")?;
+            given.day
+        }
+        StepOn::Register(held_on) => previous.map_or(held_on, |(d, _)| held_on.max(d)),
+    };
     let at = now();
     let (id, child_id) = (found.id.clone(), found.child_id.clone());
     let mut active: referral::ActiveModel = found.into();
@@ -82,7 +132,7 @@ pub async fn apply(
     }
     active.updated_at = Set(at);
     let updated = active.update(&**tx).await?;
-    stamp(tx, &id, Some(from), to, note).await?;
+    stamp(tx, &id, Some(from), to, note, day).await?;
     tx.record(&format!("referral.{}", to.as_str()), Some(&child_id), &["referral.status"]);
     Ok(updated)
 }
@@ -93,6 +143,7 @@ async fn stamp(
     from: Option<ReferralStatus>,
     to: ReferralStatus,
     note: Option<String>,
+    on: NaiveDate,
 ) -> Result<()> {
     referral_transition::ActiveModel {
         id: Set(uuid::Uuid::now_v7().to_string()),
@@ -101,6 +152,7 @@ async fn stamp(
         to_status: Set(to.as_str().to_owned()),
         actor_user_id: Set(Some(tx.actor().user_id.clone())),
         at: Set(now()),
+        effective_on: Set(on),
         note: Set(note),
     }
     .insert(&**tx)
@@ -132,15 +184,19 @@ pub struct NewReferral {
     pub needs: String,
     #[validate(custom(function = "crate::domain::validate::notes"))]
     pub note: Option<String>,
+    /// The day the referral was proposed (`YYYY-MM-DD`); today when not given.
+    pub on: Option<String>,
 }
 
 /// Proposes a referral (`proposed`): a draft the link worker can still change their mind
 /// about; the partner does not see it until it is sent.
 pub async fn propose(db: &DatabaseConnection, actor: &Actor, input: NewReferral) -> Result<referral::Model> {
     input.validate()?;
+    let day = validate::step_date("on", input.on.as_deref())?;
     let mut tx = Audited::begin(db, actor).await?;
-    access::find_child(&*tx, actor, &input.child_id).await?;
+    let found = access::find_child(&*tx, actor, &input.child_id).await?;
     access::require(actor, Right::Write)?;
+    validate::not_before_birth("on", day, access::birth_bound(actor, &found))?;
     let programme = crate::domain::programmes::find_named(&*tx, &input.programme_id).await?;
     let enrolment = enrolment::of_child(&*tx, &input.child_id).await?;
     let status = EnrolmentStatus::from_stored(&enrolment.status)?;
@@ -172,7 +228,8 @@ pub async fn propose(db: &DatabaseConnection, actor: &Actor, input: NewReferral)
     }
     .insert(&*tx)
     .await?;
-    stamp(&tx, &created.id, None, ReferralStatus::Proposed, crate::domain::validate::blank_to_none(input.note)).await?;
+    let note = crate::domain::validate::blank_to_none(input.note);
+    stamp(&tx, &created.id, None, ReferralStatus::Proposed, note, day).await?;
     tx.record("referral.proposed", Some(&input.child_id), &["referral"]);
     tx.commit().await?;
     Ok(created)
@@ -193,8 +250,10 @@ pub async fn send(
     actor: &Actor,
     referral_id: &str,
     note: Option<String>,
+    on: Option<String>,
 ) -> Result<referral::Model> {
     check_note(&note)?;
+    let day = validate::step_date("on", on.as_deref())?;
     let (mut tx, found) = begin_for(db, actor, referral_id).await?;
     access::require(actor, Right::Write)?;
     next(ReferralStatus::from_stored(&found.status)?, Move::Send)?;
@@ -216,7 +275,8 @@ pub async fn send(
     }
     let programme = crate::domain::programmes::find(&*tx, &found.programme_id).await?;
     crate::domain::programmes::ensure_open(&*tx, &programme).await?;
-    let updated = apply(&mut tx, found, Move::Send, None, crate::domain::validate::blank_to_none(note)).await?;
+    let note = crate::domain::validate::blank_to_none(note);
+    let updated = apply(&mut tx, found, Move::Send, None, note, StepOn::Given(On { day, field: "on" })).await?;
     tx.commit().await?;
     Ok(updated)
 }
@@ -230,6 +290,7 @@ pub async fn respond(
     accept: bool,
     reason: Option<String>,
     note: Option<String>,
+    on: Option<String>,
 ) -> Result<referral::Model> {
     check_note(&note)?;
     let reason = crate::domain::validate::blank_to_none(reason);
@@ -240,6 +301,7 @@ pub async fn respond(
                 .map_err(|e| Error::invalid("reason", crate::domain::validate::message(e)))?,
         }
     }
+    let day = validate::step_date("on", on.as_deref())?;
     let (mut tx, found) = begin_for(db, actor, referral_id).await?;
     access::may_act_for_partner(actor, &found.organisation_id)?;
     let m = if accept { Move::Accept } else { Move::Decline };
@@ -248,9 +310,9 @@ pub async fn respond(
         let programme = crate::domain::programmes::find(&*tx, &found.programme_id).await?;
         crate::domain::programmes::ensure_open(&*tx, &programme).await?;
     }
-    let updated =
-        apply(&mut tx, found, m, if accept { None } else { reason }, crate::domain::validate::blank_to_none(note))
-            .await?;
+    let note = crate::domain::validate::blank_to_none(note);
+    let on = StepOn::Given(On { day, field: "on" });
+    let updated = apply(&mut tx, found, m, if accept { None } else { reason }, note, on).await?;
     tx.commit().await?;
     Ok(updated)
 }
@@ -261,11 +323,14 @@ pub async fn complete(
     actor: &Actor,
     referral_id: &str,
     note: Option<String>,
+    on: Option<String>,
 ) -> Result<referral::Model> {
     check_note(&note)?;
+    let day = validate::step_date("on", on.as_deref())?;
     let (mut tx, found) = begin_for(db, actor, referral_id).await?;
     access::may_complete_referral(actor, &found.organisation_id)?;
-    let updated = apply(&mut tx, found, Move::Complete, None, crate::domain::validate::blank_to_none(note)).await?;
+    let note = crate::domain::validate::blank_to_none(note);
+    let updated = apply(&mut tx, found, Move::Complete, None, note, StepOn::Given(On { day, field: "on" })).await?;
     tx.commit().await?;
     Ok(updated)
 }
@@ -277,13 +342,16 @@ pub async fn withdraw(
     actor: &Actor,
     referral_id: &str,
     reason: String,
+    on: Option<String>,
 ) -> Result<referral::Model> {
     let reason = crate::domain::validate::tidy(&reason);
     crate::domain::validate::short_text(&reason)
         .map_err(|e| Error::invalid("reason", crate::domain::validate::message(e)))?;
+    let day = validate::step_date("on", on.as_deref())?;
     let (mut tx, found) = begin_for(db, actor, referral_id).await?;
     access::require(actor, Right::Write)?;
-    let updated = apply(&mut tx, found, Move::Withdraw, Some(reason), None).await?;
+    let on = StepOn::Given(On { day, field: "on" });
+    let updated = apply(&mut tx, found, Move::Withdraw, Some(reason), None, on).await?;
     tx.commit().await?;
     Ok(updated)
 }

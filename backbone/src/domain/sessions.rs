@@ -200,7 +200,8 @@ pub async fn log(
         .await?;
         tx.record("attendance.record", Some(&a.child_id), &["attendance"]);
         if a.status == AttendanceStatus::Attended && r.status == ReferralStatus::Accepted.as_str() {
-            started.push(referrals::apply(&mut tx, r.clone(), Move::Start, None, None).await?);
+            let on = referrals::StepOn::Register(held_on);
+            started.push(referrals::apply(&mut tx, r.clone(), Move::Start, None, None, on).await?);
         }
     }
     let after = engagement::by_referral(&*tx, actor, &referral_ids).await?;

@@ -302,6 +302,43 @@ pub fn not_before_birth(field: &str, on: NaiveDate, born: NaiveDate) -> crate::e
     Ok(())
 }
 
+/// When a step of an enrolment or a referral happened: the day, and the input field that
+/// gave it (named in errors).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct On<'a> {
+    pub day: NaiveDate,
+    pub field: &'a str,
+}
+
+/// The day a step of an enrolment or a referral happened (`field`, the mutation's `on`):
+/// an event date (as [`event_date`]) when given, today when not (or blank). Checked
+/// against the child's birth and the step before it where the step is written
+/// ([`step_follows`]).
+pub fn step_date(field: &str, on: Option<&str>) -> crate::error::Result<NaiveDate> {
+    match on.map(str::trim).filter(|s| !s.is_empty()) {
+        Some(v) => past_date_in(field, v),
+        None => Ok(today()),
+    }
+}
+
+/// Refuses (`INVALID_INPUT` naming `field`) a step dated before the step it follows:
+/// `previous` is that step's date and what it made the record (`enrolled`, `sent`), and
+/// `of` what the record is (`enrolment`, `referral`).
+pub fn step_follows(
+    field: &str,
+    on: NaiveDate,
+    previous: Option<(NaiveDate, &str)>,
+    of: &str,
+) -> crate::error::Result<()> {
+    match previous {
+        Some((before, status)) if on < before => Err(crate::error::Error::invalid(
+            field,
+            format!("must not be before {}, the date of this {of}'s previous step ({status})", long_date(before)),
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// A child's date of birth: a real date, before today, at most 25 years ago.
 pub fn date_of_birth(value: &str) -> Result<(), ValidationError> {
     let d = date(value).map_err(|m| fail_owned("date", m))?;

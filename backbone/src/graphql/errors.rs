@@ -22,6 +22,9 @@ pub fn to_gql(err: &Error) -> async_graphql::Error {
     if let Error::TooManyRequests { retry_after_secs, .. } = err {
         ext.set("retryAfter", *retry_after_secs);
     }
+    if let Error::Duplicate { existing_child_id: Some(id), .. } = err {
+        ext.set("existingChildId", id.clone());
+    }
     if let Error::InvalidInput(fields) = err {
         if let Some(first) = fields.first() {
             ext.set("field", first.field.clone());

@@ -22,9 +22,9 @@ pub struct ChildFilter {
     pub anchor_id: Option<ID>,
     pub year_group: Option<i64>,
     pub link_worker_id: Option<ID>,
-    /// Finds children by name: every word (e.g. `sam ex`) must appear in the first or the
-    /// last name, in any case. For those who see full names (not partners or analysts:
-    /// `FORBIDDEN`); 1–100 characters.
+    /// Finds children by name: every word (e.g. `zoe obr`) must begin a word of the first
+    /// or the last name, ignoring case, accents and apostrophes. Partners search first
+    /// names only; analysts may not search (`FORBIDDEN`); 1–100 characters.
     pub name: Option<String>,
 }
 
@@ -71,6 +71,13 @@ pub struct IdentifyChildInput {
     pub characteristics: Option<CharacteristicsInput>,
     /// Why the child was identified (kept in the enrolment history).
     pub note: Option<String>,
+    /// The day the child was identified, `YYYY-MM-DD` (today when not given): not in the
+    /// future, not before the child was born.
+    pub on: Option<String>,
+    /// You have checked that a child already recorded at the anchor with the same name
+    /// and date of birth is another child: identify this one all the same (audited).
+    #[graphql(default)]
+    pub confirm_not_duplicate: bool,
 }
 
 impl From<IdentifyChildInput> for domain::children::NewChild {
@@ -91,6 +98,8 @@ impl From<IdentifyChildInput> for domain::children::NewChild {
             eal: c.eal,
             looked_after: c.looked_after,
             note: i.note,
+            on: i.on,
+            confirm_not_duplicate: i.confirm_not_duplicate,
         }
     }
 }
@@ -319,6 +328,9 @@ pub struct ProposeReferralInput {
     /// What the partner is told: the child's needs relevant to this programme.
     pub needs: String,
     pub note: Option<String>,
+    /// The day the referral was proposed, `YYYY-MM-DD` (today when not given): not in the
+    /// future, not before the child was born.
+    pub on: Option<String>,
 }
 
 impl From<ProposeReferralInput> for domain::referrals::NewReferral {
@@ -328,6 +340,7 @@ impl From<ProposeReferralInput> for domain::referrals::NewReferral {
             programme_id: i.programme_id.0,
             needs: i.needs,
             note: i.note,
+            on: i.on,
         }
     }
 }

@@ -142,40 +142,60 @@ impl Mutation {
 
     /// `CONSENTED → ENROLLED`, in a cohort (academic year such as `2025/26`). Needs a
     /// lawful basis on record.
-    async fn enrol(&self, ctx: &Context<'_>, child_id: ID, cohort: String) -> Result<Child> {
-        let input = domain::enrolment::Enrol { child_id: child_id.0, cohort };
+    /// `on`: the day it happened, `YYYY-MM-DD` (today when not given): not in the future,
+    /// not before the child was born, not before the enrolment's previous step.
+    async fn enrol(&self, ctx: &Context<'_>, child_id: ID, cohort: String, on: Option<String>) -> Result<Child> {
+        let input = domain::enrolment::Enrol { child_id: child_id.0, cohort, on };
         let enrolled = domain::enrolment::enrol(&services(ctx)?.db, actor(ctx)?, input).await.gql()?;
         child_written(ctx, enrolled.child)
     }
 
     /// `ENROLLED → ACTIVE`: support has started.
-    async fn start_support(&self, ctx: &Context<'_>, child_id: ID, note: Option<String>) -> Result<Child> {
+    /// `on`: the day it happened, `YYYY-MM-DD` (today when not given): not in the future,
+    /// not before the child was born, not before the enrolment's previous step.
+    async fn start_support(
+        &self,
+        ctx: &Context<'_>,
+        child_id: ID,
+        note: Option<String>,
+        on: Option<String>,
+    ) -> Result<Child> {
+        let t = Transition::StartSupport;
         let moved =
-            domain::enrolment::transition(&services(ctx)?.db, actor(ctx)?, &child_id, Transition::StartSupport, note)
-                .await
-                .gql()?;
+            domain::enrolment::transition(&services(ctx)?.db, actor(ctx)?, &child_id, t, note, on).await.gql()?;
         child_written(ctx, moved.child)
     }
 
     /// `ACTIVE → COMPLETED`: the child finished the programme.
-    async fn complete_enrolment(&self, ctx: &Context<'_>, child_id: ID, note: Option<String>) -> Result<Child> {
+    /// `on`: the day it happened, `YYYY-MM-DD` (today when not given): not in the future,
+    /// not before the child was born, not before the enrolment's previous step.
+    async fn complete_enrolment(
+        &self,
+        ctx: &Context<'_>,
+        child_id: ID,
+        note: Option<String>,
+        on: Option<String>,
+    ) -> Result<Child> {
+        let t = Transition::Complete;
         let moved =
-            domain::enrolment::transition(&services(ctx)?.db, actor(ctx)?, &child_id, Transition::Complete, note)
-                .await
-                .gql()?;
+            domain::enrolment::transition(&services(ctx)?.db, actor(ctx)?, &child_id, t, note, on).await.gql()?;
         child_written(ctx, moved.child)
     }
 
     /// Any open state `→ EXITED`, with a reason.
+    /// `on`: the day it happened, `YYYY-MM-DD` (today when not given): not in the future,
+    /// not before the child was born, not before the enrolment's previous step.
     async fn exit_child(
         &self,
         ctx: &Context<'_>,
         child_id: ID,
         reason: ExitReason,
         note: Option<String>,
+        on: Option<String>,
     ) -> Result<Child> {
         let t = Transition::Exit(reason.into());
-        let moved = domain::enrolment::transition(&services(ctx)?.db, actor(ctx)?, &child_id, t, note).await.gql()?;
+        let moved =
+            domain::enrolment::transition(&services(ctx)?.db, actor(ctx)?, &child_id, t, note, on).await.gql()?;
         child_written(ctx, moved.child)
     }
 
@@ -248,13 +268,23 @@ impl Mutation {
     /// `PROPOSED → SENT`: the partner sees the child from now on. `CONFLICT` unless the
     /// child is enrolled, their consent covers the partner, and the programme is active
     /// with a place free.
-    async fn send_referral(&self, ctx: &Context<'_>, referral_id: ID, note: Option<String>) -> Result<Referral> {
-        let r = domain::referrals::send(&services(ctx)?.db, actor(ctx)?, &referral_id, note).await.gql()?;
+    /// `on`: the day it happened, `YYYY-MM-DD` (today when not given): not in the future,
+    /// not before the child was born, not before the referral's previous step.
+    async fn send_referral(
+        &self,
+        ctx: &Context<'_>,
+        referral_id: ID,
+        note: Option<String>,
+        on: Option<String>,
+    ) -> Result<Referral> {
+        let r = domain::referrals::send(&services(ctx)?.db, actor(ctx)?, &referral_id, note, on).await.gql()?;
         referral_moved(ctx, &r)
     }
 
     /// The partner's answer: `SENT → ACCEPTED` (a place must be free) or `SENT → DECLINED`
     /// (a reason is required).
+    /// `on`: the day it happened, `YYYY-MM-DD` (today when not given): not in the future,
+    /// not before the child was born, not before the referral's previous step.
     async fn respond_to_referral(
         &self,
         ctx: &Context<'_>,
@@ -262,22 +292,39 @@ impl Mutation {
         accept: bool,
         reason: Option<String>,
         note: Option<String>,
+        on: Option<String>,
     ) -> Result<Referral> {
         let db = &services(ctx)?.db;
-        let r = domain::referrals::respond(db, actor(ctx)?, &referral_id, accept, reason, note).await.gql()?;
+        let r = domain::referrals::respond(db, actor(ctx)?, &referral_id, accept, reason, note, on).await.gql()?;
         referral_moved(ctx, &r)
     }
 
     /// `ACTIVE → COMPLETED`, by the link worker or the partner.
-    async fn complete_referral(&self, ctx: &Context<'_>, referral_id: ID, note: Option<String>) -> Result<Referral> {
-        let r = domain::referrals::complete(&services(ctx)?.db, actor(ctx)?, &referral_id, note).await.gql()?;
+    /// `on`: the day it happened, `YYYY-MM-DD` (today when not given): not in the future,
+    /// not before the child was born, not before the referral's previous step.
+    async fn complete_referral(
+        &self,
+        ctx: &Context<'_>,
+        referral_id: ID,
+        note: Option<String>,
+        on: Option<String>,
+    ) -> Result<Referral> {
+        let r = domain::referrals::complete(&services(ctx)?.db, actor(ctx)?, &referral_id, note, on).await.gql()?;
         referral_moved(ctx, &r)
     }
 
     /// Any open status `→ WITHDRAWN`, by the link worker, with a reason. The partner loses
     /// sight of the child at once.
-    async fn withdraw_referral(&self, ctx: &Context<'_>, referral_id: ID, reason: String) -> Result<Referral> {
-        let r = domain::referrals::withdraw(&services(ctx)?.db, actor(ctx)?, &referral_id, reason).await.gql()?;
+    /// `on`: the day it happened, `YYYY-MM-DD` (today when not given): not in the future,
+    /// not before the child was born, not before the referral's previous step.
+    async fn withdraw_referral(
+        &self,
+        ctx: &Context<'_>,
+        referral_id: ID,
+        reason: String,
+        on: Option<String>,
+    ) -> Result<Referral> {
+        let r = domain::referrals::withdraw(&services(ctx)?.db, actor(ctx)?, &referral_id, reason, on).await.gql()?;
         referral_moved(ctx, &r)
     }
 

@@ -171,6 +171,13 @@ pub struct AcceptCandidateInput {
     pub characteristics: Option<CharacteristicsInput>,
     /// Kept in the enrolment history; the screening reasons are recorded with the candidate.
     pub note: Option<String>,
+    /// The day the child was identified, `YYYY-MM-DD` (today when not given): not in the
+    /// future, not before the child was born.
+    pub on: Option<String>,
+    /// You have checked that a child already recorded at the anchor with the same name
+    /// and date of birth is another child: accept this one all the same (audited).
+    #[graphql(default)]
+    pub confirm_not_duplicate: bool,
 }
 
 impl AcceptCandidateInput {
@@ -192,6 +199,8 @@ impl AcceptCandidateInput {
             eal: c.eal,
             looked_after: c.looked_after,
             note: self.note,
+            on: self.on,
+            confirm_not_duplicate: self.confirm_not_duplicate,
         };
         (self.candidate_id.0, child)
     }

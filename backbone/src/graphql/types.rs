@@ -450,8 +450,14 @@ macro_rules! transition_object {
             async fn to(&self) -> async_graphql::Result<$gql> {
                 Ok(crate::graphql::types::stored(crate::domain::$domain::from_stored(&self.0.to_status))?.into())
             }
+            /// When the step was recorded (the service's clock).
             async fn at(&self) -> chrono::DateTime<chrono::Utc> {
                 self.0.at
+            }
+            /// The day the step happened, as the person who reported it said (the day it was
+            /// recorded when they did not say). Metrics and milestones count by this day.
+            async fn on(&self) -> chrono::NaiveDate {
+                self.0.effective_on
             }
             /// The user who made the transition.
             async fn actor_id(&self) -> Option<async_graphql::ID> {

@@ -9,6 +9,9 @@ pub struct Model {
     pub id: String,
     pub first_name: String,
     pub last_name: String,
+    /// The folded first and last names (`backbone_migration::names::key`), for finding
+    /// the same child identified twice.
+    pub name_key: String,
     pub date_of_birth: Date,
     pub anchor_id: String,
     pub year_group: i16,

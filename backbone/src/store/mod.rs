@@ -7,6 +7,7 @@ pub mod audit_event;
 pub mod audit_head;
 pub mod auth_token;
 pub mod child;
+pub mod child_name_word;
 pub mod claim;
 pub mod consent;
 pub mod consent_partner;

@@ -11,7 +11,10 @@ pub struct Model {
     pub from_status: Option<String>,
     pub to_status: String,
     pub actor_user_id: Option<String>,
+    /// When the step was recorded (the clock).
     pub at: DateTimeUtc,
+    /// The day the step happened, as the person who reported it said (today by default).
+    pub effective_on: Date,
     pub note: Option<String>,
 }
 

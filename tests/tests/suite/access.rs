@@ -32,7 +32,7 @@ const CASELOAD: &str = "query($w: ID) { caseload(linkWorkerId: $w, first: 100) {
 const ADD_RELATIONSHIP: &str = "mutation($c: ID!, $n: String!) { addRelationship(input: {childId: $c, kind: PARENT, \
      name: $n, involvement: MAIN_CONTACT, parentalResponsibility: true}) { id name } }";
 const ASSIGN: &str = "mutation($c: ID!, $w: ID!) { assignLinkWorker(childId: $c, linkWorkerId: $w) { id enrolment { linkWorker { id } } } }";
-const IDENTIFY: &str = "mutation($a: ID) { identifyChild(input: {firstName: \"New\", lastName: \"Child\", \
+const IDENTIFY: &str = "mutation($a: ID, $f: String!) { identifyChild(input: {firstName: $f, lastName: \"Child\", \
      dateOfBirth: \"2019-01-15\", yearGroup: 3, anchorId: $a}) { id anchor { id } enrolment { linkWorker { id } } } }";
 const CREATE_ORGANISATION: &str =
     "mutation { createOrganisation(input: {name: \"Another Charity\", kind: PARTNER}) { id } }";
@@ -62,8 +62,20 @@ async fn assign(zone: &Zone, who: &Account, child: &str, worker: &str) -> Value 
     zone.as_(who, ASSIGN, json!({ "c": child, "w": worker })).await
 }
 
+/// Identifies a new child, each time another (a first name of its own: the same child twice
+/// would be refused as a duplicate).
 async fn identify(zone: &Zone, who: &Account, anchor: Option<&str>) -> Value {
-    zone.as_(who, IDENTIFY, json!({ "a": anchor })).await
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let mut n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let mut first = String::from("New");
+    loop {
+        first.push(char::from(b'a' + (n % 26) as u8));
+        n /= 26;
+        if n == 0 {
+            break;
+        }
+    }
+    zone.as_(who, IDENTIFY, json!({ "a": anchor, "f": first })).await
 }
 
 /// The link worker on a child's record and its relationships' names, as the admin sees them

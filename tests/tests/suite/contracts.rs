@@ -329,6 +329,29 @@ async fn each_rule_pays_a_child_who_achieves_it_and_re_evaluating_changes_nothin
 }
 
 #[tokio::test]
+async fn enrolled_with_consent_is_achieved_on_the_day_the_enrolment_happened_not_when_recorded() {
+    let f = fixture().await;
+    let z = &f.zone;
+    // `child_a3` enrolled on a day of last term, recorded today; the others enrolled today.
+    let enrolled_on = last_term().starts_on + Duration::days(20);
+    z.enrolled_on(&f.child_a3, &[&z.partner_1], Some(&day(enrolled_on))).await;
+    let rate_card = json!({"milestones": [milestone("enrolled", json!({"kind": "ENROLLED_WITH_CONSENT"}), 10000)]});
+    let contract = record(&f, rate_card).await;
+    let as_of = enrolled_on + Duration::days(1);
+    let body = z.as_(&z.admin, EVALUATE, json!({"c": contract, "d": day(as_of)})).await;
+    assert_ok(&body);
+    let list = claims(&f, &contract, None).await;
+    assert_eq!(achieved(&list), [("enrolled".to_owned(), f.child_a3.clone())], "only a3 by {as_of}: {list:?}");
+    let claim = claim(&list, "enrolled", &f.child_a3);
+    assert_eq!(claim["achievedOn"], day(enrolled_on));
+    let step = &claim["evidence"][0];
+    assert_eq!(
+        (step["kind"].as_str(), step["on"].as_str()),
+        (Some("ENROLMENT_TRANSITION"), Some(day(enrolled_on).as_str()))
+    );
+}
+
+#[tokio::test]
 async fn corrected_evidence_reverses_the_claim_and_it_is_kept() {
     let f = fixture().await;
     let z = &f.zone;

@@ -126,12 +126,12 @@ async fn exit_from_each_open_state_and_never_after() {
 
     // Other open states, on fresh children identified by the link worker (who then has
     // them on their caseload).
-    for stage in ["consented", "enrolled", "active"] {
+    for (stage, name) in [("consented", "Eli"), ("enrolled", "Eve"), ("active", "Ezra")] {
         let created = zone
             .as_(
                 &zone.link_worker,
-                "mutation { identifyChild(input: {firstName: \"Eli\", lastName: \"Testchild\", dateOfBirth: \"2015-09-09\", yearGroup: 6}) { id enrolment { status linkWorker { id } } } }",
-                json!({}),
+                "mutation($f: String!) { identifyChild(input: {firstName: $f, lastName: \"Testchild\", dateOfBirth: \"2015-09-09\", yearGroup: 6, on: \"2026-01-05\"}) { id enrolment { status linkWorker { id } } } }",
+                json!({ "f": name }),
             )
             .await;
         assert_ok(&created);

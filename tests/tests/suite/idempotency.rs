@@ -11,12 +11,14 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, Quer
 use serde_json::{Value, json};
 use std::sync::Arc;
 
+/// Identifies a child; the same request twice is the same child, so says it is another
+/// (`confirmNotDuplicate`), for a second change with the same details to be one.
 const IDENTIFY: &str = "mutation($f: String!) { identifyChild(input: {firstName: $f, lastName: \"Retry\", \
-     dateOfBirth: \"2018-11-20\", yearGroup: 3}) { id firstName enrolment { status } } }";
+     dateOfBirth: \"2018-11-20\", yearGroup: 3, confirmNotDuplicate: true}) { id firstName enrolment { status } } }";
 
 /// The same, also selecting a non-null nested field (`anchor`).
 const IDENTIFY_WITH_ANCHOR: &str = "mutation($f: String!) { identifyChild(input: {firstName: $f, lastName: \
-     \"Retry\", dateOfBirth: \"2018-11-20\", yearGroup: 3}) { id anchor { id } } }";
+     \"Retry\", dateOfBirth: \"2018-11-20\", yearGroup: 3, confirmNotDuplicate: true}) { id anchor { id } } }";
 
 /// An answer: HTTP status, whether it was replayed, the body.
 struct Answer {

@@ -10,6 +10,8 @@ mod charts;
 mod contracts;
 mod corrections;
 mod disclosure;
+mod duplicates;
+mod effective_dates;
 mod enrolment;
 mod exports;
 mod field_views;

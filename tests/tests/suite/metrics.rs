@@ -226,3 +226,43 @@ async fn the_csv_download_is_the_same_figures_for_the_same_people() {
     assert_eq!(status, 400);
     assert!(body.contains("\"field\":\"period\""), "{body}");
 }
+
+/// The funnel of one period as the backbone team sees it, stage by stage.
+async fn demo_funnel(app: &TestApp, token: &str, period: &str) -> Vec<(String, Option<i64>)> {
+    let q = "query($f: MetricsFilter) { metrics(filter: $f) { total { funnel { identified { value } consented { value } enrolled { value } active { value } completed { value } exited { value } } } } }";
+    let body = app.graphql(Some(token), q, json!({ "f": { "period": period } })).await;
+    assert_ok(&body);
+    let funnel = &body["data"]["metrics"]["total"]["funnel"];
+    ["identified", "consented", "enrolled", "active", "completed", "exited"]
+        .iter()
+        .map(|s| ((*s).to_owned(), funnel[s]["value"].as_i64()))
+        .collect()
+}
+
+#[tokio::test]
+async fn the_demo_funnel_counts_each_step_in_the_school_year_it_happened() {
+    let app = TestApp::spawn_with(|_| {}, backbone::startup::StartOptions { demo: true, ..Default::default() }).await;
+    let analyst = app.login("analyst@demo.zone", "demo").await;
+    let year = demo_funnel(&app, &analyst, "2025-26").await;
+    // All 200 children were identified in 2025-26, and the generator takes some of them
+    // through every later stage within that year.
+    assert_eq!(year[0], ("identified".to_owned(), Some(200)), "{year:?}");
+    for (stage, n) in &year {
+        assert!(n.is_some_and(|n| n > 0), "2025-26 {stage}: {year:?}");
+    }
+    // 2026-27 so far: no one newly identified, but the new intake enrolled in September and
+    // some enrolments ended in the autumn term.
+    let next = demo_funnel(&app, &analyst, "2026-27").await;
+    assert_eq!(next[0].1, Some(0), "{next:?}");
+    for stage in [2, 4, 5] {
+        assert!(next[stage].1.is_some_and(|n| n > 0), "2026-27 {}: {next:?}", next[stage].0);
+    }
+    // A year is the sum of its terms.
+    let mut terms = [0i64; 6];
+    for term in ["autumn", "spring", "summer"] {
+        for (i, (_, n)) in demo_funnel(&app, &analyst, &format!("2025-26 {term}")).await.iter().enumerate() {
+            terms[i] += n.unwrap_or(0);
+        }
+    }
+    assert_eq!(terms.to_vec(), year.iter().map(|(_, n)| n.unwrap_or(0)).collect::<Vec<_>>());
+}

@@ -306,7 +306,7 @@ async fn a_review_marks_goals_met_changes_the_plan_and_schedules_the_next() {
 
     // After the child leaves the programme, the review recorded is the last one.
     let exit = Transition::Exit(ExitReason::MovedAway);
-    enrolment::transition(&zone.app.db, &Actor::system(), &c, exit, None).await.expect("exit");
+    enrolment::transition(&zone.app.db, &Actor::system(), &c, exit, None, None).await.expect("exit");
     let last = review(
         &zone,
         lw,

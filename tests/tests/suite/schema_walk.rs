@@ -122,7 +122,7 @@ pub async fn rich_zone() -> Rich {
     let identify = "mutation($a: ID, $f: String!, $u: String) { identifyChild(input: {firstName: $f, lastName: \"Fullrecord\", \
         dateOfBirth: \"2015-09-01\", yearGroup: 5, anchorId: $a, upn: $u, contactPhone: \"07700 900002\", \
         contactEmail: \"family@example.org\", postcode: \"ZZ9 9ZZ\", characteristics: {eal: true}, \
-        note: \"Identified after a chat at the gate\"}) { id } }";
+        note: \"Identified after a chat at the gate\", on: \"2025-01-06\"}) { id } }";
     let made = ok(&zone, lw, identify, json!({"a": zone.anchor_a, "f": "Dee", "u": "A123456789012"})).await;
     let c = made["data"]["identifyChild"]["id"].as_str().expect("id").to_owned();
     let made = ok(&zone, lw, identify, json!({"a": zone.anchor_a, "f": "Eve", "u": null})).await;

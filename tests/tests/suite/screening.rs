@@ -298,3 +298,22 @@ async fn screening_rows_expire_and_purge_keeps_only_enrolled_childrens() {
     assert_eq!(kept.len(), 1);
     assert_eq!(kept[0].child_id.as_deref(), Some(enrolled.as_str()));
 }
+
+#[tokio::test]
+async fn a_candidate_who_is_a_child_already_identified_by_name_is_refused_until_confirmed() {
+    let zone = zone_with_framework().await;
+    assert_ok(&import(&zone, &zone.anchor_lead, &six_pupils(), None).await);
+    let top = nodes(&candidates(&zone, &zone.link_worker).await)[0]["id"].clone();
+    // Ada Testchild, born 4 May 2016, is already on the link worker's caseload.
+    let mut details = json!({ "i": {
+        "candidateId": top, "firstName": "ada", "lastName": "TESTCHILD", "dateOfBirth": "2016-05-04", "yearGroup": 5
+    }});
+    let body = zone.as_(&zone.link_worker, ACCEPT, details.clone()).await;
+    assert_refused(&body, "CONFLICT");
+    assert_eq!(body["errors"][0]["extensions"]["existingChildId"], json!(zone.child_a1));
+    assert_eq!(nodes(&candidates(&zone, &zone.link_worker).await).len(), 4, "the candidate stays");
+    details["i"]["confirmNotDuplicate"] = json!(true);
+    let body = zone.as_(&zone.link_worker, ACCEPT, details).await;
+    assert_ok(&body);
+    assert_ne!(body["data"]["acceptCandidate"]["id"], json!(zone.child_a1));
+}

@@ -51,8 +51,10 @@ impl Drop for ReadOnly {
     }
 }
 
+/// The same ten children again and again, each time said to be another
+/// (`confirmNotDuplicate`): this is about the storage, not about duplicates.
 const IDENTIFY: &str = "mutation($n: String!) { identifyChild(input: {firstName: $n, lastName: \"Testchild\", \
-                        dateOfBirth: \"2015-09-09\", yearGroup: 6}) { id } }";
+                        dateOfBirth: \"2015-09-09\", yearGroup: 6, confirmNotDuplicate: true}) { id } }";
 
 async fn identify_many(zone: &Zone, n: usize) -> Vec<Value> {
     let names = ["Ann", "Ben", "Cat", "Dan", "Eve", "Fin", "Gus", "Hal", "Ivy", "Jo"];

@@ -125,7 +125,7 @@ async fn relationship_and_consent_inputs_are_validated_without_writing() {
 }
 
 #[tokio::test]
-async fn duplicate_upn_is_refused_naming_the_field() {
+async fn duplicate_upn_is_refused_naming_the_child_already_recorded() {
     let zone = Zone::new().await;
     // A valid UPN: check letter computed from the 12-character body.
     let body = "999123426001";
@@ -133,12 +133,22 @@ async fn duplicate_upn_is_refused_naming_the_field() {
     let letter = "ABCDEFGHJKLMNPQRTUVWXYZ".chars().nth((sum % 23) as usize).unwrap_or('A');
     let mut input = valid_child();
     input["upn"] = json!(format!("{letter}{body}"));
-    assert_ok(&zone.as_(&zone.link_worker, IDENTIFY, json!({ "i": input.clone() })).await);
+    let first = zone.as_(&zone.link_worker, IDENTIFY, json!({ "i": input.clone() })).await;
+    assert_ok(&first);
     let before = counts(&zone).await;
-    let again = zone.as_(&zone.link_worker, IDENTIFY, json!({ "i": input })).await;
-    assert_eq!(error_code(&again), Some("INVALID_INPUT"), "{again}");
-    assert_eq!(error_field(&again), Some("upn"));
-    assert_eq!(counts(&zone).await, before, "the failed insert left nothing behind");
+    // Another name, the same UPN: the same pupil, whatever else is said, even when the
+    // caller says it is another child.
+    input["firstName"] = json!("Other");
+    input["confirmNotDuplicate"] = json!(true);
+    let again = zone.as_(&zone.link_worker, IDENTIFY, json!({ "i": input.clone() })).await;
+    assert_eq!(error_code(&again), Some("CONFLICT"), "{again}");
+    assert_eq!(again["errors"][0]["extensions"]["existingChildId"], first["data"]["identifyChild"]["id"]);
+    // A link worker of another anchor, who may not see the child, is refused without it.
+    let other = zone.as_(&zone.link_worker_b, IDENTIFY, json!({ "i": input })).await;
+    assert_eq!(error_code(&other), Some("CONFLICT"), "{other}");
+    assert!(other["errors"][0]["extensions"].get("existingChildId").is_none(), "{other}");
+    assert!(!other["errors"][0]["message"].as_str().unwrap_or_default().contains("Nia"), "{other}");
+    assert_eq!(counts(&zone).await, before, "the refused writes left nothing behind");
 }
 
 /// Every row a refused write could have left.
@@ -273,9 +283,10 @@ async fn a_date_of_birth_must_fit_the_year_group() {
     }
     assert_eq!(all_counts(&zone).await, before);
     // One year either way is accepted (held back, moved up).
-    for year in [4, 5, 6] {
+    for (year, name) in [(4, "Ana"), (5, "Bea"), (6, "Cy")] {
         let mut input = valid_child();
         input["yearGroup"] = json!(year);
+        input["firstName"] = json!(name);
         assert_ok(&zone.as_(&zone.link_worker, IDENTIFY, json!({ "i": input })).await);
     }
 }
