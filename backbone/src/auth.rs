@@ -173,7 +173,13 @@ pub async fn login(
 /// wrong password, an unknown email, a disabled or (outside demo mode) a demo account.
 async fn check_password(db: &DatabaseConnection, email: &str, password: &str, allow_demo: bool) -> Result<user::Model> {
     let email = email.trim().to_lowercase();
-    let found = user::Entity::find().filter(user::Column::Email.eq(email)).one(db).await?;
+    // No account's email holds a control character (each is checked when written), and
+    // PostgreSQL cannot even compare text holding NUL: such an email is simply unknown.
+    let found = if email.chars().any(char::is_control) {
+        None
+    } else {
+        user::Entity::find().filter(user::Column::Email.eq(email)).one(db).await?
+    };
     let Some(found) = found else {
         verify_password(password.to_owned(), DUMMY_HASH.to_owned()).await;
         return Err(Error::Unauthenticated(BAD_LOGIN));

@@ -132,6 +132,10 @@ pub struct GraphqlSettings {
     /// refused (`BAD_REQUEST`, HTTP 400), unparsed: `[[1]]` is 2 deep. Parsing recurses on
     /// nesting, so this keeps a deep value from overflowing the stack.
     pub max_value_depth: usize,
+    /// The most a query may cost (each field 1; a connection `first` × its fields, plus
+    /// 1): above it the query is refused with its cost, the limit and what to lower. The
+    /// default lets a caseload of 100 with enrolments, consents, referrals, assessments
+    /// and progress through (5,401).
     pub max_complexity: usize,
     pub max_aliases: usize,
     /// How many operations one HTTP request may carry; 1 turns batching off.
@@ -203,7 +207,7 @@ impl Default for Settings {
             graphql: GraphqlSettings {
                 max_depth: 10,
                 max_value_depth: 16,
-                max_complexity: 1000,
+                max_complexity: 10_000,
                 max_aliases: 15,
                 max_batch: 1,
                 default_page_size: 20,

@@ -359,6 +359,11 @@ pub async fn list(
         let parts = access::name_search_parts(actor)?;
         query = query.filter(name_matches(&name, parts)?);
     }
+    for (field, id) in [("filter.anchorId", &filter.anchor_id), ("filter.linkWorkerId", &filter.link_worker_id)] {
+        if let Some(id) = id {
+            crate::domain::validate::id(id).map_err(|_| Error::invalid(field, "must be an id returned by this API"))?;
+        }
+    }
     if let Some(anchor) = filter.anchor_id {
         query = query.filter(child::Column::AnchorId.eq(anchor));
     }

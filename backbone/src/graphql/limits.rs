@@ -5,8 +5,9 @@
 //! a few thousand deep overflows a worker's stack and aborts the process. Right after
 //! parsing, before anything runs: depth (counted on data fields, so that introspection —
 //! GraphiQL's schema query is deeply nested, and is only enabled in demo mode — is not
-//! refused) and aliases (which async-graphql does not limit). Complexity is limited by
-//! the schema; body size, batching and timeouts in `http`.
+//! refused) and aliases (which async-graphql does not limit). After validation:
+//! complexity (counted by async-graphql from the schema's costs), refused with the cost,
+//! the limit and what to lower. Body size, batching and timeouts in `http`.
 //!
 //! Also here: [`CatchPanics`], which answers a request whose execution panicked with
 //! `INTERNAL` (HTTP and WebSocket alike) instead of losing the connection.
@@ -15,10 +16,11 @@ use crate::error::Error;
 use crate::graphql::errors::{bad_request, to_gql};
 use async_graphql::extensions::{
     Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextPrepareRequest, NextRequest, NextSubscribe,
+    NextValidation,
 };
 use async_graphql::parser::types::{ExecutableDocument, FragmentDefinition, Selection, SelectionSet};
 use async_graphql::{Name, Positioned, Request, Response, ServerError, Value};
-use async_graphql::{ServerResult, Variables};
+use async_graphql::{ServerResult, ValidationResult, Variables};
 use futures_util::stream::BoxStream;
 use futures_util::{FutureExt, StreamExt};
 use std::collections::HashMap;
@@ -39,11 +41,16 @@ pub const RECURSION_LIMIT: usize = 32;
 /// expansion holds more than `max_fields` fields is refused: async-graphql's recursion
 /// check walks every spread of every fragment without remembering it, so a few fragments
 /// each spreading the next twice would keep a worker busy for minutes.
+///
+/// Complexity too, once validation has counted it (async-graphql's own limit answers only
+/// "Query is too complex."): a refusal says the query's cost, the limit, and what to lower
+/// (`extensions.cost`, `limit`, `advice`).
 pub struct ShapeLimits {
     pub max_depth: usize,
     pub max_aliases: usize,
     pub max_value_depth: usize,
     pub max_fields: usize,
+    pub max_complexity: usize,
 }
 
 impl ExtensionFactory for ShapeLimits {
@@ -53,15 +60,87 @@ impl ExtensionFactory for ShapeLimits {
             max_aliases: self.max_aliases,
             max_value_depth: self.max_value_depth,
             max_fields: self.max_fields,
+            max_complexity: self.max_complexity,
+            outer_page: std::sync::Mutex::new(None),
         })
     }
 }
 
+/// One per request (the factory makes one for each).
 struct ShapeLimitsExtension {
     max_depth: usize,
     max_aliases: usize,
     max_value_depth: usize,
     max_fields: usize,
+    max_complexity: usize,
+    /// The outermost list asked for with `first`, found when the query is parsed: the
+    /// field it is on and how many it asks for.
+    outer_page: std::sync::Mutex<Option<(String, usize)>>,
+}
+
+/// The outermost field (fewest levels down; the first such in the document) given a
+/// `first` argument, with its value (a literal or a variable's).
+fn outer_page(doc: &ExecutableDocument, variables: &Variables) -> Option<(String, usize)> {
+    use async_graphql::Value as V;
+    let mut level: Vec<&SelectionSet> = doc.operations.iter().map(|(_, op)| &op.node.selection_set.node).collect();
+    let mut seen_fragments: Vec<&Name> = Vec::new();
+    while !level.is_empty() {
+        let mut next = Vec::new();
+        for set in level {
+            for item in &set.items {
+                match &item.node {
+                    Selection::Field(f) => {
+                        let first = f.node.get_argument("first").map(|v| {
+                            v.node
+                                .clone()
+                                .into_const_with(|name| variables.get(&name).cloned().ok_or(()))
+                                .unwrap_or(V::Null)
+                        });
+                        if let Some(V::Number(n)) = first
+                            && let Some(n) = n.as_u64()
+                        {
+                            return Some((f.node.name.node.to_string(), usize::try_from(n).unwrap_or(usize::MAX)));
+                        }
+                        next.push(&f.node.selection_set.node);
+                    }
+                    Selection::InlineFragment(f) => next.push(&f.node.selection_set.node),
+                    Selection::FragmentSpread(spread) => {
+                        let name = &spread.node.fragment_name.node;
+                        if let Some(frag) = doc.fragments.get(name)
+                            && !seen_fragments.contains(&name)
+                        {
+                            seen_fragments.push(name);
+                            next.push(&frag.node.selection_set.node);
+                        }
+                    }
+                }
+            }
+        }
+        level = next;
+    }
+    None
+}
+
+/// The refusal of a query costing more than `limit`, with what to lower.
+fn too_costly(cost: usize, limit: usize, outer: Option<(String, usize)>) -> ServerError {
+    let advice = match outer {
+        Some((field, n)) if n > 1 => {
+            let fits = (n.saturating_mul(limit) / cost.max(1)).max(1);
+            format!(
+                "ask for fewer at a time — `{field}(first: {fits})` or fewer instead of {n}, then the next page with \
+                 `after` — or select fewer fields inside lists, or split the query in two"
+            )
+        }
+        _ => "select fewer fields inside lists, ask for fewer items per list (`first`, 20 when not given), or \
+              split the query in two"
+            .to_owned(),
+    };
+    let mut e = bad_request(format!("the query would cost {cost}, more than the limit of {limit}: {advice}"));
+    let ext = e.extensions.get_or_insert_with(Default::default);
+    ext.set("cost", cost);
+    ext.set("limit", limit);
+    ext.set("advice", advice);
+    e
 }
 
 /// Refuses `request` if its query text or its variables nest values deeper than
@@ -369,7 +448,21 @@ impl Extension for ShapeLimitsExtension {
         if n > self.max_aliases {
             return Err(bad_request(format!("the query uses {n} aliases; at most {} are allowed", self.max_aliases)));
         }
+        *self.outer_page.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = outer_page(&doc, variables);
         Ok(doc)
+    }
+
+    async fn validation(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        next: NextValidation<'_>,
+    ) -> Result<ValidationResult, Vec<ServerError>> {
+        let result = next.run(ctx).await?;
+        if result.complexity > self.max_complexity {
+            let outer = self.outer_page.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
+            return Err(vec![too_costly(result.complexity, self.max_complexity, outer)]);
+        }
+        Ok(result)
     }
 }
 

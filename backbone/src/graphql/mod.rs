@@ -52,7 +52,6 @@ pub fn build_schema(limits: &GraphqlSettings, services: Option<Services>) -> App
     let mut builder = Schema::build(query::Query, mutation::Mutation, subscription::Subscription)
         // First, so that it wraps every other extension and the whole execution.
         .extension(limits::CatchPanics)
-        .limit_complexity(limits.max_complexity)
         .limit_recursive_depth(limits::RECURSION_LIMIT)
         .limit_directives(10)
         .disable_suggestions()
@@ -62,6 +61,7 @@ pub fn build_schema(limits: &GraphqlSettings, services: Option<Services>) -> App
             max_value_depth: limits.max_value_depth,
             // Every field costs at least 1, so a larger expansion is too complex anyway.
             max_fields: limits.max_complexity,
+            max_complexity: limits.max_complexity,
         })
         .extension(errors::AfterCommit)
         .extension(read_audit::ReadAudit);

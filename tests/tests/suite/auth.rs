@@ -27,6 +27,11 @@ async fn wrong_password_unknown_email_and_missing_token_are_unauthenticated() {
     let q = "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }";
     let wrong = zone.app.graphql(None, q, json!({"e": "lw@test.zone", "p": "nope-nope-nope"})).await;
     assert_eq!(error_code(&wrong), Some("UNAUTHENTICATED"));
+    // An email no account can have (a NUL, which PostgreSQL cannot even compare) is unknown.
+    for e in ["lw\u{0}@test.zone", "lw@test.zone\u{7}"] {
+        let odd = zone.app.graphql(None, q, json!({"e": e, "p": PASSWORD})).await;
+        assert_eq!(error_code(&odd), Some("UNAUTHENTICATED"), "{odd}");
+    }
     let unknown = zone.app.graphql(None, q, json!({"e": "nobody@test.zone", "p": PASSWORD})).await;
     assert_eq!(error_code(&unknown), Some("UNAUTHENTICATED"));
     assert_eq!(wrong["errors"][0]["message"], unknown["errors"][0]["message"], "no hint which was wrong");

@@ -469,3 +469,53 @@ mod over_websocket {
         assert_ok(&zone.app.graphql(Some(&zone.admin.token), "{ me { email } }", json!({})).await);
     }
 }
+
+/// A link worker's caseload overview at the largest page: each child with their enrolment,
+/// consents, referrals and assessments (as `docs/api.md` shows it under the limits).
+pub const CASELOAD_OVERVIEW: &str = "query($first: Int) { caseload(first: $first) { edges { cursor node { \
+     id firstName lastName yearGroup age \
+     enrolment { status cohort linkWorker { id displayName } } \
+     consents { id givenOn purposes withdrawn withdrawnOn partners { id name } } \
+     supportPackage { open referrals { id status programme { id name } partner { name } engagement { attendanceRate lastAttended } } } \
+     assessments { id area measure level atRisk stage assessedOn } \
+     progress { area measure latestLevel latestOn change trend } \
+     } } pageInfo { hasNextPage endCursor } } }";
+
+#[tokio::test]
+async fn the_caseload_overview_of_a_full_page_passes_the_default_limit() {
+    let zone = Zone::new().await;
+    let body = zone.as_(&zone.link_worker, CASELOAD_OVERVIEW, json!({ "first": 100 })).await;
+    assert_ok(&body);
+    assert!(!body["data"]["caseload"]["edges"].as_array().expect("edges").is_empty());
+}
+
+#[tokio::test]
+async fn a_costly_query_is_refused_with_its_cost_the_limit_and_what_to_lower() {
+    let app = TestApp::spawn_with(|s| s.graphql.max_complexity = 500, StartOptions::default()).await;
+    let zone = Zone::from_app(app).await;
+    let body = zone.as_(&zone.link_worker, CASELOAD_OVERVIEW, json!({ "first": 100 })).await;
+    assert_eq!(error_code(&body), Some("BAD_REQUEST"), "{body}");
+    let ext = &body["errors"][0]["extensions"];
+    let cost = ext["cost"].as_u64().expect("cost");
+    assert!(cost > 500, "{body}");
+    assert_eq!(ext["limit"], 500);
+    let message = body["errors"][0]["message"].as_str().expect("message");
+    assert!(message.contains(&format!("cost {cost}")) && message.contains("limit of 500"), "{message}");
+    // The advice names the list and a page size that fits; that page size passes.
+    let advice = ext["advice"].as_str().expect("advice");
+    let fits: u64 = advice
+        .split("caseload(first: ")
+        .nth(1)
+        .and_then(|rest| rest.split(')').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("a page size in {advice:?}"));
+    assert!((1..100).contains(&fits), "{advice}");
+    assert_ok(&zone.as_(&zone.link_worker, CASELOAD_OVERVIEW, json!({ "first": fits })).await);
+    // Without a page size given (a list is 20 by default), the advice says what to do.
+    let app = TestApp::spawn_with(|s| s.graphql.max_complexity = 50, StartOptions::default()).await;
+    let zone = Zone::from_app(app).await;
+    let body = zone.as_(&zone.admin, "{ children { edges { node { id firstName lastName } } } }", json!({})).await;
+    assert_eq!(error_code(&body), Some("BAD_REQUEST"), "{body}");
+    let advice = body["errors"][0]["extensions"]["advice"].as_str().expect("advice");
+    assert!(advice.contains("fewer fields") && advice.contains("20 when not given"), "{body}");
+}

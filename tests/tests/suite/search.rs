@@ -75,6 +75,10 @@ async fn a_link_worker_finds_a_child_by_the_start_of_any_name_ignoring_case_acce
     assert_invalid(&zone.as_(lw, BY_NAME, json!({ "n": "%" })).await, "filter.name");
     assert!(find(&zone, lw, "%da").await.is_empty());
     assert!(find(&zone, lw, "_da").await.is_empty());
+    // Ids in a filter must be ids (a NUL is not even comparable on PostgreSQL).
+    let by_ids = "query($a: ID, $w: ID) { children(filter: {anchorId: $a, linkWorkerId: $w}) { edges { cursor } } }";
+    assert_invalid(&zone.as_(&zone.admin, by_ids, json!({ "a": "a\u{0}b" })).await, "filter.anchorId");
+    assert_invalid(&zone.as_(&zone.admin, by_ids, json!({ "w": "nobody" })).await, "filter.linkWorkerId");
     // An empty or overlong search is named.
     assert_invalid(&zone.as_(lw, BY_NAME, json!({ "n": "   " })).await, "filter.name");
     assert_invalid(&zone.as_(lw, BY_NAME, json!({ "n": "a".repeat(101) })).await, "filter.name");
