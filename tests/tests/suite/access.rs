@@ -306,6 +306,8 @@ async fn partners_see_and_write_no_child() {
 
         assert_not_found(&add_relationship(&zone, who, &zone.child_a1, "Pat Example").await);
         assert_forbidden(&identify(&zone, who, Some(&zone.anchor_a)).await);
+        // Without an anchor too: the right comes before the input (as docs/api.md says).
+        assert_forbidden(&identify(&zone, who, None).await);
         assert_forbidden(&caseload(&zone, who, Some(&zone.link_worker.id)).await);
     }
     assert!(record_of(&zone, &zone.child_a1).await.1.is_empty(), "a refused write was recorded");
@@ -384,6 +386,7 @@ async fn analyst_sees_every_child_pseudonymised_and_writes_nothing() {
     // Read only.
     assert_forbidden(&add_relationship(&zone, me, &zone.child_a1, "Analyst Entry").await);
     assert_forbidden(&identify(&zone, me, Some(&zone.anchor_a)).await);
+    assert_forbidden(&identify(&zone, me, None).await);
     assert_forbidden(&assign(&zone, me, &zone.child_a1, &zone.link_worker_2.id).await);
     assert_forbidden(&zone.as_(me, CREATE_ORGANISATION, json!({})).await);
     let (worker, names) = record_of(&zone, &zone.child_a1).await;
@@ -422,6 +425,8 @@ async fn admin_sees_everything_in_full_and_writes_anywhere() {
     assert_eq!(moved["data"]["assignLinkWorker"]["enrolment"]["linkWorker"]["id"], json!(zone.link_worker_2.id));
     assert_eq!(ids_of(&caseload(&zone, me, Some(&zone.link_worker_b.id)).await, "caseload"), set(&[&zone.child_b1]));
     assert_ok(&identify(&zone, me, Some(&zone.anchor_b)).await);
+    // An admin has no anchor of their own, so must name one.
+    assert_invalid(&identify(&zone, me, None).await, "anchorId");
     // An admin (only) hands a child over to another anchor's link worker: the child moves
     // anchor with them, and the handover is stamped.
     let across = assign(&zone, me, &zone.child_b1, &zone.link_worker.id).await;
