@@ -83,6 +83,10 @@ pub enum ImportWhat {
         /// The anchor's organisation id, or its exact name.
         #[arg(long)]
         anchor: String,
+        /// Replace every earlier candidate of the anchor, not only those of the pupils
+        /// in the file.
+        #[arg(long)]
+        replace_all: bool,
     },
 }
 
@@ -360,7 +364,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Import { what: ImportWhat::AnchorData { file, anchor } } => {
+        Command::Import { what: ImportWhat::AnchorData { file, anchor, replace_all } } => {
             use crate::domain::screening::{self, Step};
             let bytes = std::fs::read(&file).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
             let conn = open(&settings).await?;
@@ -376,8 +380,12 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                 eprint!("\r{verb} {done}/{total} rows");
                 let _ = std::io::stderr().flush();
             };
-            let result =
-                screening::import(&conn, &crate::auth::Actor::system(), Some(anchor_id), &bytes, &mut report).await;
+            let result = {
+                let mode =
+                    if replace_all { screening::ImportMode::ReplaceAll } else { screening::ImportMode::PupilsInFile };
+                screening::import(&conn, &crate::auth::Actor::system(), Some(anchor_id), mode, &bytes, &mut report)
+                    .await
+            };
             eprintln!();
             match result {
                 Ok(s) => {

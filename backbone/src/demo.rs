@@ -402,6 +402,7 @@ pub async fn seed(db: &DatabaseConnection, progress: impl FnMut(usize, usize)) -
         db,
         lead,
         None,
+        crate::domain::screening::ImportMode::default(),
         seeds::screening::SAMPLE_ANCHOR_DATA.as_bytes(),
         &mut |_, _, _| {},
     )

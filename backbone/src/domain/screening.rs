@@ -364,6 +364,17 @@ pub struct ImportSummary {
     pub expires_at: DateTime<Utc>,
 }
 
+/// Which earlier rows an import replaces (never an accepted one: that child is identified).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ImportMode {
+    /// Only the earlier rows of the pupils in the file: a school sending one year group
+    /// keeps the candidates of the others.
+    #[default]
+    PupilsInFile,
+    /// Every earlier row of the anchor: the file is the anchor's whole current data.
+    ReplaceAll,
+}
+
 /// Progress of a long import: rows checked, then rows written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Step {
@@ -374,12 +385,14 @@ pub enum Step {
 /// Imports an anchor's data: checks the whole file first (every problem reported as
 /// `INVALID_INPUT` on `file`, each naming its line) and writes nothing unless every row
 /// is valid; then stores the rows the rules flag, replacing the anchor's earlier
-/// unaccepted rows, all in one transaction. Anchor leads, for their own anchor; backbone
+/// unaccepted rows of the pupils in the file (or all of them, [`ImportMode::ReplaceAll`]),
+/// all in one transaction. Anchor leads, for their own anchor; backbone
 /// admins and the system, for the anchor they name.
 pub async fn import(
     db: &DatabaseConnection,
     actor: &Actor,
     anchor_id: Option<String>,
+    mode: ImportMode,
     bytes: &[u8],
     progress: &mut (dyn FnMut(Step, usize, usize) + Send),
 ) -> Result<ImportSummary> {
@@ -465,12 +478,22 @@ pub async fn import(
     }
 
     let mut tx = Audited::begin(db, actor).await?;
-    summary.replaced = screening::Entity::delete_many()
-        .filter(screening::Column::AnchorId.eq(anchor_id.clone()))
-        .filter(screening::Column::Status.ne(ScreeningStatus::Accepted.as_str()))
-        .exec(&*tx)
-        .await?
-        .rows_affected;
+    let earlier = || {
+        screening::Entity::delete_many()
+            .filter(screening::Column::AnchorId.eq(anchor_id.clone()))
+            .filter(screening::Column::Status.ne(ScreeningStatus::Accepted.as_str()))
+    };
+    summary.replaced = match mode {
+        ImportMode::ReplaceAll => earlier().exec(&*tx).await?.rows_affected,
+        ImportMode::PupilsInFile => {
+            let mut replaced = 0;
+            for chunk in upns.chunks(CHUNK) {
+                replaced +=
+                    earlier().filter(screening::Column::Upn.is_in(chunk.to_vec())).exec(&*tx).await?.rows_affected;
+            }
+            replaced
+        }
+    };
     let total = flagged.len();
     let mut written = 0;
     let mut rest = flagged.into_iter().peekable();
@@ -488,6 +511,7 @@ pub async fn import(
             format!("rows:{}", summary.rows),
             format!("candidates:{}", summary.candidates),
             format!("excluded:{}", summary.excluded),
+            format!("mode:{}", if mode == ImportMode::ReplaceAll { "replace_all" } else { "pupils_in_file" }),
         ],
     );
     tx.commit().await?;

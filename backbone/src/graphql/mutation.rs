@@ -477,25 +477,33 @@ impl Mutation {
         ctx: &Context<'_>,
         file: async_graphql::Upload,
         anchor_id: Option<ID>,
+        #[graphql(default)] mode: crate::graphql::screening::AnchorDataImportMode,
     ) -> Result<crate::graphql::screening::AnchorDataImport> {
         let actor = actor(ctx)?;
         let upload = file.value(ctx).map_err(|_| {
             crate::graphql::errors::to_gql(&crate::error::Error::invalid("file", "must be an uploaded file"))
         })?;
         let db = &services(ctx)?.db;
-        let summary = domain::screening::import(db, actor, anchor_id.map(|a| a.0), &upload.content, &mut |_, _, _| {})
-            .await
-            .map_err(|e| match e {
-                crate::error::Error::InvalidInput(mut problems) if problems.len() > MAX_ROW_PROBLEMS => {
-                    let more = problems.len() - MAX_ROW_PROBLEMS;
-                    problems.truncate(MAX_ROW_PROBLEMS);
-                    let message = format!("… and {more} more problems: `backbone import anchor-data` lists them all");
-                    problems.push(crate::error::FieldError { field: "file".into(), message });
-                    crate::error::Error::InvalidInput(problems)
-                }
-                other => other,
-            })
-            .gql()?;
+        let summary = domain::screening::import(
+            db,
+            actor,
+            anchor_id.map(|a| a.0),
+            mode.into(),
+            &upload.content,
+            &mut |_, _, _| {},
+        )
+        .await
+        .map_err(|e| match e {
+            crate::error::Error::InvalidInput(mut problems) if problems.len() > MAX_ROW_PROBLEMS => {
+                let more = problems.len() - MAX_ROW_PROBLEMS;
+                problems.truncate(MAX_ROW_PROBLEMS);
+                let message = format!("… and {more} more problems: `backbone import anchor-data` lists them all");
+                problems.push(crate::error::FieldError { field: "file".into(), message });
+                crate::error::Error::InvalidInput(problems)
+            }
+            other => other,
+        })
+        .gql()?;
         Ok(crate::graphql::screening::AnchorDataImport(summary))
     }
 

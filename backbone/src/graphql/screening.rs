@@ -31,6 +31,18 @@ pub enum StatutorySupport {
     EdgeOfCare,
 }
 
+/// Which earlier candidates of the anchor an import replaces (accepted ones never).
+#[derive(Enum, Copy, Clone, Debug, Default, Eq, PartialEq)]
+#[graphql(remote = "crate::domain::screening::ImportMode")]
+pub enum AnchorDataImportMode {
+    /// Only those of the pupils in the file (the default): sending one year group keeps
+    /// the other year groups' candidates.
+    #[default]
+    PupilsInFile,
+    /// All of them: the file is the anchor's whole current data.
+    ReplaceAll,
+}
+
 /// Why a pupil was flagged, for a person to read.
 #[derive(SimpleObject)]
 pub struct CandidateReason {

@@ -317,3 +317,29 @@ async fn a_candidate_who_is_a_child_already_identified_by_name_is_refused_until_
     assert_ok(&body);
     assert_ne!(body["data"]["acceptCandidate"]["id"], json!(zone.child_a1));
 }
+
+#[tokio::test]
+async fn a_re_import_replaces_only_the_pupils_in_the_file_unless_told_to_replace_all() {
+    let zone = zone_with_framework().await;
+    assert_ok(&import(&zone, &zone.anchor_lead, &six_pupils(), None).await);
+    let upns = |body: &Value| -> Vec<Value> { nodes(body).iter().map(|n| n["upn"].clone()).collect() };
+    assert_eq!(upns(&candidates(&zone, &zone.link_worker).await).len(), 4);
+    // One class's file: pupil 1 again (no longer flagged) and pupil 7 (new, flagged).
+    let class = format!("{HEADER}{},97.0,at,55,no,\n{},61.0,below,20,yes,\n", upn(1), upn(7));
+    let body = import(&zone, &zone.anchor_lead, &class, None).await;
+    assert_eq!(body["data"]["importAnchorData"]["replaced"], 1, "only pupil 1's earlier row: {body}");
+    let mut left = upns(&candidates(&zone, &zone.link_worker).await);
+    left.sort_by_key(|v| v.to_string());
+    let mut expected = vec![json!(upn(2)), json!(upn(3)), json!(upn(4)), json!(upn(7))];
+    expected.sort_by_key(|v| v.to_string());
+    assert_eq!(left, expected, "the others kept");
+    // The whole anchor's data: every earlier row goes.
+    let q = "mutation($file: Upload!) { importAnchorData(file: $file, mode: REPLACE_ALL) { replaced candidates } }";
+    let only = format!("{HEADER}{},61.0,below,20,yes,\n", upn(8));
+    let body = zone.app.upload(&zone.anchor_lead.token, q, json!({}), only.as_bytes()).await;
+    assert_eq!(body["data"]["importAnchorData"]["replaced"], 4, "{body}");
+    assert_eq!(upns(&candidates(&zone, &zone.link_worker).await), [json!(upn(8))]);
+    // The mode changes nothing about who may import (denial).
+    let body = zone.app.upload(&zone.link_worker.token, q, json!({}), only.as_bytes()).await;
+    assert_refused(&body, "FORBIDDEN");
+}
