@@ -716,6 +716,29 @@ pub fn may_see_correction(view: ChildView, record_type: &str, field: &str) -> bo
         .is_some_and(|(.., guard)| guard.is_none_or(|g| may_see(view, g)))
 }
 
+/// A child as a register line names them to the caller, with their referral's short
+/// reference: the first name and the last name's initial where the caller's view shows
+/// them (`Kai W. (ref K7Q2)`), the reference alone where it shows no name.
+pub fn register_label(actor: &Actor, child: &child::Model, reference: &str) -> String {
+    let view = child_view(actor);
+    let mut label = String::new();
+    if may_see(view, Field::ChildFirstName) {
+        label.push_str(&child.first_name);
+        if let Some(initial) = may_see(view, Field::ChildLastInitial).then(|| last_initial(&child.last_name)).flatten()
+        {
+            label.push_str(&format!(" {initial}."));
+        }
+        label.push(' ');
+    }
+    label.push_str(&format!("(ref {reference})"));
+    label
+}
+
+/// The first letter of a last name, in capitals (`O'Brien` → `O`).
+pub fn last_initial(last_name: &str) -> Option<String> {
+    last_name.chars().find(|c| c.is_alphabetic()).map(|c| c.to_uppercase().collect())
+}
+
 /// The views a field is shown in (a row of the field matrix).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Views {
@@ -750,6 +773,9 @@ const EVERY: Views = Views { full: true, pseudonymised: true, partner: true };
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Field {
     ChildFirstName,
+    /// The first letter of the last name: enough for a partner to tell two children of
+    /// the same first name apart.
+    ChildLastInitial,
     ChildLastName,
     ChildDateOfBirth,
     ChildUpn,
@@ -772,6 +798,11 @@ pub enum Field {
     ConsentWithdrawalReason,
     ReferralNeeds,
     ReferralReason,
+    /// A referral's short reference (`referrals::reference`): for telling children of one
+    /// name apart beside their names, so shown where first names are.
+    ReferralReference,
+    /// The same reference on a register line.
+    AttendanceReference,
     ReferralTransitionNote,
     SessionNotes,
     ContactContent,
@@ -803,6 +834,7 @@ pub enum Field {
 /// (records) a caller sees at all is the row scope above, applied in every query.
 pub const FIELD_MATRIX: &[(Field, &str, &str, Views)] = &[
     (Field::ChildFirstName, "Child", "firstName", FULL_PARTNER),
+    (Field::ChildLastInitial, "Child", "lastInitial", FULL_PARTNER),
     (Field::ChildLastName, "Child", "lastName", FULL),
     (Field::ChildDateOfBirth, "Child", "dateOfBirth", FULL),
     (Field::ChildUpn, "Child", "upn", FULL),
@@ -824,6 +856,8 @@ pub const FIELD_MATRIX: &[(Field, &str, &str, Views)] = &[
     (Field::ConsentWithdrawalReason, "Consent", "withdrawalReason", FULL),
     (Field::ReferralNeeds, "Referral", "needs", FULL_PARTNER),
     (Field::ReferralReason, "Referral", "reason", FULL_PARTNER),
+    (Field::ReferralReference, "Referral", "reference", FULL_PARTNER),
+    (Field::AttendanceReference, "AttendanceRecord", "reference", FULL_PARTNER),
     (Field::ReferralTransitionNote, "ReferralTransition", "note", FULL_PARTNER),
     (Field::SessionNotes, "Session", "notes", FULL_PARTNER),
     (Field::ContactContent, "Contact", "content", FULL),

@@ -510,7 +510,7 @@ pub async fn correct_register(
     settings: CorrectionSettings,
 ) -> Result<RegisterCorrected> {
     use crate::domain::referrals::{self, Move};
-    use crate::domain::sessions::{check_lines, placed_referrals};
+    use crate::domain::sessions::{check_lines, name_lines, placed_referrals};
     use crate::domain::{AttendanceStatus, Engagement, ReferralStatus};
     check_id("sessionId", &input.session_id)?;
     let reason = check_reason(&input.reason)?;
@@ -522,15 +522,13 @@ pub async fn correct_register(
         });
     }
     check_lines(&input.attendees, &mut problems);
+    let visible = session::Entity::find_by_id(input.session_id.clone()).filter(access::session_condition(actor));
     if !problems.is_empty() {
-        return Err(Error::InvalidInput(problems));
+        let programme = visible.one(db).await?.map(|s| s.programme_id).unwrap_or_default();
+        return Err(name_lines(db, actor, &programme, &input.attendees, Error::InvalidInput(problems)).await);
     }
     let mut tx = Audited::begin(db, actor).await?;
-    let found = session::Entity::find_by_id(input.session_id.clone())
-        .filter(access::session_condition(actor))
-        .one(&*tx)
-        .await?
-        .ok_or(Error::NotFound("session"))?;
+    let found = visible.one(&*tx).await?.ok_or(Error::NotFound("session"))?;
     let window = chrono::Duration::days(settings.partner_window_days);
     access::may_correct_register(actor, &found.organisation_id, found.recorded_at, now(), window)?;
     let lines: std::collections::HashMap<String, attendance::Model> = attendance::Entity::find()
@@ -544,7 +542,29 @@ pub async fn correct_register(
     let placed = if added.is_empty() {
         Default::default()
     } else {
-        let placed = placed_referrals(&*tx, actor, &found.programme_id, &added).await?;
+        let placed = match placed_referrals(&*tx, actor, &found.programme_id, &added).await {
+            Ok(placed) => placed,
+            Err(Error::InvalidInput(problems)) => {
+                // Each problem names its line among those added: name it by its place in
+                // the input, as every other problem of the input is.
+                let at = |i: usize| input.attendees.iter().position(|a| a.child_id == added[i].child_id);
+                let problems = problems
+                    .into_iter()
+                    .map(|mut p| {
+                        let line = p.field.strip_prefix("attendees[").and_then(|r| r.split(']').next()?.parse().ok());
+                        if let Some(i) = line
+                            && let Some(j) = at(i)
+                        {
+                            p.field = p.field.replacen(&format!("attendees[{i}]"), &format!("attendees[{j}]"), 1);
+                        }
+                        p
+                    })
+                    .collect();
+                let err = Error::InvalidInput(problems);
+                return Err(name_lines(&*tx, actor, &found.programme_id, &input.attendees, err).await);
+            }
+            Err(e) => return Err(e),
+        };
         let born = child::Entity::find()
             .filter(child::Column::Id.is_in(added.iter().map(|a| a.child_id.clone())))
             .all(&*tx)

@@ -69,6 +69,18 @@ pub fn next(from: ReferralStatus, m: Move) -> Result<ReferralStatus> {
     Ok(to)
 }
 
+/// A referral's short reference (`K7Q2`): four characters derived from its id, without
+/// the easily confused 0, 1, I and O, for telling two children of the same first name
+/// apart on a register without showing more of who they are. Not unique across the zone;
+/// shown beside the child's name, never instead of the id.
+pub fn reference(referral_id: &str) -> String {
+    use sha2::{Digest, Sha256};
+    const ALPHABET: &[u8; 32] = b"23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
+    let digest = Sha256::digest(referral_id.as_bytes());
+    let bits = u32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]]);
+    (0..4).map(|i| char::from(ALPHABET[((bits >> (27 - 5 * i)) & 31) as usize])).collect()
+}
+
 /// When a referral's step happened.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum StepOn<'a> {
@@ -445,6 +457,15 @@ pub async fn history_of<C: ConnectionTrait>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_reference_is_four_plain_characters_fixed_by_the_id() {
+        let r = reference("01a23ace-6d16-740d-8eec-1758990c80a5");
+        assert_eq!(r.len(), 4);
+        assert!(r.chars().all(|c| "23456789ABCDEFGHJKLMNPQRSTUVWXYZ".contains(c)), "{r}");
+        assert_eq!(r, reference("01a23ace-6d16-740d-8eec-1758990c80a5"));
+        assert_ne!(r, reference("01a23ace-6d16-740d-8eec-1758990c80a6"));
+    }
     use ReferralStatus::*;
 
     const MOVES: [Move; 6] = [Move::Send, Move::Accept, Move::Decline, Move::Start, Move::Complete, Move::Withdraw];

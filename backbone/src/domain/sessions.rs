@@ -139,6 +139,69 @@ pub(crate) async fn placed_referrals<C: ConnectionTrait>(
     if missing.is_empty() { Ok(live) } else { Err(Error::InvalidInput(missing)) }
 }
 
+/// Names each register line's problem by the child as the caller sees them, with the
+/// short reference of their referral to the programme (`Kai W. (ref K7Q2): lists the same
+/// child twice`), where the caller may see such a referral; other lines keep only their
+/// place (`attendees[2].childId`). Other errors pass unchanged, and so does everything if
+/// the names cannot be read: a refusal is never lost for want of its label.
+pub(crate) async fn name_lines<C: ConnectionTrait>(
+    conn: &C,
+    actor: &Actor,
+    programme_id: &str,
+    attendees: &[Attendee],
+    err: Error,
+) -> Error {
+    let Error::InvalidInput(mut problems) = err else { return err };
+    if let Ok(labels) = line_labels(conn, actor, programme_id, attendees).await {
+        for p in &mut problems {
+            let line = p.field.strip_prefix("attendees[").and_then(|r| r.split(']').next()?.parse::<usize>().ok());
+            if let Some(label) = line.and_then(|i| labels.get(&i)) {
+                p.message = format!("{label}: {}", p.message);
+            }
+        }
+    }
+    Error::InvalidInput(problems)
+}
+
+/// Each line's label (see [`name_lines`]), by its place in `attendees`.
+async fn line_labels<C: ConnectionTrait>(
+    conn: &C,
+    actor: &Actor,
+    programme_id: &str,
+    attendees: &[Attendee],
+) -> Result<HashMap<usize, String>> {
+    let ids: Vec<String> =
+        attendees.iter().filter(|a| validate::id(&a.child_id).is_ok()).map(|a| a.child_id.clone()).collect();
+    if validate::id(programme_id).is_err() || ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let referrals: HashMap<String, referral::Model> = referral::Entity::find()
+        .filter(referral::Column::ProgrammeId.eq(programme_id.to_owned()))
+        .filter(referral::Column::ChildId.is_in(ids.clone()))
+        .filter(access::referral_condition(actor))
+        .order_by_asc(referral::Column::Id)
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|r| (r.child_id.clone(), r))
+        .collect();
+    let children: HashMap<String, child::Model> = child::Entity::find()
+        .filter(child::Column::Id.is_in(referrals.keys().cloned()))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|c| (c.id.clone(), c))
+        .collect();
+    Ok(attendees
+        .iter()
+        .enumerate()
+        .filter_map(|(i, a)| {
+            let (r, c) = (referrals.get(&a.child_id)?, children.get(&a.child_id)?);
+            Some((i, access::register_label(actor, c, &referrals::reference(&r.id))))
+        })
+        .collect())
+}
+
 /// Logs a session and its register in one transaction.
 pub async fn log(
     db: &DatabaseConnection,
@@ -146,7 +209,10 @@ pub async fn log(
     input: NewSession,
     alert: BrokeringSettings,
 ) -> Result<Logged> {
-    let held_on = check(&input)?;
+    let held_on = match check(&input) {
+        Ok(day) => day,
+        Err(e) => return Err(name_lines(db, actor, &input.programme_id, &input.attendees, e).await),
+    };
     let programme = crate::domain::programmes::find_named(db, &input.programme_id).await?;
     access::may_act_for_partner(actor, &programme.organisation_id)?;
     if let Some(start) = programme.starts_on
@@ -159,7 +225,10 @@ pub async fn log(
     let mut tx = Audited::begin(db, actor).await?;
     // Each attendee must have a referral to this programme that is accepted or active,
     // and be visible to the caller (consent still covering the partner).
-    let live = placed_referrals(&*tx, actor, &programme.id, &input.attendees).await?;
+    let live = match placed_referrals(&*tx, actor, &programme.id, &input.attendees).await {
+        Ok(live) => live,
+        Err(e) => return Err(name_lines(&*tx, actor, &programme.id, &input.attendees, e).await),
+    };
     // No one attends a session before they were born.
     let attendees = child::Entity::find()
         .filter(child::Column::Id.is_in(input.attendees.iter().map(|a| a.child_id.clone())))

@@ -189,6 +189,11 @@ impl Referral {
     async fn status(&self) -> Result<ReferralStatus> {
         Ok(stored(domain::ReferralStatus::from_stored(&self.0.status))?.into())
     }
+    /// A short reference (`K7Q2`, from the id), shown with the child's first name on
+    /// registers and in their errors, to tell two children of the same name apart.
+    async fn reference(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        shown(ctx, Field::ReferralReference, Some(domain::referrals::reference(&self.0.id)))
+    }
     /// The child, while the caller may see them (a partner loses sight of the child when
     /// the referral closes or consent is withdrawn): otherwise null.
     async fn child(&self, ctx: &Context<'_>) -> Result<Option<Child>> {
@@ -371,6 +376,11 @@ impl AttendanceRecord {
 
 #[Object]
 impl AttendanceRecord {
+    /// The short reference of the referral the child attends on (`K7Q2`; see
+    /// `Referral.reference`), to tell two children of the same name apart.
+    async fn reference(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        shown(ctx, Field::AttendanceReference, Some(domain::referrals::reference(&self.0.referral_id)))
+    }
     /// The child, while the caller may see them.
     async fn child(&self, ctx: &Context<'_>) -> Result<Option<Child>> {
         child_by_id(ctx, &self.0.child_id).await

@@ -251,6 +251,11 @@ impl Child {
     async fn first_name(&self) -> Option<String> {
         self.personal(Field::ChildFirstName, &self.model.first_name)
     }
+    /// The last name's first letter (`W`): shown in the partner view too, so that a
+    /// partner can tell two children of the same first name apart.
+    async fn last_initial(&self) -> Option<String> {
+        self.personal(Field::ChildLastInitial, &()).and_then(|()| access::last_initial(&self.model.last_name))
+    }
     async fn last_name(&self) -> Option<String> {
         self.personal(Field::ChildLastName, &self.model.last_name)
     }

@@ -1066,3 +1066,63 @@ async fn a_handover_moves_the_child_and_their_open_referrals_only() {
             .any(|e| e.action == "child.hand_over" && e.actor_user_id.as_deref() == Some(zone.anchor_lead.id.as_str()))
     );
 }
+
+#[tokio::test]
+async fn a_partner_tells_two_children_of_one_name_apart_by_initial_and_reference() {
+    let zone = Zone::new().await;
+    let q = "mutation($l: String!) { identifyChild(input: {firstName: \"Kai\", lastName: $l, dateOfBirth: \
+             \"2016-05-04\", yearGroup: 5, on: \"2025-01-06\"}) { id } }";
+    let mut kais = Vec::new();
+    for last in ["Walker", "jones"] {
+        let body = zone.as_(&zone.link_worker, q, json!({ "l": last })).await;
+        assert_ok(&body);
+        kais.push(body["data"]["identifyChild"]["id"].as_str().expect("id").to_owned());
+    }
+    let p = zone.programme(&zone.partner_1, "Football", 10).await;
+    let mut refs = Vec::new();
+    for kai in &kais {
+        zone.ready_for_referral(kai, &[&zone.partner_1]).await;
+        zone.refer(kai, &p, ReferralStatus::Accepted).await;
+    }
+    let seen = "{ referralsInbox { edges { node { reference child { id firstName lastInitial lastName } } } } }";
+    let body = zone.as_(&zone.partner_worker, seen, json!({})).await;
+    assert_ok(&body);
+    for kai in &kais {
+        let node = body["data"]["referralsInbox"]["edges"]
+            .as_array()
+            .expect("edges")
+            .iter()
+            .map(|e| &e["node"])
+            .find(|n| n["child"]["id"] == json!(kai))
+            .unwrap_or_else(|| panic!("{kai} in {body}"))
+            .clone();
+        assert_eq!(node["child"]["firstName"], "Kai");
+        assert!(node["child"]["lastName"].is_null(), "the surname stays withheld: {node}");
+        let reference = node["reference"].as_str().expect("reference").to_owned();
+        assert_eq!(reference.len(), 4);
+        refs.push((node["child"]["lastInitial"].clone(), reference));
+    }
+    assert_eq!((refs[0].0.clone(), refs[1].0.clone()), (json!("W"), json!("J")));
+    assert_ne!(refs[0].1, refs[1].1);
+    // An analyst sees no initial (the pseudonymised view shows no part of a name).
+    let c = "query($id: ID!) { child(id: $id) { lastInitial } }";
+    let body = zone.as_(&zone.analyst, c, json!({ "id": kais[0] })).await;
+    assert_ok(&body);
+    assert!(body["data"]["child"]["lastInitial"].is_null(), "{body}");
+
+    // A register error names the child as the partner sees them; a line of a child the
+    // partner does not see keeps only its place.
+    let good = |c: &str| attendee(c, "ATTENDED", Some("FULLY_ENGAGED"));
+    let stranger = zone.child_a2.clone();
+    let lines = json!([good(&kais[0]), attendee(&kais[0], "ABSENT", None), good(&stranger)]);
+    let body = log_session(&zone, &zone.partner_worker, &p, "2026-10-01", lines).await;
+    assert_refused(&body, "INVALID_INPUT");
+    let message = body["errors"][0]["extensions"]["fields"][0]["message"].as_str().expect("message");
+    assert_eq!(message, format!("Kai W. (ref {}): lists the same child twice", refs[0].1));
+    let body =
+        log_session(&zone, &zone.partner_worker, &p, "2026-10-01", json!([good(&kais[1]), good(&stranger)])).await;
+    assert_refused(&body, "INVALID_INPUT");
+    let problem = &body["errors"][0]["extensions"]["fields"][0];
+    assert_eq!(problem["field"], "attendees[1].childId", "{body}");
+    assert_eq!(problem["message"], "has no accepted or active referral to this programme", "no name: {body}");
+}
