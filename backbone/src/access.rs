@@ -739,6 +739,26 @@ pub fn last_initial(last_name: &str) -> Option<String> {
     last_name.chars().find(|c| c.is_alphabetic()).map(|c| c.to_uppercase().collect())
 }
 
+/// Whose worklist a caller has (`domain::worklist`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WorklistScope {
+    /// The children of the caller's record scope: a link worker's caseload, an anchor
+    /// lead's anchor.
+    Caseload,
+    /// The referrals sent to the caller's organisation.
+    Partner,
+}
+
+/// May the actor have a worklist, and of what? Link workers and anchor leads (their
+/// children), partners' staff (their referrals); nobody else has casework to do.
+pub fn worklist_scope(actor: &Actor) -> Result<WorklistScope> {
+    match actor.role {
+        Role::LinkWorker | Role::AnchorLead => Ok(WorklistScope::Caseload),
+        Role::PartnerWorker | Role::PartnerLead => Ok(WorklistScope::Partner),
+        _ => Err(Error::forbidden("the worklist is for link workers, anchor leads and partners' staff")),
+    }
+}
+
 /// The views a field is shown in (a row of the field matrix).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Views {

@@ -25,6 +25,18 @@ pub struct Settings {
     pub validation: crate::domain::validate::Rules,
     pub audit: AuditSettings,
     pub corrections: CorrectionSettings,
+    pub worklist: WorklistSettings,
+}
+
+/// When something goes on a worklist (see `domain::worklist`).
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
+pub struct WorklistSettings {
+    /// A support-plan review goes on the worklist this many days before it is due.
+    pub review_due_within_days: i64,
+    /// A referral sent and not answered for this many working days (Monday to Friday).
+    pub unanswered_working_days: i64,
+    /// A child taking part, not contacted for this many days.
+    pub no_contact_days: i64,
 }
 
 /// Correcting what was recorded (see `domain::corrections`).
@@ -236,6 +248,7 @@ impl Default for Settings {
                 checkpoint_minutes: 15,
             },
             corrections: CorrectionSettings { partner_window_days: 14 },
+            worklist: WorklistSettings { review_due_within_days: 14, unanswered_working_days: 10, no_contact_days: 21 },
         }
     }
 }

@@ -23,6 +23,7 @@ pub mod referrals;
 pub mod screening;
 pub mod sessions;
 pub mod validate;
+pub mod worklist;
 
 use crate::error::{Error, Result};
 

@@ -17,6 +17,7 @@ pub mod read_audit;
 pub mod screening;
 pub mod subscription;
 pub mod types;
+pub mod worklist;
 
 use crate::auth::Actor;
 use crate::error::Error;

@@ -197,6 +197,26 @@ impl Query {
         try_connection(had_after, found, |m| Referral::new(ctx, m), |r| &r.id)
     }
 
+    /// What needs the caller today, most urgent first: a link worker's (an anchor lead's:
+    /// the anchor's) plan reviews due or overdue, referrals a partner has not answered,
+    /// children not contacted lately; a partner's referrals waiting for an answer.
+    /// `FORBIDDEN` for anyone else. Thresholds are settings (`worklist.*`).
+    #[graphql(complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity + 1")]
+    async fn worklist(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<String, crate::graphql::worklist::WorklistItem>> {
+        let actor = actor(ctx)?;
+        let had_after = after.is_some();
+        let page = page_request(ctx, first, after)?;
+        let s = services(ctx)?;
+        let today = crate::domain::validate::today();
+        let found = domain::worklist::list(&s.db, actor, s.settings.worklist, today, page).await.gql()?;
+        try_connection(had_after, found, |i| Ok(crate::graphql::worklist::WorklistItem(i)), |i| &i.key)
+    }
+
     /// Sessions of a programme the caller may see, oldest first: a partner sees its own;
     /// link workers those their children were registered at.
     #[graphql(complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity + 1")]

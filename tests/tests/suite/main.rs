@@ -29,3 +29,4 @@ mod search;
 mod storage;
 mod subscriptions;
 mod validation;
+mod worklist;

@@ -1,0 +1,61 @@
+//! GraphQL types of the worklist (`domain::worklist`); the query is `Query.worklist`.
+
+use crate::domain::worklist as domain;
+use crate::error::Error;
+use crate::graphql::brokering::Referral;
+use crate::graphql::errors::to_gql;
+use crate::graphql::types::Child;
+use crate::graphql::{actor, services};
+use async_graphql::{Context, Enum, Object, Result};
+use chrono::NaiveDate;
+
+/// What a worklist item asks for.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(remote = "crate::domain::worklist::ItemKind")]
+pub enum WorklistKind {
+    /// A support-plan review whose due day has passed.
+    ReviewOverdue,
+    /// A support-plan review due soon (`worklist.review_due_within_days`).
+    ReviewDue,
+    /// A referral a partner has not answered (`worklist.unanswered_working_days`).
+    ReferralUnanswered,
+    /// A child taking part, not contacted lately (`worklist.no_contact_days`).
+    NoRecentContact,
+    /// (Partners) a referral sent to you, waiting for your answer.
+    ReferralAwaitingAnswer,
+}
+
+/// One thing that needs the caller.
+pub struct WorklistItem(pub domain::Item);
+
+#[Object]
+impl WorklistItem {
+    async fn kind(&self) -> WorklistKind {
+        self.0.kind.into()
+    }
+    /// Why, in words (`referral sent 12 working days ago and not yet answered`).
+    async fn why(&self) -> &str {
+        &self.0.why
+    }
+    /// Since when it has stood.
+    async fn since(&self) -> NaiveDate {
+        self.0.since
+    }
+    /// The child (an audited read), as the caller's view shows them.
+    async fn child(&self, ctx: &Context<'_>) -> Result<Option<Child>> {
+        match crate::domain::children::get(&services(ctx)?.db, actor(ctx)?, &self.0.child_id).await {
+            Ok(found) => Ok(Some(Child::new(ctx, found)?)),
+            Err(Error::NotFound(_)) => Ok(None),
+            Err(e) => Err(to_gql(&e)),
+        }
+    }
+    /// The referral, for referral items (an audited read).
+    async fn referral(&self, ctx: &Context<'_>) -> Result<Option<Referral>> {
+        let Some(id) = &self.0.referral_id else { return Ok(None) };
+        match crate::domain::referrals::get(&services(ctx)?.db, actor(ctx)?, id).await {
+            Ok(found) => Ok(Some(Referral::new(ctx, found)?)),
+            Err(Error::NotFound(_)) => Ok(None),
+            Err(e) => Err(to_gql(&e)),
+        }
+    }
+}
