@@ -616,9 +616,52 @@ async fn seed_casework(
         };
         casework::log_contact(db, actors.link_worker(c)?, input).await?;
     }
+    seed_plan(db, actors, c, child_id, referral_id).await?;
     if let Some((transition, note)) = final_transition(c) {
         enrolment::transition(db, &actors.system, child_id, transition, note, step_day(c.steps.ended_on)).await?;
     }
+    Ok(())
+}
+
+/// A support plan for a child still taking part with a referral still open, agreed by
+/// their link worker two weeks after the enrolment (so its reviews fall due, and many of
+/// the 2025/26 cohort's are overdue: the worklist shows them), with the specialist support
+/// of those referrals and one goal on the area of the child's first referral.
+async fn seed_plan(
+    db: &DatabaseConnection,
+    actors: &Actors,
+    c: &seeds::Child,
+    child_id: &str,
+    referral_id: &impl Fn(&str) -> anyhow::Result<String>,
+) -> anyhow::Result<()> {
+    let open = |r: &&seeds::Referral| {
+        matches!(
+            r.status,
+            seeds::ReferralStatus::Sent | seeds::ReferralStatus::Accepted | seeds::ReferralStatus::Active
+        )
+    };
+    let (Some(enrolled_on), None) = (c.steps.enrolled_on, final_transition(c)) else { return Ok(()) };
+    let referrals: Vec<&seeds::Referral> = c.referrals.iter().filter(open).collect();
+    let agreed_on = (enrolled_on + chrono::Duration::days(14)).min(seeds::LAST_STEP_DATE);
+    if referrals.is_empty() || c.link_worker_email.is_none() || agreed_on > domain::validate::today() {
+        return Ok(());
+    }
+    let input = domain::plans::NewPlan {
+        child_id: child_id.to_owned(),
+        agreed_on: day(agreed_on),
+        informal_engagement: Some("A check-in at the gate on Mondays and Thursdays".into()),
+        formal_engagement: Some("A one-to-one with the link worker every half term".into()),
+        developmental_support: None,
+        referral_ids: referrals.iter().map(|r| referral_id(&r.programme_key)).collect::<anyhow::Result<_>>()?,
+        child_took_part: true,
+        participant_relationship_ids: Vec::new(),
+        goals: vec![domain::plans::NewGoal {
+            area: "relationships".into(),
+            description: "Feel settled with friends in class".into(),
+            target_level: 4,
+        }],
+    };
+    domain::plans::agree(db, actors.link_worker(c)?, input).await?;
     Ok(())
 }
 

@@ -108,6 +108,25 @@ async fn demo_mode_seeds_the_zone_and_every_demo_account_logs_in() {
         after = page["data"]["children"]["pageInfo"]["endCursor"].as_str().map(str::to_owned);
     }
     assert_eq!(seen, 200);
+    // Each demo account with casework has a worklist with each kind the demo's record
+    // makes (a review falling due within the window depends on the day it is seeded).
+    for (email, kinds) in [
+        ("linkworker@demo.zone", &["REVIEW_OVERDUE", "REFERRAL_UNANSWERED", "NO_RECENT_CONTACT"][..]),
+        ("partner@demo.zone", &["REFERRAL_AWAITING_ANSWER"][..]),
+    ] {
+        let token = app.login(email, "demo").await;
+        let body = app.graphql(Some(&token), "{ worklist(first: 100) { edges { node { kind } } } }", json!({})).await;
+        assert_ok(&body);
+        let found: Vec<&str> = body["data"]["worklist"]["edges"]
+            .as_array()
+            .expect("edges")
+            .iter()
+            .filter_map(|e| e["node"]["kind"].as_str())
+            .collect();
+        for kind in kinds {
+            assert!(found.contains(kind), "{email}: {kind} in {found:?}");
+        }
+    }
     // GraphiQL's own schema query (deeply nested type references) passes the limits.
     let type_ref = "kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } }";
     let introspection = format!(
