@@ -510,7 +510,7 @@ pub async fn correct_register(
     settings: CorrectionSettings,
 ) -> Result<RegisterCorrected> {
     use crate::domain::referrals::{self, Move};
-    use crate::domain::sessions::{check_lines, name_lines, placed_referrals};
+    use crate::domain::sessions::{check_lines, line_of, name_lines, placed_referrals};
     use crate::domain::{AttendanceStatus, Engagement, ReferralStatus};
     check_id("sessionId", &input.session_id)?;
     let reason = check_reason(&input.reason)?;
@@ -551,8 +551,7 @@ pub async fn correct_register(
                 let problems = problems
                     .into_iter()
                     .map(|mut p| {
-                        let line = p.field.strip_prefix("attendees[").and_then(|r| r.split(']').next()?.parse().ok());
-                        if let Some(i) = line
+                        if let Some(i) = line_of(&p.field)
                             && let Some(j) = at(i)
                         {
                             p.field = p.field.replacen(&format!("attendees[{i}]"), &format!("attendees[{j}]"), 1);

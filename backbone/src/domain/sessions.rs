@@ -154,13 +154,17 @@ pub(crate) async fn name_lines<C: ConnectionTrait>(
     let Error::InvalidInput(mut problems) = err else { return err };
     if let Ok(labels) = line_labels(conn, actor, programme_id, attendees).await {
         for p in &mut problems {
-            let line = p.field.strip_prefix("attendees[").and_then(|r| r.split(']').next()?.parse::<usize>().ok());
-            if let Some(label) = line.and_then(|i| labels.get(&i)) {
+            if let Some(label) = line_of(&p.field).and_then(|i| labels.get(&i)) {
                 p.message = format!("{label}: {}", p.message);
             }
         }
     }
     Error::InvalidInput(problems)
+}
+
+/// The register line a problem's field names (`attendees[2].childId` → 2).
+pub(crate) fn line_of(field: &str) -> Option<usize> {
+    field.strip_prefix("attendees[")?.split(']').next()?.parse().ok()
 }
 
 /// Each line's label (see [`name_lines`]), by its place in `attendees`.

@@ -85,6 +85,16 @@ fn list<T, U: From<T>>(stored_list: &str, parse: impl Fn(&str) -> crate::error::
     Ok(stored(domain::parse_list(stored_list, parse))?.into_iter().map(U::from).collect())
 }
 
+/// The referral as the caller may see it now (an audited read), or `None` once they may
+/// not: for fields that name a referral (an event's, a worklist item's).
+pub(crate) async fn referral_if_visible(ctx: &Context<'_>, id: &str) -> Result<Option<Referral>> {
+    match crate::domain::referrals::get(&crate::graphql::services(ctx)?.db, crate::graphql::actor(ctx)?, id).await {
+        Ok(found) => Ok(Some(Referral::new(ctx, found)?)),
+        Err(crate::error::Error::NotFound(_)) => Ok(None),
+        Err(e) => Err(crate::graphql::errors::to_gql(&e)),
+    }
+}
+
 async fn child_by_id(ctx: &Context<'_>, id: &str) -> Result<Option<Child>> {
     match loader(ctx)?.load_one(ChildById(id.to_owned())).await.map_err(shared)? {
         Some(m) => Ok(Some(Child::new(ctx, m)?)),

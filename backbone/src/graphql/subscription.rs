@@ -151,11 +151,7 @@ impl ReferralEvent {
     /// The referral as the caller may see it now (an audited read); null once they may
     /// not.
     async fn referral(&self, ctx: &Context<'_>) -> Result<Option<Referral>> {
-        match crate::domain::referrals::get(&services(ctx)?.db, actor(ctx)?, &self.0.referral_id).await {
-            Ok(found) => Ok(Some(Referral::new(ctx, found)?)),
-            Err(Error::NotFound(_)) => Ok(None),
-            Err(e) => Err(to_gql(&e)),
-        }
+        crate::graphql::brokering::referral_if_visible(ctx, &self.0.referral_id).await
     }
 }
 

@@ -2,7 +2,7 @@
 
 use crate::domain::worklist as domain;
 use crate::error::Error;
-use crate::graphql::brokering::Referral;
+use crate::graphql::brokering::{Referral, referral_if_visible};
 use crate::graphql::errors::to_gql;
 use crate::graphql::types::Child;
 use crate::graphql::{actor, services};
@@ -52,10 +52,6 @@ impl WorklistItem {
     /// The referral, for referral items (an audited read).
     async fn referral(&self, ctx: &Context<'_>) -> Result<Option<Referral>> {
         let Some(id) = &self.0.referral_id else { return Ok(None) };
-        match crate::domain::referrals::get(&services(ctx)?.db, actor(ctx)?, id).await {
-            Ok(found) => Ok(Some(Referral::new(ctx, found)?)),
-            Err(Error::NotFound(_)) => Ok(None),
-            Err(e) => Err(to_gql(&e)),
-        }
+        referral_if_visible(ctx, id).await
     }
 }

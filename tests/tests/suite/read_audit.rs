@@ -142,9 +142,17 @@ async fn every_path_to_a_child_or_a_record_of_one_is_audited_for_each_child_it_r
     let mut empty = Vec::new();
     for path in &all {
         // The inbox is a partner's, who sees only the partner view (other paths under it
-        // may be empty or refused); everything else is asked as an admin, who sees all.
-        let inbox = path[0].0 == "referralsInbox";
-        let who = if inbox { &zone.partner_worker } else { &zone.admin };
+        // may be empty or refused), the worklist a link worker's (an admin has none);
+        // everything else is asked as an admin, who sees all.
+        let (inbox, worklist) = (path[0].0 == "referralsInbox", path[0].0 == "worklist");
+        let who = if inbox {
+            &zone.partner_worker
+        } else if worklist {
+            &zone.link_worker
+        } else {
+            &zone.admin
+        };
+        let inbox = inbox || worklist;
         let q = query_for(&rich, &types, path);
         let (body, request_id) = asked(zone, who, &q).await;
         assert!(inbox || body["errors"].is_null(), "{q}: {body}");
