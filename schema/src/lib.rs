@@ -113,6 +113,39 @@ impl MigratorTrait for Migrator {
     }
 }
 
+/// Adds `effective_on` (the day a step happened) to a table of steps with an `at` (when it
+/// was recorded), and dates the steps already there by the day they were recorded (UTC).
+/// The default exists only so that the column can be added to a table with rows; the
+/// service always writes the date.
+pub(crate) async fn add_effective_on<T: IntoIden + Clone + 'static>(
+    manager: &SchemaManager<'_>,
+    table: T,
+) -> Result<(), DbErr> {
+    let effective_on = Alias::new("effective_on");
+    manager
+        .alter_table(
+            Table::alter()
+                .table(table.clone())
+                .add_column(ColumnDef::new(effective_on.clone()).date().not_null().default("2000-01-01"))
+                .to_owned(),
+        )
+        .await?;
+    let day_of_at = match manager.get_database_backend() {
+        sea_orm_migration::sea_orm::DbBackend::Postgres => "CAST(at AT TIME ZONE 'UTC' AS DATE)",
+        // Timestamps are stored as RFC 3339 text in UTC: the date is its first ten characters.
+        _ => "SUBSTR(at, 1, 10)",
+    };
+    manager.exec_stmt(Query::update().table(table).value(effective_on, Expr::cust(day_of_at)).to_owned()).await
+}
+
+/// Undoes [`add_effective_on`].
+pub(crate) async fn drop_effective_on<T: IntoIden + 'static>(
+    manager: &SchemaManager<'_>,
+    table: T,
+) -> Result<(), DbErr> {
+    manager.alter_table(Table::alter().table(table).drop_column(Alias::new("effective_on")).to_owned()).await
+}
+
 /// A UUIDv7 primary key, stored as text so both engines agree on its form.
 pub(crate) fn id_pk<T: IntoIden>(name: T) -> ColumnDef {
     ColumnDef::new(name).string_len(36).not_null().primary_key().take()

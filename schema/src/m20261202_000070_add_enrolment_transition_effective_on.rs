@@ -1,10 +1,9 @@
 //! Every step of an enrolment carries the date it happened (`effective_on`), given by the
 //! person who reports it, beside the time it was recorded (`at`). Existing steps happened,
-//! as far as anyone said, on the day they were recorded: they are backfilled with `at`'s
-//! date (UTC). The default exists only so that the column can be added to a table with
-//! rows; the service always writes the date.
+//! as far as anyone said, on the day they were recorded (see `add_effective_on`).
 
-use sea_orm_migration::{prelude::*, schema::*};
+use crate::{add_effective_on, drop_effective_on};
+use sea_orm_migration::prelude::*;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -12,43 +11,15 @@ pub struct Migration;
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .alter_table(
-                Table::alter()
-                    .table(EnrolmentTransitions::Table)
-                    .add_column(date(EnrolmentTransitions::EffectiveOn).default("2000-01-01"))
-                    .to_owned(),
-            )
-            .await?;
-        let day_of_at = match manager.get_database_backend() {
-            sea_orm_migration::sea_orm::DbBackend::Postgres => "CAST(at AT TIME ZONE 'UTC' AS DATE)",
-            // Timestamps are stored as RFC 3339 text in UTC: the date is its first ten characters.
-            _ => "SUBSTR(at, 1, 10)",
-        };
-        manager
-            .exec_stmt(
-                Query::update()
-                    .table(EnrolmentTransitions::Table)
-                    .value(EnrolmentTransitions::EffectiveOn, Expr::cust(day_of_at))
-                    .to_owned(),
-            )
-            .await
+        add_effective_on(manager, EnrolmentTransitions::Table).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .alter_table(
-                Table::alter()
-                    .table(EnrolmentTransitions::Table)
-                    .drop_column(EnrolmentTransitions::EffectiveOn)
-                    .to_owned(),
-            )
-            .await
+        drop_effective_on(manager, EnrolmentTransitions::Table).await
     }
 }
 
-#[derive(DeriveIden)]
+#[derive(DeriveIden, Clone)]
 pub enum EnrolmentTransitions {
     Table,
-    EffectiveOn,
 }
