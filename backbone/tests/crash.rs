@@ -208,8 +208,22 @@ fn dates() -> (String, String) {
     (format!("{}-10-15", start - 11), (today - chrono::Days::new(1)).format("%Y-%m-%d").to_string())
 }
 
-const IDENTIFY: &str = "mutation($dob: String!) { identifyChild(input: {firstName: \"Crash\", lastName: \"Testchild\", \
-                        dateOfBirth: $dob, yearGroup: 6}) { id } }";
+const IDENTIFY: &str = "mutation($dob: String!, $last: String!) { identifyChild(input: {firstName: \"Crash\", \
+                        lastName: $last, dateOfBirth: $dob, yearGroup: 6}) { id } }";
+
+/// A surname no earlier write used ("Testchild Bcd…" spelled from a counter and the
+/// process's clock), so each `identifyChild` is a new child, not a refused duplicate.
+fn fresh_surname() -> String {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let started = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let mut n = NEXT.fetch_add(1, Ordering::Relaxed) + (started % 1_000_000) * 1_000_000;
+    let mut letters = String::new();
+    while n > 0 || letters.is_empty() {
+        letters.push(char::from(b'a' + u8::try_from(n % 26).unwrap_or(0)));
+        n /= 26;
+    }
+    format!("Testchild-{letters}")
+}
 const CONTACT: &str = "mutation($c: ID!, $on: String!) { logContact(input: {childId: $c, heldOn: $on, minutes: 15, \
                        kind: INFORMAL, withWhom: [CHILD], content: \"synthetic check-in\"}) { id } }";
 const ASSESS: &str = "mutation($c: ID!, $on: String!, $v: Float!) { recordAssessment(input: {childId: $c, \
@@ -235,7 +249,11 @@ async fn writer(base: String, token: String, stop: Arc<AtomicBool>, acked: Arc<M
         }
     };
     while !stop.load(Ordering::Relaxed) {
-        let Some(body) = post(&http, &base, Some(&token), IDENTIFY, json!({ "dob": dob })).await else { return };
+        let Some(body) =
+            post(&http, &base, Some(&token), IDENTIFY, json!({ "dob": dob, "last": fresh_surname() })).await
+        else {
+            return;
+        };
         let Some(child) = note(&body, "identifyChild", |a| &mut a.children) else { continue };
         let vars = json!({ "c": child, "on": yesterday });
         let Some(body) = post(&http, &base, Some(&token), CONTACT, vars).await else { return };
@@ -389,6 +407,9 @@ async fn harness(dir: PathBuf, cycles: usize) {
         println!("crash-harness: refused answers while the server was up: {}", codes.join(", "));
     }
     assert!(acked_children > 0, "no write was acknowledged at all: the harness tested nothing");
+    let refused_input: Vec<&String> =
+        a.refused.iter().filter(|r| r.ends_with(": CONFLICT") || r.ends_with(": INVALID_INPUT")).collect();
+    assert!(refused_input.is_empty(), "the harness's own writes were refused as input: {refused_input:?}");
 }
 
 #[test]
@@ -450,9 +471,10 @@ fn postgres_restart_answers_coded_errors_then_recovers() {
                 let mut samples = Vec::new();
                 while !stop.load(Ordering::Relaxed) {
                     let sent = Instant::now();
-                    let body = post(&http, &base, Some(&token), IDENTIFY, json!({ "dob": dob }))
-                        .await
-                        .unwrap_or_else(|| panic!("the service itself stopped answering"));
+                    let body =
+                        post(&http, &base, Some(&token), IDENTIFY, json!({ "dob": dob, "last": fresh_surname() }))
+                            .await
+                            .unwrap_or_else(|| panic!("the service itself stopped answering"));
                     let refused = acknowledged(&body, "identifyChild").is_none().then(|| {
                         assert!(!body.to_string().to_lowercase().contains("postgres"), "no database words: {body}");
                         body["errors"][0]["extensions"]["code"].as_str().unwrap_or_default().to_owned()
@@ -511,6 +533,10 @@ fn postgres_restart_answers_coded_errors_then_recovers() {
         );
         assert!(!refused.is_empty(), "the database was down for {PG_DOWN_SECONDS} s, yet no write was refused");
         assert!(refused.iter().all(|s| s.refused.as_deref().is_some_and(|c| !c.is_empty())), "every error has a code");
+        assert!(
+            refused.iter().all(|s| !matches!(s.refused.as_deref(), Some("CONFLICT" | "INVALID_INPUT"))),
+            "a write was refused as input, not for the outage: the check's own writes are wrong"
+        );
         assert!(slowest < Duration::from_secs(12), "an answer took {slowest:?}: errors must come within ~10 s");
         assert!(not_ready > 0, "/readyz never said 503 while the database was down");
         assert!(slowest_ready < Duration::from_secs(7), "/readyz took {slowest_ready:?}");
