@@ -37,6 +37,13 @@ pub struct WorklistSettings {
     pub unanswered_working_days: i64,
     /// A child taking part, not contacted for this many days.
     pub no_contact_days: i64,
+    /// A consent is reviewed this many months after it was given, a lawful basis this
+    /// many after it was recorded; each goes on the worklist `review_due_within_days`
+    /// before then.
+    pub consent_review_months: u32,
+    /// (Partners) a programme with children placed on it and no register logged for this
+    /// many days.
+    pub register_due_days: i64,
 }
 
 /// Correcting what was recorded (see `domain::corrections`).
@@ -248,7 +255,13 @@ impl Default for Settings {
                 checkpoint_minutes: 15,
             },
             corrections: CorrectionSettings { partner_window_days: 14 },
-            worklist: WorklistSettings { review_due_within_days: 14, unanswered_working_days: 10, no_contact_days: 21 },
+            worklist: WorklistSettings {
+                review_due_within_days: 14,
+                unanswered_working_days: 10,
+                no_contact_days: 21,
+                consent_review_months: 12,
+                register_due_days: 14,
+            },
         }
     }
 }

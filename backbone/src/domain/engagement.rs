@@ -29,6 +29,13 @@ impl Attendance {
         (self.offered > 0).then(|| self.attended as f64 / self.offered as f64)
     }
 
+    /// Is attendance dropping by the brokering rule: the rate below
+    /// `attendance_alert_below` once `attendance_alert_after_sessions` were offered?
+    pub fn dropping(&self, rule: crate::settings::BrokeringSettings) -> bool {
+        self.offered >= rule.attendance_alert_after_sessions
+            && self.rate().is_some_and(|r| r < rule.attendance_alert_below)
+    }
+
     /// Mean engagement (1–3) over attended sessions.
     pub fn mean_engagement(&self) -> Option<f64> {
         (self.attended > 0).then(|| self.engagement_total as f64 / self.attended as f64)

@@ -281,11 +281,7 @@ pub async fn log(
     let dropped = |id: &String| {
         let now = after.get(id).copied().unwrap_or_default();
         let was = before.get(id).copied().unwrap_or_default();
-        let below = |e: engagement::Attendance| {
-            e.offered >= alert.attendance_alert_after_sessions
-                && e.rate().is_some_and(|r| r < alert.attendance_alert_below)
-        };
-        below(now) && !below(was)
+        now.dropping(alert) && !was.dropping(alert)
     };
     let alerts = live
         .values()

@@ -102,7 +102,7 @@ async fn child_by_id(ctx: &Context<'_>, id: &str) -> Result<Option<Child>> {
     }
 }
 
-async fn programme_by_id(ctx: &Context<'_>, id: &str) -> Result<Programme> {
+pub(crate) async fn programme_by_id(ctx: &Context<'_>, id: &str) -> Result<Programme> {
     loader(ctx)?
         .load_one(ProgrammeById(id.to_owned()))
         .await

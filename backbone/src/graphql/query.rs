@@ -199,8 +199,10 @@ impl Query {
 
     /// What needs the caller today, most urgent first: a link worker's (an anchor lead's:
     /// the anchor's) plan reviews due or overdue, referrals a partner has not answered,
-    /// children not contacted lately; a partner's referrals waiting for an answer.
-    /// `FORBIDDEN` for anyone else. Thresholds are settings (`worklist.*`).
+    /// children not contacted lately, attendance dropping, consents and lawful bases due
+    /// for review; a partner's referrals waiting for an answer and programmes without a
+    /// recent register. `FORBIDDEN` for anyone else. Thresholds are settings
+    /// (`worklist.*`, `brokering.*`).
     #[graphql(complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity + 1")]
     async fn worklist(
         &self,
@@ -213,7 +215,9 @@ impl Query {
         let page = page_request(ctx, first, after)?;
         let s = services(ctx)?;
         let today = crate::domain::validate::today();
-        let found = domain::worklist::list(&s.db, actor, s.settings.worklist, today, page).await.gql()?;
+        let thresholds =
+            domain::worklist::Thresholds { worklist: s.settings.worklist, attendance: s.settings.brokering };
+        let found = domain::worklist::list(&s.db, actor, thresholds, today, page).await.gql()?;
         try_connection(had_after, found, |i| Ok(crate::graphql::worklist::WorklistItem(i)), |i| &i.key)
     }
 

@@ -2,7 +2,7 @@
 
 use crate::domain::worklist as domain;
 use crate::error::Error;
-use crate::graphql::brokering::{Referral, referral_if_visible};
+use crate::graphql::brokering::{Programme, Referral, programme_by_id, referral_if_visible};
 use crate::graphql::errors::to_gql;
 use crate::graphql::types::Child;
 use crate::graphql::{actor, services};
@@ -21,8 +21,19 @@ pub enum WorklistKind {
     ReferralUnanswered,
     /// A child taking part, not contacted lately (`worklist.no_contact_days`).
     NoRecentContact,
+    /// A child's attendance at a programme is dropping (`brokering.attendanceAlertBelow`
+    /// once `brokering.attendanceAlertAfterSessions` were offered).
+    AttendanceDropping,
+    /// A child's consent is due for review (`worklist.consentReviewMonths` after it was
+    /// given) or past it.
+    ConsentReview,
+    /// A child's lawful basis is due for review (as consent, after it was recorded).
+    LawfulBasisReview,
     /// (Partners) a referral sent to you, waiting for your answer.
     ReferralAwaitingAnswer,
+    /// (Partners) a programme with children on it and no register logged lately
+    /// (`worklist.registerDueDays`).
+    RegisterDue,
 }
 
 /// One thing that needs the caller.
@@ -41,15 +52,22 @@ impl WorklistItem {
     async fn since(&self) -> NaiveDate {
         self.0.since
     }
-    /// The child (an audited read), as the caller's view shows them.
+    /// The child (an audited read), as the caller's view shows them; none for a
+    /// programme's register.
     async fn child(&self, ctx: &Context<'_>) -> Result<Option<Child>> {
-        match crate::domain::children::get(&services(ctx)?.db, actor(ctx)?, &self.0.child_id).await {
+        let Some(id) = &self.0.child_id else { return Ok(None) };
+        match crate::domain::children::get(&services(ctx)?.db, actor(ctx)?, id).await {
             Ok(found) => Ok(Some(Child::new(ctx, found)?)),
             Err(Error::NotFound(_)) => Ok(None),
             Err(e) => Err(to_gql(&e)),
         }
     }
-    /// The referral, for referral items (an audited read).
+    /// The programme, for register items.
+    async fn programme(&self, ctx: &Context<'_>) -> Result<Option<Programme>> {
+        let Some(id) = &self.0.programme_id else { return Ok(None) };
+        programme_by_id(ctx, id).await.map(Some)
+    }
+    /// The referral, for referral and attendance items (an audited read).
     async fn referral(&self, ctx: &Context<'_>) -> Result<Option<Referral>> {
         let Some(id) = &self.0.referral_id else { return Ok(None) };
         referral_if_visible(ctx, id).await
