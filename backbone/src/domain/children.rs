@@ -126,7 +126,8 @@ pub async fn insert_identified(tx: &mut Audited, actor: &Actor, checked: Checked
     let CheckedChild { input, anchor_id, date_of_birth, identified_on } = checked;
     let name_key = names::key(&input.first_name, &input.last_name);
     let upn = input.upn.as_ref().map(|u| u.to_uppercase());
-    let same = Same { anchor_id: &anchor_id, name_key: &name_key, date_of_birth, upn: upn.as_deref() };
+    let same =
+        Same { anchor_id: &anchor_id, name_key: &name_key, date_of_birth, upn: upn.as_deref(), other_than: None };
     let confirmed_against = refuse_duplicate(tx, actor, same, input.confirm_not_duplicate).await?;
     let at = now();
     let child_id = uuid::Uuid::now_v7().to_string();
@@ -183,22 +184,29 @@ pub async fn insert_identified(tx: &mut Audited, actor: &Actor, checked: Checked
         Some(&child_id),
         &["firstName", "lastName", "dateOfBirth", "anchor", "yearGroup", "upn", "contact", "characteristics"],
     );
-    if let Some(existing) = confirmed_against {
-        // Both children carry the decision, so either's history shows it.
-        tx.record("child.confirm_not_duplicate", Some(&child_id), &["confirmNotDuplicate"]);
-        tx.record("child.confirm_not_duplicate", Some(&existing), &["confirmNotDuplicate"]);
-    }
+    record_not_duplicate(tx, &child_id, confirmed_against);
     Ok(created)
 }
 
-/// What makes a new child the same as one already recorded: the same folded name and date
-/// of birth at the same anchor, or the same UPN anywhere in the zone.
+/// Audits a user's decision that `child_id` is not the child `existing` it matched, on
+/// both children, so either's history shows it.
+pub(crate) fn record_not_duplicate(tx: &mut Audited, child_id: &str, existing: Option<String>) {
+    if let Some(existing) = existing {
+        tx.record("child.confirm_not_duplicate", Some(child_id), &["confirmNotDuplicate"]);
+        tx.record("child.confirm_not_duplicate", Some(&existing), &["confirmNotDuplicate"]);
+    }
+}
+
+/// What makes a child the same as one already recorded: the same folded name and date of
+/// birth at the same anchor, or the same UPN anywhere in the zone.
 #[derive(Clone, Copy)]
 pub(crate) struct Same<'a> {
     pub anchor_id: &'a str,
     pub name_key: &'a str,
     pub date_of_birth: chrono::NaiveDate,
     pub upn: Option<&'a str>,
+    /// The child being corrected, who is not their own duplicate.
+    pub other_than: Option<&'a str>,
 }
 
 /// Refuses (`CONFLICT`) a child who may already be recorded, naming the existing child
@@ -218,6 +226,9 @@ pub(crate) async fn refuse_duplicate(
     if let Some(upn) = same.upn {
         matches = sea_orm::Condition::any().add(matches).add(child::Column::Upn.eq(upn));
     }
+    if let Some(itself) = same.other_than {
+        matches = sea_orm::Condition::all().add(matches).add(child::Column::Id.ne(itself));
+    }
     let found = child::Entity::find().filter(matches).order_by_asc(child::Column::Id).all(&**tx).await?;
     let by_upn = found.iter().find(|c| same.upn.is_some() && c.upn.as_deref() == same.upn);
     let Some(existing) = by_upn.or(found.first()) else { return Ok(None) };
@@ -233,13 +244,13 @@ pub(crate) async fn refuse_duplicate(
         (true, false) => "a child with this UPN is already recorded in the zone: ask the anchor's lead".to_owned(),
         (false, true) => format!(
             "{} {}, born {}, is already recorded at this anchor (existingChildId): open their record, or, if this \
-             is another child, identify them again with confirmNotDuplicate",
+             is another child, send it again with confirmNotDuplicate",
             existing.first_name,
             existing.last_name,
             existing.date_of_birth.format("%-d %B %Y")
         ),
         (false, false) => "a child with this name and date of birth is already recorded at this anchor: ask the \
-                           anchor's lead to check, or, if this is another child, identify them again with \
+                           anchor's lead to check, or, if this is another child, send it again with \
                            confirmNotDuplicate"
             .to_owned(),
     };

@@ -169,6 +169,9 @@ pub struct ChildCorrection {
     pub eal: Option<bool>,
     pub looked_after: Option<bool>,
     pub reason: String,
+    /// The corrected name and date of birth match another child at the anchor, and the
+    /// user has checked it is another child (audited on both).
+    pub confirm_not_duplicate: bool,
 }
 
 /// Corrects a child's details. Answers with the child as written and the history entries.
@@ -252,11 +255,24 @@ pub async fn update_child(
     };
 
     let renamed = was.first_name != next.first_name || was.last_name != next.last_name;
+    let name_key = backbone_migration::names::key(&next.first_name, &next.last_name);
+    let confirmed_against = if renamed || date_of_birth != found.date_of_birth || next.upn != was.upn {
+        let same = children::Same {
+            anchor_id: &found.anchor_id,
+            name_key: &name_key,
+            date_of_birth,
+            upn: next.upn.as_deref(),
+            other_than: Some(&found.id),
+        };
+        children::refuse_duplicate(&tx, actor, same, input.confirm_not_duplicate).await?
+    } else {
+        None
+    };
     if renamed {
         children::write_name_words(&*tx, &found.id, &next.first_name, &next.last_name, true).await?;
     }
     let mut active: child::ActiveModel = found.clone().into();
-    active.name_key = Set(backbone_migration::names::key(&next.first_name, &next.last_name));
+    active.name_key = Set(name_key);
     active.first_name = Set(next.first_name);
     active.last_name = Set(next.last_name);
     active.date_of_birth = Set(date_of_birth);
@@ -275,6 +291,7 @@ pub async fn update_child(
         .await
         .map_err(|e| Error::from_db(e, Some(("upn", "a child with this UPN is already recorded in the zone"))))?;
     let history = keep_history(&mut tx, actor, CorrectedRecord::Child, &child.id, &child.id, &reason, &changes).await?;
+    children::record_not_duplicate(&mut tx, &child.id, confirmed_against);
     tx.commit().await?;
     Ok(ChildChange { child, change: history })
 }

@@ -90,6 +90,11 @@ pub struct UpdateChildInput {
     pub characteristics: Option<CharacteristicsCorrection>,
     /// Why (1–1000 characters), kept in the history.
     pub reason: String,
+    /// The corrected name and date of birth match another child at the anchor, and you
+    /// have checked it is another child: correct it all the same (audited). A UPN match
+    /// is never overridden.
+    #[graphql(default)]
+    pub confirm_not_duplicate: bool,
 }
 
 impl From<UpdateChildInput> for corrections::ChildCorrection {
@@ -110,6 +115,7 @@ impl From<UpdateChildInput> for corrections::ChildCorrection {
             eal: c.eal,
             looked_after: c.looked_after,
             reason: i.reason,
+            confirm_not_duplicate: i.confirm_not_duplicate,
         }
     }
 }

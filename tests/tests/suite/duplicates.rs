@@ -97,3 +97,31 @@ async fn confirming_another_child_goes_on_and_is_audited_on_both() {
     partner["anchorId"] = json!(zone.anchor_a);
     assert_refused(&zone.as_(&zone.partner_worker, IDENTIFY, json!({ "i": partner })).await, "FORBIDDEN");
 }
+
+const UPDATE: &str = "mutation($i: UpdateChildInput!) { updateChild(input: $i) { id firstName } }";
+
+#[tokio::test]
+async fn a_correction_that_makes_one_child_match_another_is_refused_the_same_way() {
+    let zone = Zone::new().await;
+    // Bea (the other link worker's) corrected to Ada Testchild's name: both born 4 May 2016
+    // at anchor A.
+    let rename = |confirm: bool| {
+        json!({ "i": { "childId": zone.child_a2, "firstName": "ada", "reason": "Spelled from the wrong form",
+            "confirmNotDuplicate": confirm } })
+    };
+    let mine = zone.as_(&zone.link_worker_2, UPDATE, rename(false)).await;
+    assert_refused(&mine, "CONFLICT");
+    assert!(existing(&mine).is_null(), "Ada is not on their caseload: {mine}");
+    let lead = zone.as_(&zone.anchor_lead, UPDATE, rename(false)).await;
+    assert_refused(&lead, "CONFLICT");
+    assert_eq!(existing(&lead), &json!(zone.child_a1));
+    let unchanged = child::Entity::find_by_id(zone.child_a2.clone()).one(&zone.app.db).await.expect("read");
+    assert_eq!(unchanged.expect("Bea").first_name, "Bea", "nothing written");
+    // A correction that leaves the name and date of birth alone is not its own duplicate.
+    let postcode = json!({ "i": { "childId": zone.child_a1, "postcode": "W10 4AA", "reason": "Moved house" } });
+    assert_ok(&zone.as_(&zone.link_worker, UPDATE, postcode).await);
+    // Confirmed, it goes on, audited on both children.
+    assert_ok(&zone.as_(&zone.link_worker_2, UPDATE, rename(true)).await);
+    assert_eq!(confirmations(&zone, &zone.child_a2).await, 1);
+    assert_eq!(confirmations(&zone, &zone.child_a1).await, 1);
+}
