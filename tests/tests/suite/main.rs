@@ -28,5 +28,6 @@ mod screening;
 mod search;
 mod storage;
 mod subscriptions;
+mod tour;
 mod validation;
 mod worklist;
