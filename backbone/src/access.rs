@@ -605,6 +605,33 @@ pub fn name_search_parts(actor: &Actor) -> Result<&'static [&'static str]> {
     }
 }
 
+/// May the actor answer a family's data-protection request (subject access) about a
+/// child? The backbone runs the partnership's data protection, so its admins (and the
+/// command line) do; everyone else, the child's own link worker included, is refused:
+/// such a request goes to the backbone, which answers it for the whole zone.
+pub fn may_answer_subject_access(actor: &Actor) -> Result<()> {
+    match actor.role {
+        Role::BackboneAdmin | Role::System => Ok(()),
+        _ => Err(Error::forbidden(
+            "subject access requests are answered by the backbone's data-protection team (a backbone admin)",
+        )),
+    }
+}
+
+/// What a subject-access answer withholds of `table`, and why (`None`: disclosed in
+/// full). Safeguarding concerns are withheld until the data-protection lead has reviewed
+/// them (`release_safeguarding`): disclosing one may put the child at risk.
+pub fn subject_access_withheld(table: &str, release_safeguarding: bool) -> Option<&'static str> {
+    match table {
+        "safeguarding_concerns" if !release_safeguarding => Some(
+            "Safeguarding concerns are withheld where telling the family could put the child at risk of serious \
+             harm. The data-protection lead reviews each one with the designated safeguarding lead before any is \
+             released.",
+        ),
+        _ => None,
+    }
+}
+
 /// May the actor correct a child's details, the adults around them, or a contact? Whoever
 /// may write to the record (link workers, anchor leads, admins) — refused before anything
 /// is looked up, so the answer says nothing about whether the record exists.

@@ -152,6 +152,23 @@ pub enum ExportWhat {
         #[arg(long)]
         out: Option<std::path::PathBuf>,
     },
+    /// Everything the zone holds about one child, for a subject access request: every
+    /// record that references them and who has read or changed it, as JSON or as an HTML
+    /// page a family can be given. Safeguarding concerns are withheld (with the reason)
+    /// unless `--release-safeguarding`. Audited.
+    SubjectAccess {
+        /// The child's id.
+        child: String,
+        /// `json` or `html`.
+        #[arg(long, default_value = "html")]
+        format: String,
+        /// Include safeguarding concerns (after the data-protection lead's review).
+        #[arg(long)]
+        release_safeguarding: bool,
+        /// Write to this file instead of standard output.
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+    },
     /// An outcomes contract (prices, payers' commitments, results and amounts payable) in
     /// the shape of the INDIGO impact bond data standard, in JSON, under funders'
     /// disclosure control.
@@ -330,6 +347,36 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                     eprintln!("wrote {} lines to {}", csv.lines().count().saturating_sub(1), path.display());
                 }
                 None => print!("{csv}"),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Export { what: ExportWhat::SubjectAccess { child, format, release_safeguarding, out } } => {
+            use crate::domain::subject_access;
+            let json = match format.as_str() {
+                "json" => true,
+                "html" => false,
+                other => anyhow::bail!("--format must be json or html, not {other:?}"),
+            };
+            let conn = open(&settings).await?;
+            let system = crate::auth::Actor::system();
+            let answer = subject_access::export(&conn, &system, child.trim(), release_safeguarding)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let document = if json { serde_json::to_string_pretty(&answer)? } else { subject_access::to_html(&answer) };
+            match out {
+                Some(path) => {
+                    std::fs::write(&path, &document)?;
+                    let records: usize = answer.sections.iter().map(|s| s.rows.len()).sum();
+                    let withheld: usize =
+                        answer.sections.iter().filter_map(|s| s.withheld.as_ref()).map(|w| w.count).sum();
+                    eprintln!(
+                        "wrote what is held about {} ({records} records, {withheld} withheld, {} reads and changes) to {}",
+                        answer.child_name,
+                        answer.access_log.len(),
+                        path.display()
+                    );
+                }
+                None => print!("{document}"),
             }
             Ok(ExitCode::SUCCESS)
         }

@@ -321,3 +321,45 @@ fn the_demo_contract_exports_its_claims_and_the_indigo_shape() {
     let out = backbone(dir.path(), &["export", "indigo", "--contract", "No such contract"]);
     assert!(!out.status.success() && text(&out).contains("contract not found"), "{}", text(&out));
 }
+
+/// A subject access request answered from the command line: the demo child with the
+/// safeguarding concern, as an HTML page (the concern withheld, with why) and as JSON
+/// (released); a child that is not recorded is named, with exit 1.
+#[test]
+fn subject_access_writes_what_is_held_about_a_child() {
+    let dir = tempfile::tempdir().expect("dir");
+    assert!(backbone(dir.path(), &["seed", "demo"]).status.success());
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let (child, concern) = rt.block_on(async {
+        use sea_orm::{ConnectionTrait, Database, Statement};
+        let conn =
+            Database::connect(format!("sqlite://{}", dir.path().join("backbone.db").display())).await.expect("open");
+        let q = "SELECT child_id, body FROM safeguarding_concerns LIMIT 1";
+        let row = conn
+            .query_one_raw(Statement::from_string(conn.get_database_backend(), q))
+            .await
+            .expect("query")
+            .expect("the demo has a concern");
+        (row.try_get_by_index::<String>(0).expect("id"), row.try_get_by_index::<String>(1).expect("body"))
+    });
+    let page = dir.path().join("sar.html");
+    let out = backbone(dir.path(), &["export", "subject-access", &child, "--out", page.to_str().expect("path")]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("withheld"), "{}", text(&out));
+    let html = std::fs::read_to_string(&page).expect("written");
+    assert!(html.contains("What the zone holds about ") && html.contains("Withheld: 1 record."), "{html}");
+    assert!(!html.contains(&concern), "the concern is withheld");
+
+    let out = backbone(dir.path(), &["export", "subject-access", &child, "--format", "json", "--release-safeguarding"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let answer: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(answer["child_id"], child.as_str());
+    assert!(answer.to_string().contains(&concern), "released");
+
+    let missing = backbone(dir.path(), &["export", "subject-access", "01a23b63-0000-7000-8000-000000000000"]);
+    assert!(!missing.status.success());
+    assert!(text(&missing).contains("not found"), "{}", text(&missing));
+    let bad = backbone(dir.path(), &["export", "subject-access", &child, "--format", "pdf"]);
+    assert!(!bad.status.success());
+    assert!(text(&bad).contains("--format must be json or html"), "{}", text(&bad));
+}

@@ -15,6 +15,7 @@ pub mod plans;
 pub mod query;
 pub mod read_audit;
 pub mod screening;
+pub mod subject_access;
 pub mod subscription;
 pub mod types;
 pub mod worklist;

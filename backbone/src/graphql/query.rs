@@ -93,6 +93,23 @@ impl Query {
         })
     }
 
+    /// Everything the zone holds about a child, for the family's right of access: every
+    /// record that references them (safeguarding concerns withheld, with the reason,
+    /// unless `releaseSafeguarding` after review) and who has read or changed it.
+    /// Backbone admins only (the partnership's data-protection team); `FORBIDDEN` for
+    /// anyone else. Audited as `child.subject_access`.
+    async fn subject_access(
+        &self,
+        ctx: &Context<'_>,
+        child_id: ID,
+        #[graphql(default)] release_safeguarding: bool,
+    ) -> Result<crate::graphql::subject_access::SubjectAccessAnswer> {
+        let answer = domain::subject_access::export(&services(ctx)?.db, actor(ctx)?, &child_id, release_safeguarding)
+            .await
+            .gql()?;
+        Ok(crate::graphql::subject_access::SubjectAccessAnswer(answer))
+    }
+
     /// One child, if the caller may see them; otherwise `NOT_FOUND`, exactly as for a
     /// child that does not exist. Audited with the fields selected.
     async fn child(&self, ctx: &Context<'_>, id: ID) -> Result<Child> {

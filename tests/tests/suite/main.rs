@@ -27,6 +27,7 @@ mod schema_walk;
 mod screening;
 mod search;
 mod storage;
+mod subject_access;
 mod subscriptions;
 mod tour;
 mod validation;

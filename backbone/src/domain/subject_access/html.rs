@@ -1,0 +1,155 @@
+//! The subject-access answer as a document a family can be given: one HTML page, plain
+//! words, every table as a table, what is withheld and why, and who has read or changed
+//! the record. Self-contained (its small stylesheet inline), so it can be saved, emailed
+//! or printed (a browser's "Save as PDF" makes the PDF from the same page). Every value
+//! is escaped (maud escapes all text it writes).
+
+use super::{AccessEntry, Section, SubjectAccess};
+use maud::{DOCTYPE, Markup, html};
+use sea_orm::JsonValue;
+
+const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;\
+color:#0b0c0c;line-height:1.5}table{border-collapse:collapse;width:100%;margin:0 0 2rem;font-size:.9rem}\
+th,td{border:1px solid #b1b4b6;padding:.3rem .5rem;text-align:left;vertical-align:top}th{background:#f3f2f1}\
+.withheld{border-left:.3rem solid #0b0c0c;padding:.5rem 1rem;background:#f3f2f1}@media print{body{margin:0}}";
+
+/// A column's name in words: `given_on` → "Given on".
+fn words(column: &str) -> String {
+    let spaced = column.replace('_', " ");
+    let mut chars = spaced.chars();
+    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
+}
+
+/// A value as text: blank for nothing, yes/no, lists joined.
+fn cell(v: &JsonValue) -> String {
+    match v {
+        JsonValue::Null => String::new(),
+        JsonValue::Bool(true) => "yes".into(),
+        JsonValue::Bool(false) => "no".into(),
+        JsonValue::String(s) => s.clone(),
+        JsonValue::Array(items) => items.iter().map(cell).collect::<Vec<_>>().join(", "),
+        other => other.to_string(),
+    }
+}
+
+fn section(s: &Section) -> Markup {
+    let columns: Vec<&String> =
+        s.rows.first().and_then(JsonValue::as_object).map(|o| o.keys().collect()).unwrap_or_default();
+    html! {
+        h2 id=(s.table) { (s.heading) }
+        @if let Some(w) = &s.withheld {
+            p.withheld { "Withheld: " (w.count) " " (if w.count == 1 { "record" } else { "records" }) ". " (w.reason) }
+        } @else if s.rows.is_empty() {
+            p { "Nothing is held." }
+        } @else {
+            table {
+                thead { tr { @for c in &columns { th scope="col" { (words(c)) } } } }
+                tbody {
+                    @for row in &s.rows {
+                        tr { @for c in &columns { td { (cell(&row[c.as_str()])) } } }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn access_log(entries: &[AccessEntry]) -> Markup {
+    html! {
+        h2 id="who-has-seen-it" { "Who has read or changed the record, and when" }
+        @if entries.is_empty() {
+            p { "Nobody has." }
+        } @else {
+            table {
+                thead { tr { th scope="col" { "When" } th scope="col" { "Who" } th scope="col" { "Organisation" }
+                    th scope="col" { "Role" } th scope="col" { "What" } th scope="col" { "Which parts" } } }
+                tbody {
+                    @for e in entries {
+                        tr {
+                            td { (e.at.format("%-d %B %Y %H:%M UTC")) }
+                            td { (e.person.as_deref().unwrap_or("the service itself")) }
+                            td { (e.organisation.as_deref().unwrap_or("")) }
+                            td { (e.role) }
+                            td { (e.action.replace('.', ": ").replace('_', " ")) }
+                            td { (e.fields.join(", ")) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The document for `answer`.
+pub fn to_html(answer: &SubjectAccess) -> String {
+    // The raw audit rows are shown in words, in the access log.
+    let shown: Vec<&Section> = answer.sections.iter().filter(|s| s.table != "audit_events").collect();
+    let page = html! {
+        (DOCTYPE)
+        html lang="en-GB" {
+            head {
+                meta charset="utf-8";
+                title { "What the zone holds about " (answer.child_name) }
+                style { (STYLE) }
+            }
+            body {
+                h1 { "What the zone holds about " (answer.child_name) }
+                p { "This is everything the partnership's shared record holds about " (answer.child_name)
+                    ", produced on " (answer.produced_at.format("%-d %B %Y")) " in answer to a request to see it. "
+                    "Each part below is one kind of record, as it is held. Where something is withheld, it says so "
+                    "and why. The last part lists everyone who has read or changed the record, and when." }
+                h2 { "Contents" }
+                ul {
+                    @for s in &shown { li { a href={ "#" (s.table) } { (s.heading) } } }
+                    li { a href="#who-has-seen-it" { "Who has read or changed the record, and when" } }
+                }
+                @for s in &shown { (section(s)) }
+                (access_log(&answer.access_log))
+            }
+        }
+    };
+    page.into_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn columns_read_as_words_and_values_as_text() {
+        assert_eq!(words("given_on"), "Given on");
+        assert_eq!(cell(&json!(null)), "");
+        assert_eq!(cell(&json!(true)), "yes");
+        assert_eq!(cell(&json!(["a", 2])), "a, 2");
+    }
+
+    #[test]
+    fn text_is_escaped_and_withheld_sections_say_why() {
+        let answer = SubjectAccess {
+            child_id: "c".into(),
+            child_name: "Zoë <O'Brien>".into(),
+            produced_at: chrono::Utc::now(),
+            sections: vec![
+                Section {
+                    table: "contacts",
+                    heading: "Contacts",
+                    rows: vec![json!({"content": "<script>alert(1)</script>"})],
+                    withheld: None,
+                },
+                Section {
+                    table: "safeguarding_concerns",
+                    heading: "Safeguarding concerns",
+                    rows: vec![],
+                    withheld: Some(super::super::Withheld { count: 2, reason: "Because." }),
+                },
+            ],
+            access_log: vec![],
+        };
+        let page = to_html(&answer);
+        assert!(!page.contains("<script>"), "{page}");
+        assert!(page.contains("&lt;script&gt;"));
+        assert!(page.contains("Zoë &lt;O'Brien&gt;"));
+        assert!(page.contains("Withheld: 2 records. Because."));
+    }
+}
