@@ -618,6 +618,17 @@ pub fn may_answer_subject_access(actor: &Actor) -> Result<()> {
     }
 }
 
+/// May the actor erase (de-identify) a child's record? As for subject access: the
+/// backbone's data-protection team (backbone admins, and the command line).
+pub fn may_erase(actor: &Actor) -> Result<()> {
+    match actor.role {
+        Role::BackboneAdmin | Role::System => Ok(()),
+        _ => Err(Error::forbidden(
+            "erasure requests are carried out by the backbone's data-protection team (a backbone admin)",
+        )),
+    }
+}
+
 /// What a subject-access answer withholds of `table`, and why (`None`: disclosed in
 /// full). Safeguarding concerns are withheld until the data-protection lead has reviewed
 /// them (`release_safeguarding`): disclosing one may put the child at risk.
@@ -1058,6 +1069,8 @@ mod birth_bound_tests {
             looked_after: false,
             created_at: chrono::Utc::now(),
             updated_at: chrono::Utc::now(),
+            erased_at: None,
+            erasure_reason: None,
         };
         let link_worker = actor(Role::LinkWorker, OrganisationKind::Anchor);
         let partner = actor(Role::PartnerWorker, OrganisationKind::Partner);

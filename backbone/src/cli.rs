@@ -65,6 +65,16 @@ pub enum Command {
         #[command(subcommand)]
         what: MetricsWhat,
     },
+    /// Erase (de-identify) a child's record at the family's request: identity and free
+    /// text go, the figures stay. Refused under a legal hold (a safeguarding concern).
+    /// Audited.
+    Erase {
+        /// The child's id.
+        child: String,
+        /// Why (kept on the record: no names).
+        #[arg(long)]
+        reason: String,
+    },
     /// Delete data whose time is up.
     Purge {
         #[command(subcommand)]
@@ -348,6 +358,18 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                 }
                 None => print!("{csv}"),
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Erase { child, reason } => {
+            let conn = open(&settings).await?;
+            let system = crate::auth::Actor::system();
+            let erased = crate::domain::erasure::erase(&conn, &system, child.trim(), &reason)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            eprintln!(
+                "erased the record of child {} ({} rows deleted or changed); its figures stay",
+                erased.child_id, erased.rows_changed
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Export { what: ExportWhat::SubjectAccess { child, format, release_safeguarding, out } } => {

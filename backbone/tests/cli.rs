@@ -322,11 +322,12 @@ fn the_demo_contract_exports_its_claims_and_the_indigo_shape() {
     assert!(!out.status.success() && text(&out).contains("contract not found"), "{}", text(&out));
 }
 
-/// A subject access request answered from the command line: the demo child with the
-/// safeguarding concern, as an HTML page (the concern withheld, with why) and as JSON
-/// (released); a child that is not recorded is named, with exit 1.
+/// Families' rights from the command line: a subject access request answered for the
+/// demo child with the safeguarding concern, as an HTML page (the concern withheld, with
+/// why) and as JSON (released); a child that is not recorded is named, with exit 1. That
+/// child cannot be erased (a legal hold); another can, once.
 #[test]
-fn subject_access_writes_what_is_held_about_a_child() {
+fn subject_access_and_erasure_from_the_command_line() {
     let dir = tempfile::tempdir().expect("dir");
     assert!(backbone(dir.path(), &["seed", "demo"]).status.success());
     let rt = tokio::runtime::Runtime::new().expect("runtime");
@@ -362,4 +363,25 @@ fn subject_access_writes_what_is_held_about_a_child() {
     let bad = backbone(dir.path(), &["export", "subject-access", &child, "--format", "pdf"]);
     assert!(!bad.status.success());
     assert!(text(&bad).contains("--format must be json or html"), "{}", text(&bad));
+
+    let held = backbone(dir.path(), &["erase", &child, "--reason", "The family asked"]);
+    assert!(!held.status.success());
+    assert!(text(&held).contains("legal hold"), "{}", text(&held));
+    let other = rt.block_on(async {
+        use sea_orm::{ConnectionTrait, Database, Statement};
+        let conn =
+            Database::connect(format!("sqlite://{}", dir.path().join("backbone.db").display())).await.expect("open");
+        let q = "SELECT id FROM children WHERE id NOT IN (SELECT child_id FROM safeguarding_concerns) LIMIT 1";
+        let row = conn
+            .query_one_raw(Statement::from_string(conn.get_database_backend(), q))
+            .await
+            .expect("q")
+            .expect("a child");
+        row.try_get_by_index::<String>(0).expect("id")
+    });
+    let erased = backbone(dir.path(), &["erase", &other, "--reason", "The family asked"]);
+    assert!(erased.status.success(), "{}", text(&erased));
+    assert!(text(&erased).contains("erased the record of child"), "{}", text(&erased));
+    let again = backbone(dir.path(), &["erase", &other, "--reason", "The family asked"]);
+    assert!(!again.status.success() && text(&again).contains("already erased"), "{}", text(&again));
 }

@@ -149,6 +149,8 @@ pub async fn insert_identified(tx: &mut Audited, actor: &Actor, checked: Checked
         looked_after: Set(input.looked_after),
         created_at: Set(at),
         updated_at: Set(at),
+        erased_at: Set(None),
+        erasure_reason: Set(None),
     }
     .insert(&**tx)
     .await

@@ -100,7 +100,7 @@ fn shown<T: ToString>(v: &T) -> Option<String> {
 }
 
 /// Checks a correction's reason: required, 1 to 1000 characters of text.
-fn check_reason(reason: &str) -> Result<String> {
+pub(crate) fn check_reason(reason: &str) -> Result<String> {
     let reason = validate::tidy(reason);
     validate::text(&reason, validate::TextKind::Text { max: MAX_REASON, required: true })
         .map_err(|e| Error::invalid("reason", validate::message(e)))?;

@@ -14,6 +14,7 @@ pub mod directory;
 pub mod disclosure;
 pub mod engagement;
 pub mod enrolment;
+pub mod erasure;
 pub mod metrics;
 pub mod milestones;
 pub mod outcomes;

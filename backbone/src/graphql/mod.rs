@@ -4,6 +4,7 @@
 pub mod brokering;
 pub mod contracts;
 pub mod corrections;
+pub mod erasure;
 pub mod errors;
 pub mod inputs;
 pub mod limits;

@@ -402,6 +402,23 @@ impl Mutation {
         ProgressNote::new(ctx, created)
     }
 
+    /// Erases (de-identifies) a child's record at the family's request: names, date of
+    /// birth (kept as the start of its school year), UPN, contact details, postcode, free
+    /// text, the adults around the child, correction history and screening data go; the
+    /// figures stay (statuses and dates, attendance, assessments, claims), so metrics and
+    /// claims still reconcile. Backbone admins only (`FORBIDDEN` otherwise); `CONFLICT`
+    /// when already erased or under a legal hold (a safeguarding concern). Write the
+    /// reason without names: it is kept on the record. Audited as `child.erase`.
+    async fn erase_child(
+        &self,
+        ctx: &Context<'_>,
+        child_id: ID,
+        reason: String,
+    ) -> Result<crate::graphql::erasure::ErasureReceipt> {
+        let erased = domain::erasure::erase(&services(ctx)?.db, actor(ctx)?, &child_id, &reason).await.gql()?;
+        Ok(crate::graphql::erasure::ErasureReceipt(erased))
+    }
+
     /// Raises a safeguarding concern about a child the caller may see. Only the anchor's
     /// designated safeguarding leads and backbone admins can read it; the answer is a
     /// receipt.

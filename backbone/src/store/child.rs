@@ -25,6 +25,10 @@ pub struct Model {
     pub looked_after: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// When the record was erased (de-identified), if it was (`domain::erasure`).
+    pub erased_at: Option<DateTimeUtc>,
+    /// Why it was erased, in the data-protection team's words.
+    pub erasure_reason: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -13,6 +13,7 @@ mod disclosure;
 mod duplicates;
 mod effective_dates;
 mod enrolment;
+mod erasure;
 mod exports;
 mod field_views;
 mod fuzz;

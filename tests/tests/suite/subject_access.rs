@@ -57,7 +57,7 @@ async fn tables_referencing_a_child(db: &sea_orm::DatabaseConnection) -> BTreeSe
 
 /// The rich zone's child, also with what it does not make: screening data, a claim on
 /// an outcomes contract, the statistics' facts and a change kept for retries.
-async fn fullest_child() -> Rich {
+pub async fn fullest_child() -> Rich {
     let rich = rich_zone().await;
     let (zone, c) = (&rich.zone, &rich.c);
     let db = &zone.app.db;

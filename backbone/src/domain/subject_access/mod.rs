@@ -16,7 +16,7 @@ use crate::auth::Actor;
 use crate::error::{Error, Result};
 use crate::store::{audit_event, organisation, user};
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, SelectStatement};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, SelectStatement, SimpleExpr};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, FromQueryResult, JsonValue, QueryFilter, QueryOrder};
 use serde::Serialize;
 use std::collections::HashMap;
@@ -140,25 +140,32 @@ pub struct SubjectAccess {
     pub access_log: Vec<AccessEntry>,
 }
 
-fn rows_of(table: &Table, child_id: &str) -> SelectStatement {
-    let mut q = Query::select();
-    q.expr(Expr::cust("*")).from(Alias::new(table.name));
-    match table.link {
-        Link::Itself => q.and_where(Expr::col(Alias::new("id")).eq(child_id)),
-        Link::ChildId => q.and_where(Expr::col(Alias::new("child_id")).eq(child_id)),
-        Link::Via { column, parent, parent_column } => q.and_where(
-            Expr::col(Alias::new(column)).in_subquery(
+impl Table {
+    /// The condition that picks this table's rows of the child (`child_id` a UUID,
+    /// checked before).
+    pub(crate) fn rows_of_child(&self, child_id: &str) -> SimpleExpr {
+        match self.link {
+            Link::Itself => Expr::col(Alias::new("id")).eq(child_id),
+            Link::ChildId => Expr::col(Alias::new("child_id")).eq(child_id),
+            Link::Via { column, parent, parent_column } => Expr::col(Alias::new(column)).in_subquery(
                 Query::select()
                     .column(Alias::new(parent_column))
                     .from(Alias::new(parent))
                     .and_where(Expr::col(Alias::new("child_id")).eq(child_id))
                     .to_owned(),
             ),
-        ),
-        // Ids are UUIDs (checked before): the pattern holds no wildcard.
-        Link::Listed => q.and_where(Expr::col(Alias::new("child_ids")).like(format!("%\"{child_id}\"%"))),
-    };
-    q.to_owned()
+            // Ids are UUIDs: the pattern holds no wildcard.
+            Link::Listed => Expr::col(Alias::new("child_ids")).like(format!("%\"{child_id}\"%")),
+        }
+    }
+}
+
+fn rows_of(table: &Table, child_id: &str) -> SelectStatement {
+    Query::select()
+        .expr(Expr::cust("*"))
+        .from(Alias::new(table.name))
+        .and_where(table.rows_of_child(child_id))
+        .to_owned()
 }
 
 /// Everything held about `child_id`, for a data-protection request (see
