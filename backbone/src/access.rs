@@ -618,6 +618,20 @@ pub fn may_answer_subject_access(actor: &Actor) -> Result<()> {
     }
 }
 
+/// May the actor read a share log: a child's (whoever may write to the child's record —
+/// their link worker, the anchor's lead, admins — for the family; the child must be in
+/// scope), or an organisation's (`of_organisation`: backbone admins only)?
+pub fn may_read_share_log(actor: &Actor, of_organisation: bool) -> Result<()> {
+    match (of_organisation, actor.role) {
+        (true, Role::BackboneAdmin | Role::System) => Ok(()),
+        (true, _) => Err(Error::forbidden("an organisation's share log is for the backbone's data-protection team")),
+        (false, _) if right(actor) >= Right::Write => Ok(()),
+        (false, _) => Err(Error::forbidden(
+            "a child's share log is for the child's link worker, the anchor's lead and the backbone's admins",
+        )),
+    }
+}
+
 /// May the actor erase (de-identify) a child's record? As for subject access: the
 /// backbone's data-protection team (backbone admins, and the command line).
 pub fn may_erase(actor: &Actor) -> Result<()> {

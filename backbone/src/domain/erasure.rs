@@ -71,6 +71,7 @@ pub const RULES: &[(&str, Rule)] = &[
     ("plan_referrals", Rule::Keep),
     ("plan_reviews", Rule::Blank(&["changes"])),
     ("plan_review_goals", Rule::Blank(&["note"])),
+    ("share_refusals", Rule::Keep),
     ("screenings", Rule::Delete),
     ("claims", Rule::Keep),
     ("child_facts", Rule::Keep),

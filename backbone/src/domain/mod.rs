@@ -23,6 +23,7 @@ pub mod programmes;
 pub mod referrals;
 pub mod screening;
 pub mod sessions;
+pub mod sharing;
 pub mod subject_access;
 pub mod validate;
 pub mod worklist;

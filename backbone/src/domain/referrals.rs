@@ -280,12 +280,16 @@ pub async fn send(
         .filter(crate::store::child::Column::Id.in_subquery(access::consent_covers(&found.organisation_id)))
         .count(&*tx)
         .await?;
+    let programme = crate::domain::programmes::find(&*tx, &found.programme_id).await?;
     if covered == 0 {
+        // Nothing of the send is written; the refusal to share is (the share log).
+        drop(tx);
+        let what = format!("a referral to {}", programme.name);
+        crate::domain::sharing::record_refusal(db, actor, &found.child_id, &found.organisation_id, what).await?;
         return Err(Error::conflict(
             "the child's consent does not cover sharing with this partner: record a consent naming it first",
         ));
     }
-    let programme = crate::domain::programmes::find(&*tx, &found.programme_id).await?;
     crate::domain::programmes::ensure_open(&*tx, &programme).await?;
     let note = crate::domain::validate::blank_to_none(note);
     let updated = apply(&mut tx, found, Move::Send, None, note, StepOn::Given(On { day, field: "on" })).await?;

@@ -16,6 +16,7 @@ pub mod plans;
 pub mod query;
 pub mod read_audit;
 pub mod screening;
+pub mod sharing;
 pub mod subject_access;
 pub mod subscription;
 pub mod types;

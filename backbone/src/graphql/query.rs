@@ -3,7 +3,7 @@
 use crate::domain::{self, Page, PageRequest};
 use crate::error::Error;
 use crate::graphql::brokering::{InboxState, Programme, Referral, Session};
-use crate::graphql::errors::GqlResult;
+use crate::graphql::errors::{GqlResult, to_gql};
 use crate::graphql::inputs::{ChildFilter, ProgrammeFilter};
 use crate::graphql::types::{Child, Organisation, OrganisationKind, User};
 use crate::graphql::{actor, services};
@@ -91,6 +91,33 @@ impl Query {
             role: Some(actor.role),
             designated_safeguarding_lead: actor.designated_safeguarding_lead,
         })
+    }
+
+    /// The share log of a child (`childId`: their link worker, the anchor's lead, backbone
+    /// admins) or of an organisation (`organisationId`: backbone admins): each referral
+    /// sent, each partner's read, each refusal to share and each stop on consent's
+    /// withdrawal, with the lawful basis and consent relied on; newest first. Give exactly
+    /// one of the two ids.
+    #[graphql(complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity + 1")]
+    async fn share_log(
+        &self,
+        ctx: &Context<'_>,
+        child_id: Option<ID>,
+        organisation_id: Option<ID>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<String, crate::graphql::sharing::ShareEntry>> {
+        use domain::sharing::Subject;
+        let subject = match (child_id, organisation_id) {
+            (Some(c), None) => Subject::Child(c.0),
+            (None, Some(o)) => Subject::Organisation(o.0),
+            _ => return Err(to_gql(&Error::invalid("childId", "give either childId or organisationId"))),
+        };
+        let actor = actor(ctx)?;
+        let had_after = after.is_some();
+        let page = page_request(ctx, first, after)?;
+        let found = domain::sharing::log(&services(ctx)?.db, actor, subject, page).await.gql()?;
+        try_connection(had_after, found, |e| Ok(crate::graphql::sharing::ShareEntry(e)), |e| &e.key)
     }
 
     /// Everything the zone holds about a child, for the family's right of access: every

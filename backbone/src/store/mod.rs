@@ -40,5 +40,6 @@ pub mod relationship;
 pub mod safeguarding_concern;
 pub mod screening;
 pub mod session;
+pub mod share_refusal;
 pub mod support_plan;
 pub mod user;

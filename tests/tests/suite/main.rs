@@ -27,6 +27,7 @@ mod read_audit;
 mod schema_walk;
 mod screening;
 mod search;
+mod sharing;
 mod storage;
 mod subject_access;
 mod subscriptions;

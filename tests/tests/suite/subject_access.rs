@@ -119,6 +119,15 @@ pub async fn fullest_child() -> Rich {
     .insert(db)
     .await
     .expect("claim");
+    // A referral the withdrawn consent no longer covers: refused, and the refusal kept.
+    let swimming = zone.programme(&zone.partner_2, "Swimming", 10).await;
+    let propose = "mutation($c: ID!, $p: ID!) { proposeReferral(input: {childId: $c, programmeId: $p, needs: \"Likes water\"}) { id } }";
+    let r = zone.as_(&zone.link_worker, propose, json!({ "c": c, "p": swimming })).await;
+    let send = "mutation($r: ID!) { sendReferral(referralId: $r) { id } }";
+    assert_refused(
+        &zone.as_(&zone.link_worker, send, json!({ "r": r["data"]["proposeReferral"]["id"] })).await,
+        "CONFLICT",
+    );
     backbone::domain::metrics::refresh(db, None).await.expect("refresh");
     let contact = "mutation($c: ID!) { logContact(input: {childId: $c, heldOn: \"2025-10-09\", minutes: 5, kind: INFORMAL, \
                    withWhom: [PARENT], content: \"Phoned home\"}) { id } }";

@@ -84,6 +84,7 @@ pub const TABLES: &[Table] = &[
     via("plan_referrals", "Referrals that are part of the support plans", "plan_id", "support_plans"),
     direct("plan_reviews", "Reviews of the support plans"),
     via("plan_review_goals", "Each goal at each review", "review_id", "plan_reviews"),
+    direct("share_refusals", "Times the record was not shared with an organisation, and why"),
     direct("screenings", "Screening data from the school's records"),
     direct("claims", "Outcomes-contract claims that used the child's progress as evidence"),
     direct("child_facts", "Figures worked out for the zone's statistics: taking part"),
