@@ -20,7 +20,8 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection
 use std::collections::{HashMap, HashSet};
 
 /// What happened to the record.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum ShareKind {
     /// A referral was sent to the partner: the partner view went to them.
     Sent,
@@ -36,7 +37,7 @@ pub enum ShareKind {
 pub const CONSENT_DOES_NOT_COVER: &str = "consent_does_not_cover";
 
 /// One entry of the share log.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize)]
 pub struct ShareEntry {
     /// Stable and unique in a log: the page cursor.
     pub key: String,
@@ -194,7 +195,9 @@ pub async fn entries(db: &DatabaseConnection, actor: &Actor, subject: &Subject) 
     Ok(out)
 }
 
-async fn gather(
+/// Every entry of the share log of a child or an organisation, with no access check (for
+/// callers that made it: `entries`, subject access, the family report).
+pub(crate) async fn gather(
     db: &DatabaseConnection,
     child_filter: Option<&str>,
     org_filter: Option<&str>,

@@ -93,6 +93,15 @@ impl Query {
         })
     }
 
+    /// The family report of a child, as an HTML page to print and hand to the family:
+    /// who holds the record and why, what was shared with whom and on what basis, who
+    /// has looked at it. For the child's link worker, the anchor's lead and backbone
+    /// admins (as the share log). Audited as `child.family_report`.
+    async fn family_report(&self, ctx: &Context<'_>, child_id: ID) -> Result<String> {
+        let report = domain::subject_access::family_report(&services(ctx)?.db, actor(ctx)?, &child_id).await.gql()?;
+        Ok(domain::subject_access::family_html(&report))
+    }
+
     /// The share log of a child (`childId`: their link worker, the anchor's lead, backbone
     /// admins) or of an organisation (`organisationId`: backbone admins): each referral
     /// sent, each partner's read, each refusal to share and each stop on consent's

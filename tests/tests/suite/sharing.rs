@@ -83,3 +83,33 @@ async fn the_share_log_is_for_those_who_hold_the_record() {
     assert_refused(&zone.as_(&zone.admin, LOG, json!({})).await, "INVALID_INPUT");
     assert_refused(&zone.as_(&zone.admin, LOG, json!({ "c": c, "o": zone.partner_1 })).await, "INVALID_INPUT");
 }
+
+const REPORT: &str = "query($c: ID!) { familyReport(childId: $c) }";
+
+#[tokio::test]
+async fn the_family_report_says_who_holds_the_record_what_was_shared_and_who_looked() {
+    let rich = rich_zone().await;
+    let (zone, c) = (&rich.zone, rich.c.clone());
+    assert_ok(
+        &zone.as_(&zone.partner_worker, "query($c: ID!) { child(id: $c) { firstName } }", json!({ "c": c })).await,
+    );
+    let body = zone.as_(&zone.link_worker, REPORT, json!({ "c": c })).await;
+    assert_ok(&body);
+    let page = body["data"]["familyReport"].as_str().expect("html");
+    assert!(page.starts_with("<!DOCTYPE html>") && page.contains("Who knows about Dee, and why"), "{page}");
+    // The anchor holds it; the partner the consent in force covers may be told.
+    assert!(page.contains("<strong>Test Primary</strong>: identified Dee"), "{page}");
+    assert!(page.contains("<strong>Test Mentoring</strong>: may be told what they need"), "{page}");
+    // The referral sent, with its basis; the stop when the second consent was withdrawn.
+    assert!(page.contains("a referral to Mentoring sent on") && page.contains("public task"), "{page}");
+    assert!(page.contains("Sharing stopped") && page.contains("withdrawn on 1 March 2025"), "{page}");
+    // Who looked: the partner's worker among them, by organisation and role.
+    assert!(page.contains("Test Mentoring</td><td>partner worker</td>"), "{page}");
+    assert!(page.contains("Your rights"), "{page}");
+    // For those who hold the record only.
+    for who in [&zone.partner_worker, &zone.funder, &zone.analyst] {
+        assert_refused(&zone.as_(who, REPORT, json!({ "c": c })).await, "FORBIDDEN");
+    }
+    assert_refused(&zone.as_(&zone.link_worker_2, REPORT, json!({ "c": c })).await, "NOT_FOUND");
+    assert_ok(&zone.as_(&zone.admin, REPORT, json!({ "c": c })).await);
+}

@@ -190,6 +190,10 @@ async fn every_table_that_references_a_child_is_in_the_answer_with_its_rows() {
     for held in ["07700 900005", "Works nights; call after 4pm", "Sam moved away from 12 Example Road", "Phoned home"] {
         assert!(text.contains(held), "{held} in the answer");
     }
+    // What was shared and what was not, with the basis relied on.
+    let shares = answer["share_log"].as_array().expect("share log");
+    assert!(shares.iter().any(|e| e["kind"] == "sent" && e["consent"].is_string()), "{shares:?}");
+    assert!(shares.iter().any(|e| e["kind"] == "refused"), "{shares:?}");
     // Who has seen it: the link worker and the partner, by name and organisation.
     let log = answer["access_log"].as_array().expect("log");
     assert!(log.iter().any(|e| e["action"] == "child.read" && e["person"].is_string()), "{log:?}");

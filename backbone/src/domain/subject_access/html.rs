@@ -4,7 +4,8 @@
 //! or printed (a browser's "Save as PDF" makes the PDF from the same page). Every value
 //! is escaped (maud escapes all text it writes).
 
-use super::{AccessEntry, Section, SubjectAccess};
+use super::{AccessEntry, FamilyReport, Section, SubjectAccess};
+use crate::domain::sharing::{ShareEntry, ShareKind};
 use maud::{DOCTYPE, Markup, html};
 use sea_orm::JsonValue;
 
@@ -80,6 +81,43 @@ fn access_log(entries: &[AccessEntry]) -> Markup {
     }
 }
 
+/// What a share log entry was, in words.
+fn share_kind(kind: ShareKind) -> &'static str {
+    match kind {
+        ShareKind::Sent => "Shared",
+        ShareKind::Read => "Read",
+        ShareKind::Refused => "Not shared",
+        ShareKind::Stopped => "Sharing stopped",
+    }
+}
+
+/// The share log as a table (`id` of its heading), newest first.
+fn share_log(id: &str, heading: &str, entries: &[&ShareEntry]) -> Markup {
+    html! {
+        h2 id=(id) { (heading) }
+        @if entries.is_empty() {
+            p { "The record has not been shared with any organisation beyond the school or centre that holds it." }
+        } @else {
+            table {
+                thead { tr { th scope="col" { "When" } th scope="col" { "With" } th scope="col" { "What" }
+                    th scope="col" { "What happened" } th scope="col" { "On what basis" } th scope="col" { "Consent" } } }
+                tbody {
+                    @for e in entries {
+                        tr {
+                            td { (e.at.format("%-d %B %Y")) }
+                            td { (e.organisation) }
+                            td { (share_kind(e.kind)) }
+                            td { (e.what) }
+                            td { (e.lawful_basis.as_deref().unwrap_or("")) }
+                            td { (e.consent.as_deref().unwrap_or("")) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// The document for `answer`.
 pub fn to_html(answer: &SubjectAccess) -> String {
     // The raw audit rows are shown in words, in the access log.
@@ -102,9 +140,58 @@ pub fn to_html(answer: &SubjectAccess) -> String {
                 ul {
                     @for s in &shown { li { a href={ "#" (s.table) } { (s.heading) } } }
                     li { a href="#who-has-seen-it" { "Who has read or changed the record, and when" } }
+                    li { a href="#shared" { "Who the record was shared with, and why" } }
                 }
                 @for s in &shown { (section(s)) }
                 (access_log(&answer.access_log))
+                (share_log("shared", "Who the record was shared with, and why", &answer.share_log.iter().collect::<Vec<_>>()))
+            }
+        }
+    };
+    page.into_string()
+}
+
+/// The family report as a page to print and hand over.
+pub fn family_html(report: &FamilyReport) -> String {
+    let first = &report.first_name;
+    let page = html! {
+        (DOCTYPE)
+        html lang="en-GB" {
+            head {
+                meta charset="utf-8";
+                title { "Who knows about " (first) ", and why" }
+                style { (STYLE) }
+            }
+            body {
+                h1 { "Who knows about " (first) ", and why" }
+                p { "This page says which organisations in the partnership hold " (first) "'s record, what has "
+                    "been shared with whom and on what basis, and who has looked at it. It was produced on "
+                    (report.produced_at.format("%-d %B %Y")) " by " (report.anchor) "." }
+                h2 { "Who holds the record" }
+                ul { @for h in &report.holders { li { strong { (h.organisation) } ": " (h.why) "." } } }
+                (share_log("shared", "What was shared, with whom, and why", &report.shared.iter().collect::<Vec<_>>()))
+                h2 { "Who has looked at the record" }
+                @if report.viewers.is_empty() {
+                    p { "Nobody has looked at it yet." }
+                } @else {
+                    table {
+                        thead { tr { th scope="col" { "Who" } th scope="col" { "Organisation" } th scope="col" { "Role" }
+                            th scope="col" { "How often" } th scope="col" { "First" } th scope="col" { "Last" } } }
+                        tbody {
+                            @for v in &report.viewers {
+                                tr {
+                                    td { (v.person) } td { (v.organisation) } td { (v.role) }
+                                    td { (v.times) (if v.times == 1 { " time" } else { " times" }) }
+                                    td { (v.first.format("%-d %B %Y")) } td { (v.last.format("%-d %B %Y")) }
+                                }
+                            }
+                        }
+                    }
+                }
+                h2 { "Your rights" }
+                p { "You can ask for a copy of everything held about " (first) ", ask for anything wrong to be "
+                    "corrected, withdraw consent to share, or ask for the record to be erased. Ask " (report.anchor)
+                    ", who will pass your request to the partnership's data-protection team." }
             }
         }
     };
@@ -145,6 +232,7 @@ mod tests {
                 },
             ],
             access_log: vec![],
+            share_log: vec![],
         };
         let page = to_html(&answer);
         assert!(!page.contains("<script>"), "{page}");

@@ -21,8 +21,10 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, FromQueryResult, Jso
 use serde::Serialize;
 use std::collections::HashMap;
 
+mod family;
 mod html;
-pub use html::to_html;
+pub use family::{FamilyReport, family_report};
+pub use html::{family_html, to_html};
 
 /// How a table's rows belong to the child.
 #[derive(Clone, Copy, Debug)]
@@ -139,6 +141,9 @@ pub struct SubjectAccess {
     pub sections: Vec<Section>,
     /// Every read and change of the record, oldest first.
     pub access_log: Vec<AccessEntry>,
+    /// Every share of the record with an organisation beyond the anchor, and every
+    /// refusal to share (`domain::sharing`), newest first.
+    pub share_log: Vec<crate::domain::sharing::ShareEntry>,
 }
 
 impl Table {
@@ -202,6 +207,7 @@ pub async fn export(
         sections.push(section);
     }
     let access_log = access_log(&tx, child_id).await?;
+    let share_log = shares_newest_first(db, child_id).await?;
     tx.record("child.subject_access", Some(child_id), &["all"]);
     tx.commit().await?;
     Ok(SubjectAccess {
@@ -210,10 +216,20 @@ pub async fn export(
         produced_at: Utc::now(),
         sections,
         access_log,
+        share_log,
     })
 }
 
-async fn access_log(tx: &Audited, child_id: &str) -> Result<Vec<AccessEntry>> {
+async fn shares_newest_first(
+    db: &DatabaseConnection,
+    child_id: &str,
+) -> Result<Vec<crate::domain::sharing::ShareEntry>> {
+    let mut shares = crate::domain::sharing::gather(db, Some(child_id), None).await?;
+    shares.sort_by(|a, b| (b.at, &b.key).cmp(&(a.at, &a.key)));
+    Ok(shares)
+}
+
+pub(crate) async fn access_log(tx: &Audited, child_id: &str) -> Result<Vec<AccessEntry>> {
     let events = audit_event::Entity::find()
         .filter(audit_event::Column::ChildId.eq(child_id))
         .order_by_asc(audit_event::Column::Seq)
