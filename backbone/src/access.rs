@@ -610,12 +610,7 @@ pub fn name_search_parts(actor: &Actor) -> Result<&'static [&'static str]> {
 /// command line) do; everyone else, the child's own link worker included, is refused:
 /// such a request goes to the backbone, which answers it for the whole zone.
 pub fn may_answer_subject_access(actor: &Actor) -> Result<()> {
-    match actor.role {
-        Role::BackboneAdmin | Role::System => Ok(()),
-        _ => Err(Error::forbidden(
-            "subject access requests are answered by the backbone's data-protection team (a backbone admin)",
-        )),
-    }
+    require_backbone_admin(actor, "answer subject access requests (the partnership's data-protection team)")
 }
 
 /// May the actor read a share log: a child's (whoever may write to the child's record —
@@ -635,12 +630,7 @@ pub fn may_read_share_log(actor: &Actor, of_organisation: bool) -> Result<()> {
 /// May the actor erase (de-identify) a child's record? As for subject access: the
 /// backbone's data-protection team (backbone admins, and the command line).
 pub fn may_erase(actor: &Actor) -> Result<()> {
-    match actor.role {
-        Role::BackboneAdmin | Role::System => Ok(()),
-        _ => Err(Error::forbidden(
-            "erasure requests are carried out by the backbone's data-protection team (a backbone admin)",
-        )),
-    }
+    require_backbone_admin(actor, "carry out erasure requests (the partnership's data-protection team)")
 }
 
 /// What a subject-access answer withholds of `table`, and why (`None`: disclosed in

@@ -75,10 +75,16 @@ pub enum Command {
         #[arg(long)]
         reason: String,
     },
-    /// Delete data whose time is up.
+    /// Apply the retention schedule (seeds/retention/schedule.toml): delete expired
+    /// screening data and safeguarding concerns past their age, erase closed cases past
+    /// their period (unless under a legal hold). The service also does it daily.
     Purge {
-        #[command(subcommand)]
-        what: PurgeWhat,
+        /// List what is due and why; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// With --dry-run: list what will be due on this day (YYYY-MM-DD).
+        #[arg(long, requires = "dry_run")]
+        as_of: Option<chrono::NaiveDate>,
     },
 }
 
@@ -104,12 +110,6 @@ pub enum ImportWhat {
 pub enum MetricsWhat {
     /// Rebuild the summary tables now (the service also does it every few minutes).
     Refresh,
-}
-
-#[derive(Subcommand, Debug)]
-pub enum PurgeWhat {
-    /// Delete expired screening data (anchor data of pupils who are not enrolled).
-    ScreeningData,
 }
 
 #[derive(Subcommand, Debug)]
@@ -487,12 +487,27 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             println!("metrics summary tables rebuilt in {:.1} s", started.elapsed().as_secs_f64());
             Ok(ExitCode::SUCCESS)
         }
-        Command::Purge { what: PurgeWhat::ScreeningData } => {
+        Command::Purge { dry_run, as_of } => {
+            use crate::domain::retention;
             let conn = open(&settings).await?;
-            let deleted = crate::domain::screening::purge(&conn, &crate::auth::Actor::system(), chrono::Utc::now())
-                .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
-            println!("deleted {deleted} expired screening rows");
+            let system = crate::auth::Actor::system();
+            let schedule = backbone_seeds::retention::default_schedule();
+            let now = chrono::Utc::now();
+            let due = if dry_run {
+                retention::list(&conn, &system, &schedule, as_of.unwrap_or(now.date_naive())).await
+            } else {
+                retention::apply(&conn, &system, &schedule, now.date_naive(), now).await
+            }
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+            for d in &due {
+                let whose = d.child_id.as_deref().map(|c| format!("child {c}: ")).unwrap_or_default();
+                println!("{whose}{} ({} {})", d.why, d.count, if d.count == 1 { "row" } else { "rows" });
+            }
+            match (due.is_empty(), dry_run) {
+                (true, _) => println!("nothing is due under the retention schedule"),
+                (false, true) => println!("{} due (dry run: nothing changed)", due.len()),
+                (false, false) => println!("applied the retention schedule: {} done", due.len()),
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Audit { what: AuditWhat::Verify } => {

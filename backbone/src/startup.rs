@@ -125,6 +125,12 @@ impl Application {
         }
         let every = std::time::Duration::from_secs(settings.metrics.refresh_minutes.max(1) * 60);
         tokio::spawn(crate::domain::metrics::keep_fresh(db.clone(), every));
+        let day = std::time::Duration::from_secs(24 * 60 * 60);
+        tokio::spawn(crate::domain::retention::keep_applying(
+            db.clone(),
+            backbone_seeds::retention::default_schedule(),
+            day,
+        ));
         let listener = TcpListener::bind(settings.server.bind).await?;
         let address = listener.local_addr()?;
         let allow_demo_logins = options.demo && address.ip().is_loopback();

@@ -223,12 +223,22 @@ fn import_anchor_data_writes_nothing_from_a_bad_file_then_shows_progress_and_pur
     let (done, total) = written.split_once('/').unwrap_or_default();
     assert!(done == total && total.parse::<usize>().is_ok_and(|t| t > 100), "writing progress: {shown}");
 
-    // An unknown anchor is named; nothing has expired yet, so the purge deletes nothing.
+    // An unknown anchor is named; nothing has expired yet, so the purge deletes nothing;
+    // after the rows' expiry (180 days), a dry run lists them and changes nothing.
     let out = backbone(dir.path(), &["import", "anchor-data", "good.csv", "--anchor", "Nowhere School"]);
     assert!(!out.status.success() && text(&out).contains("Nowhere School"), "{}", text(&out));
-    let out = backbone(dir.path(), &["purge", "screening-data"]);
+    let out = backbone(dir.path(), &["purge"]);
     assert!(out.status.success(), "{}", text(&out));
-    assert!(text(&out).contains("deleted 0 expired screening rows"), "{}", text(&out));
+    assert!(text(&out).contains("nothing is due under the retention schedule"), "{}", text(&out));
+    let later = (chrono::Utc::now().date_naive() + chrono::Days::new(200)).to_string();
+    let out = backbone(dir.path(), &["purge", "--dry-run", "--as-of", &later]);
+    assert!(out.status.success(), "{}", text(&out));
+    let listed = text(&out);
+    assert!(listed.contains("screening data of pupils never enrolled, past its expiry"), "{listed}");
+    assert!(listed.contains("(dry run: nothing changed)"), "{listed}");
+    let out = backbone(dir.path(), &["purge", "--as-of", &later]);
+    assert!(!out.status.success() && text(&out).contains("--dry-run"), "--as-of only plans: {}", text(&out));
+    assert!(text(&backbone(dir.path(), &["purge"])).contains("nothing is due"), "the dry run changed nothing");
 }
 
 #[test]

@@ -33,6 +33,7 @@ use chrono::NaiveDate;
 mod assessments;
 mod demo;
 pub mod framework;
+pub mod retention;
 pub mod screening;
 mod steps;
 mod support;

@@ -21,6 +21,7 @@ pub mod outcomes;
 pub mod plans;
 pub mod programmes;
 pub mod referrals;
+pub mod retention;
 pub mod screening;
 pub mod sessions;
 pub mod sharing;

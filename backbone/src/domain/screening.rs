@@ -627,28 +627,34 @@ pub async fn dismiss(db: &DatabaseConnection, actor: &Actor, candidate_id: &str)
     Ok(())
 }
 
-/// Deletes screening rows that expired by `at`, except those of children now enrolled
-/// (enrolled, active or completed), whose record keeps why they were identified. Backbone
-/// admins and the system. Returns how many rows were deleted.
-pub async fn purge(db: &DatabaseConnection, actor: &Actor, at: DateTime<Utc>) -> Result<u64> {
-    access::require_backbone_admin(actor, "purge screening data")?;
+/// Screening rows expired by `at`, except those of children now enrolled (enrolled,
+/// active or completed), whose record keeps why they were identified.
+fn expired_by(at: DateTime<Utc>) -> Condition {
     let kept = [EnrolmentStatus::Enrolled, EnrolmentStatus::Active, EnrolmentStatus::Completed].map(|s| s.as_str());
     let enrolled = Query::select()
         .column(enrolment::Column::ChildId)
         .from(enrolment::Entity)
         .and_where(enrolment::Column::Status.is_in(kept))
         .to_owned();
+    Condition::all().add(screening::Column::ExpiresAt.lte(at)).add(
+        Condition::any()
+            .add(screening::Column::ChildId.is_null())
+            .add(screening::Column::ChildId.not_in_subquery(enrolled)),
+    )
+}
+
+/// How many screening rows [`purge`] would delete at `at`.
+pub async fn expired(db: &DatabaseConnection, at: DateTime<Utc>) -> Result<u64> {
+    Ok(sea_orm::PaginatorTrait::count(screening::Entity::find().filter(expired_by(at)), db).await?)
+}
+
+/// Deletes screening rows that expired by `at`, except those of children now enrolled.
+/// Backbone admins and the system (the retention schedule, `domain::retention`). Returns
+/// how many rows were deleted.
+pub async fn purge(db: &DatabaseConnection, actor: &Actor, at: DateTime<Utc>) -> Result<u64> {
+    access::require_backbone_admin(actor, "purge screening data")?;
     let mut tx = Audited::begin(db, actor).await?;
-    let deleted = screening::Entity::delete_many()
-        .filter(screening::Column::ExpiresAt.lte(at))
-        .filter(
-            Condition::any()
-                .add(screening::Column::ChildId.is_null())
-                .add(screening::Column::ChildId.not_in_subquery(enrolled)),
-        )
-        .exec(&*tx)
-        .await?
-        .rows_affected;
+    let deleted = screening::Entity::delete_many().filter(expired_by(at)).exec(&*tx).await?.rows_affected;
     tx.record_fields("screening.purge", None, vec![format!("deleted:{deleted}")]);
     tx.commit().await?;
     Ok(deleted)

@@ -15,6 +15,7 @@ pub mod outcomes;
 pub mod plans;
 pub mod query;
 pub mod read_audit;
+pub mod retention;
 pub mod screening;
 pub mod sharing;
 pub mod subject_access;

@@ -93,6 +93,21 @@ impl Query {
         })
     }
 
+    /// What the zone's retention schedule (`seeds/retention/schedule.toml`) says must go
+    /// as of `asOf` (today by default: a later day to plan ahead), and why, and what is
+    /// kept under a legal hold. Nothing is changed (the service applies the schedule
+    /// daily). Backbone admins only.
+    async fn retention_due(
+        &self,
+        ctx: &Context<'_>,
+        as_of: Option<chrono::NaiveDate>,
+    ) -> Result<Vec<crate::graphql::retention::RetentionDue>> {
+        let schedule = backbone_seeds::retention::default_schedule();
+        let day = as_of.unwrap_or_else(crate::domain::validate::today);
+        let due = domain::retention::list(&services(ctx)?.db, actor(ctx)?, &schedule, day).await.gql()?;
+        Ok(due.into_iter().map(crate::graphql::retention::RetentionDue).collect())
+    }
+
     /// The family report of a child, as an HTML page to print and hand to the family:
     /// who holds the record and why, what was shared with whom and on what basis, who
     /// has looked at it. For the child's link worker, the anchor's lead and backbone

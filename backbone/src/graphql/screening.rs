@@ -118,7 +118,7 @@ impl Candidate {
     async fn imported_at(&self) -> DateTime<Utc> {
         self.0.imported_at
     }
-    /// After this, the row is no longer listed and `backbone purge screening-data` deletes it.
+    /// After this, the row is no longer listed and the retention schedule (`backbone purge`) deletes it.
     async fn expires_at(&self) -> DateTime<Utc> {
         self.0.expires_at
     }

@@ -24,6 +24,7 @@ mod outcomes;
 mod partner_access;
 mod plans;
 mod read_audit;
+mod retention;
 mod schema_walk;
 mod screening;
 mod search;

@@ -1,0 +1,52 @@
+//! GraphQL type of what the retention schedule makes due (`domain::retention`); the query
+//! is `Query.retentionDue`.
+
+use crate::domain::retention as domain;
+use crate::error::Error;
+use crate::graphql::errors::to_gql;
+use crate::graphql::types::Child;
+use crate::graphql::{actor, services};
+use async_graphql::{Context, Enum, Object, Result};
+
+/// What the schedule does with a kind of record.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(remote = "crate::domain::retention::DueKind")]
+pub enum RetentionKind {
+    /// Expired screening data of pupils never enrolled: deleted.
+    ScreeningExpired,
+    /// A child's safeguarding concerns, the child past the age they are kept to: deleted.
+    SafeguardingConcerns,
+    /// A closed case past its period: erased (de-identified, the figures kept).
+    ClosedCase,
+    /// A closed case past its period, kept under a legal hold (a safeguarding concern).
+    ClosedCaseHeld,
+    /// Audit events past their period: counted and kept (purging the audit is not built).
+    AuditEvents,
+}
+
+/// One thing the retention schedule says must go (or is kept, and why).
+pub struct RetentionDue(pub domain::Due);
+
+#[Object]
+impl RetentionDue {
+    async fn kind(&self) -> RetentionKind {
+        self.0.kind.into()
+    }
+    /// Why, in words.
+    async fn why(&self) -> &str {
+        &self.0.why
+    }
+    /// How many rows.
+    async fn count(&self) -> u64 {
+        self.0.count
+    }
+    /// The child it is about (an audited read); none for screening rows and the audit.
+    async fn child(&self, ctx: &Context<'_>) -> Result<Option<Child>> {
+        let Some(id) = &self.0.child_id else { return Ok(None) };
+        match crate::domain::children::get(&services(ctx)?.db, actor(ctx)?, id).await {
+            Ok(found) => Ok(Some(Child::new(ctx, found)?)),
+            Err(Error::NotFound(_)) => Ok(None),
+            Err(e) => Err(to_gql(&e)),
+        }
+    }
+}
