@@ -95,7 +95,8 @@ pub(crate) async fn referral_if_visible(ctx: &Context<'_>, id: &str) -> Result<O
     }
 }
 
-async fn child_by_id(ctx: &Context<'_>, id: &str) -> Result<Option<Child>> {
+/// A child the caller may see (batched through the loader; an audited read), or none.
+pub(crate) async fn child_by_id(ctx: &Context<'_>, id: &str) -> Result<Option<Child>> {
     match loader(ctx)?.load_one(ChildById(id.to_owned())).await.map_err(shared)? {
         Some(m) => Ok(Some(Child::new(ctx, m)?)),
         None => Ok(None),

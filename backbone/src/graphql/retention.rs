@@ -2,10 +2,8 @@
 //! is `Query.retentionDue`.
 
 use crate::domain::retention as domain;
-use crate::error::Error;
-use crate::graphql::errors::to_gql;
+use crate::graphql::brokering::child_by_id;
 use crate::graphql::types::Child;
-use crate::graphql::{actor, services};
 use async_graphql::{Context, Enum, Object, Result};
 
 /// What the schedule does with a kind of record.
@@ -43,10 +41,6 @@ impl RetentionDue {
     /// The child it is about (an audited read); none for screening rows and the audit.
     async fn child(&self, ctx: &Context<'_>) -> Result<Option<Child>> {
         let Some(id) = &self.0.child_id else { return Ok(None) };
-        match crate::domain::children::get(&services(ctx)?.db, actor(ctx)?, id).await {
-            Ok(found) => Ok(Some(Child::new(ctx, found)?)),
-            Err(Error::NotFound(_)) => Ok(None),
-            Err(e) => Err(to_gql(&e)),
-        }
+        child_by_id(ctx, id).await
     }
 }

@@ -1,10 +1,8 @@
 //! GraphQL types of the share log (`domain::sharing`); the query is `Query.shareLog`.
 
 use crate::domain::sharing as domain;
-use crate::error::Error;
-use crate::graphql::errors::to_gql;
+use crate::graphql::brokering::child_by_id;
 use crate::graphql::types::Child;
-use crate::graphql::{actor, services};
 use async_graphql::{Context, Enum, ID, Object, Result};
 use chrono::{DateTime, Utc};
 
@@ -57,10 +55,6 @@ impl ShareEntry {
     }
     /// The child (an audited read), as the caller's view shows them.
     async fn child(&self, ctx: &Context<'_>) -> Result<Option<Child>> {
-        match crate::domain::children::get(&services(ctx)?.db, actor(ctx)?, &self.0.child_id).await {
-            Ok(found) => Ok(Some(Child::new(ctx, found)?)),
-            Err(Error::NotFound(_)) => Ok(None),
-            Err(e) => Err(to_gql(&e)),
-        }
+        child_by_id(ctx, &self.0.child_id).await
     }
 }

@@ -1,11 +1,8 @@
 //! GraphQL types of the worklist (`domain::worklist`); the query is `Query.worklist`.
 
 use crate::domain::worklist as domain;
-use crate::error::Error;
-use crate::graphql::brokering::{Programme, Referral, programme_by_id, referral_if_visible};
-use crate::graphql::errors::to_gql;
+use crate::graphql::brokering::{Programme, Referral, child_by_id, programme_by_id, referral_if_visible};
 use crate::graphql::types::Child;
-use crate::graphql::{actor, services};
 use async_graphql::{Context, Enum, Object, Result};
 use chrono::NaiveDate;
 
@@ -56,11 +53,7 @@ impl WorklistItem {
     /// programme's register.
     async fn child(&self, ctx: &Context<'_>) -> Result<Option<Child>> {
         let Some(id) = &self.0.child_id else { return Ok(None) };
-        match crate::domain::children::get(&services(ctx)?.db, actor(ctx)?, id).await {
-            Ok(found) => Ok(Some(Child::new(ctx, found)?)),
-            Err(Error::NotFound(_)) => Ok(None),
-            Err(e) => Err(to_gql(&e)),
-        }
+        child_by_id(ctx, id).await
     }
     /// The programme, for register items.
     async fn programme(&self, ctx: &Context<'_>) -> Result<Option<Programme>> {
