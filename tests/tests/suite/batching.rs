@@ -182,7 +182,17 @@ async fn measure(zone: &Zone, counter: &AtomicU64, caseload: &[String], referred
 #[tokio::test]
 async fn a_caseload_of_100_costs_as_many_statements_as_a_caseload_of_10() {
     let (zone, counter, caseload, referred) = a_caseload_of_100().await;
-    let [rich_10, rich_100, audit_10, audit_100] = measure(&zone, &counter, &caseload, referred, CASELOAD).await;
+    // A loader batch waits 1 ms for its keys; on a machine starved of CPU (the whole suite
+    // at once) a sibling's keys can come after it and make a second batch. Up to three
+    // tries: a count that grows with the caseload grows every time.
+    let mut tries = 0;
+    let [rich_10, rich_100, audit_10, audit_100] = loop {
+        let m = measure(&zone, &counter, &caseload, referred, CASELOAD).await;
+        tries += 1;
+        if m[0] == m[1] || tries == 3 {
+            break m;
+        }
+    };
     assert_eq!(
         rich_10, rich_100,
         "statements for a caseload of 10: {rich_10}, of 100: {rich_100} (audit events appended: {audit_10} and {audit_100})"
