@@ -33,9 +33,22 @@ fn cell(v: &JsonValue) -> String {
     }
 }
 
+/// A table: a header row, then each row's cells as text.
+fn table(headers: &[&str], rows: Vec<Vec<String>>) -> Markup {
+    html! {
+        table {
+            thead { tr { @for h in headers { th scope="col" { (h) } } } }
+            tbody { @for row in &rows { tr { @for c in row { td { (c) } } } } }
+        }
+    }
+}
+
 fn section(s: &Section) -> Markup {
     let columns: Vec<&String> =
         s.rows.first().and_then(JsonValue::as_object).map(|o| o.keys().collect()).unwrap_or_default();
+    let headers: Vec<String> = columns.iter().map(|c| words(c)).collect();
+    let headers: Vec<&str> = headers.iter().map(String::as_str).collect();
+    let rows = s.rows.iter().map(|row| columns.iter().map(|c| cell(&row[c.as_str()])).collect()).collect();
     html! {
         h2 id=(s.table) { (s.heading) }
         @if let Some(w) = &s.withheld {
@@ -43,40 +56,31 @@ fn section(s: &Section) -> Markup {
         } @else if s.rows.is_empty() {
             p { "Nothing is held." }
         } @else {
-            table {
-                thead { tr { @for c in &columns { th scope="col" { (words(c)) } } } }
-                tbody {
-                    @for row in &s.rows {
-                        tr { @for c in &columns { td { (cell(&row[c.as_str()])) } } }
-                    }
-                }
-            }
+            (table(&headers, rows))
         }
     }
 }
 
 fn access_log(entries: &[AccessEntry]) -> Markup {
+    let rows = entries
+        .iter()
+        .map(|e| {
+            vec![
+                e.at.format("%-d %B %Y %H:%M UTC").to_string(),
+                e.person.clone().unwrap_or_else(|| "the service itself".to_owned()),
+                e.organisation.clone().unwrap_or_default(),
+                e.role.clone(),
+                e.action.replace('.', ": ").replace('_', " "),
+                e.fields.join(", "),
+            ]
+        })
+        .collect();
     html! {
         h2 id="who-has-seen-it" { "Who has read or changed the record, and when" }
         @if entries.is_empty() {
             p { "Nobody has." }
         } @else {
-            table {
-                thead { tr { th scope="col" { "When" } th scope="col" { "Who" } th scope="col" { "Organisation" }
-                    th scope="col" { "Role" } th scope="col" { "What" } th scope="col" { "Which parts" } } }
-                tbody {
-                    @for e in entries {
-                        tr {
-                            td { (e.at.format("%-d %B %Y %H:%M UTC")) }
-                            td { (e.person.as_deref().unwrap_or("the service itself")) }
-                            td { (e.organisation.as_deref().unwrap_or("")) }
-                            td { (e.role) }
-                            td { (e.action.replace('.', ": ").replace('_', " ")) }
-                            td { (e.fields.join(", ")) }
-                        }
-                    }
-                }
-            }
+            (table(&["When", "Who", "Organisation", "Role", "What", "Which parts"], rows))
         }
     }
 }
@@ -93,27 +97,25 @@ fn share_kind(kind: ShareKind) -> &'static str {
 
 /// The share log as a table (`id` of its heading), newest first.
 fn share_log(id: &str, heading: &str, entries: &[&ShareEntry]) -> Markup {
+    let rows = entries
+        .iter()
+        .map(|e| {
+            vec![
+                e.at.format("%-d %B %Y").to_string(),
+                e.organisation.clone(),
+                share_kind(e.kind).to_owned(),
+                e.what.clone(),
+                e.lawful_basis.clone().unwrap_or_default(),
+                e.consent.clone().unwrap_or_default(),
+            ]
+        })
+        .collect();
     html! {
         h2 id=(id) { (heading) }
         @if entries.is_empty() {
             p { "The record has not been shared with any organisation beyond the school or centre that holds it." }
         } @else {
-            table {
-                thead { tr { th scope="col" { "When" } th scope="col" { "With" } th scope="col" { "What" }
-                    th scope="col" { "What happened" } th scope="col" { "On what basis" } th scope="col" { "Consent" } } }
-                tbody {
-                    @for e in entries {
-                        tr {
-                            td { (e.at.format("%-d %B %Y")) }
-                            td { (e.organisation) }
-                            td { (share_kind(e.kind)) }
-                            td { (e.what) }
-                            td { (e.lawful_basis.as_deref().unwrap_or("")) }
-                            td { (e.consent.as_deref().unwrap_or("")) }
-                        }
-                    }
-                }
-            }
+            (table(&["When", "With", "Shared or not", "What", "On what basis", "Consent"], rows))
         }
     }
 }
@@ -154,6 +156,20 @@ pub fn to_html(answer: &SubjectAccess) -> String {
 /// The family report as a page to print and hand over.
 pub fn family_html(report: &FamilyReport) -> String {
     let first = &report.first_name;
+    let viewers = report
+        .viewers
+        .iter()
+        .map(|v| {
+            vec![
+                v.person.clone(),
+                v.organisation.clone(),
+                v.role.clone(),
+                format!("{} {}", v.times, if v.times == 1 { "time" } else { "times" }),
+                v.first.format("%-d %B %Y").to_string(),
+                v.last.format("%-d %B %Y").to_string(),
+            ]
+        })
+        .collect();
     let page = html! {
         (DOCTYPE)
         html lang="en-GB" {
@@ -174,19 +190,7 @@ pub fn family_html(report: &FamilyReport) -> String {
                 @if report.viewers.is_empty() {
                     p { "Nobody has looked at it yet." }
                 } @else {
-                    table {
-                        thead { tr { th scope="col" { "Who" } th scope="col" { "Organisation" } th scope="col" { "Role" }
-                            th scope="col" { "How often" } th scope="col" { "First" } th scope="col" { "Last" } } }
-                        tbody {
-                            @for v in &report.viewers {
-                                tr {
-                                    td { (v.person) } td { (v.organisation) } td { (v.role) }
-                                    td { (v.times) (if v.times == 1 { " time" } else { " times" }) }
-                                    td { (v.first.format("%-d %B %Y")) } td { (v.last.format("%-d %B %Y")) }
-                                }
-                            }
-                        }
-                    }
+                    (table(&["Who", "Organisation", "Role", "How often", "First", "Last"], viewers))
                 }
                 h2 { "Your rights" }
                 p { "You can ask for a copy of everything held about " (first) ", ask for anything wrong to be "
