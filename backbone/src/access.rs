@@ -20,6 +20,10 @@
 //! | backbone admin  | every child                              | full          | Manage |
 //! | system          | every child                              | full          | Manage |
 //!
+//! A link worker or anchor lead may also **open a record outside their scope by
+//! break-glass** ([`may_break_glass`]): with a stated reason, for a limited time, to read
+//! only ([`refuse_changes`]), every read flagged in the audit and the child's anchor told.
+//!
 //! A live referral is one that is `sent`, `accepted` or `active`. Consent covers a partner
 //! while a consent naming that organisation is not withdrawn. Both are checked in the
 //! query itself, so a withdrawal ends access on the very next request.
@@ -28,8 +32,8 @@ use crate::auth::Actor;
 use crate::domain::{NoteVisibility, OrganisationKind, ReferralStatus, Role};
 use crate::error::{Error, Result};
 use crate::store::{
-    assessment, attendance, child, consent, consent_partner, contract, contract_payer, enrolment, progress_note,
-    referral, safeguarding_concern, screening, session,
+    assessment, attendance, break_glass, child, consent, consent_partner, contract, contract_payer, enrolment,
+    progress_note, referral, safeguarding_concern, screening, session,
 };
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement};
@@ -121,8 +125,41 @@ pub fn consent_covers(organisation_id: &str) -> SelectStatement {
 }
 
 /// The row scope: a condition on `children` selecting exactly the children this actor may
-/// see. Every query that reads children includes it.
+/// see now — their own scope ([`scope_condition`]) and, for link workers and anchor
+/// leads, the records they have opened by break-glass while the opening is in force
+/// ([`break_glass_in_force`]). Every query that reads children includes it.
 pub fn child_condition(actor: &Actor) -> Condition {
+    match actor.role {
+        Role::LinkWorker | Role::AnchorLead => {
+            Condition::any().add(scope_condition(actor)).add(child::Column::Id.in_subquery(opened_by(actor)))
+        }
+        _ => scope_condition(actor),
+    }
+}
+
+/// The children the actor has opened by break-glass, while each opening is in force: not
+/// ended, not expired, and opened where they stand now (their organisation and role).
+fn opened_by(actor: &Actor) -> SelectStatement {
+    Query::select()
+        .column(break_glass::Column::ChildId)
+        .from(break_glass::Entity)
+        .cond_where(in_force(actor))
+        .to_owned()
+}
+
+/// The actor's break-glass openings in force now.
+pub fn in_force(actor: &Actor) -> Condition {
+    Condition::all()
+        .add(break_glass::Column::UserId.eq(actor.user_id.clone()))
+        .add(break_glass::Column::OrganisationId.eq(actor.organisation_id.clone()))
+        .add(break_glass::Column::Role.eq(actor.role.as_str()))
+        .add(break_glass::Column::EndedAt.is_null())
+        .add(break_glass::Column::ExpiresAt.gt(Utc::now()))
+}
+
+/// The actor's own scope, without break-glass: the children whose record they may
+/// change, and whose casework comes to their worklist.
+pub fn scope_condition(actor: &Actor) -> Condition {
     match actor.role {
         Role::BackboneAdmin | Role::BackboneAnalyst | Role::System => Condition::all(),
         Role::AnchorLead => Condition::all().add(child::Column::AnchorId.eq(actor.organisation_id.clone())),
@@ -152,6 +189,13 @@ pub fn visible_child_ids(actor: &Actor) -> SelectStatement {
 /// none of it.
 pub fn record_child_ids(actor: &Actor) -> SelectStatement {
     let cond = if is_partner(actor) { nothing() } else { child_condition(actor) };
+    Query::select().column(child::Column::Id).from(child::Entity).cond_where(cond).to_owned()
+}
+
+/// As [`record_child_ids`], in the actor's own scope only (without break-glass): the
+/// children whose casework comes to their worklist.
+pub fn own_record_child_ids(actor: &Actor) -> SelectStatement {
+    let cond = if is_partner(actor) { nothing() } else { scope_condition(actor) };
     Query::select().column(child::Column::Id).from(child::Entity).cond_where(cond).to_owned()
 }
 
@@ -378,6 +422,74 @@ pub async fn find_child<C: ConnectionTrait>(conn: &C, actor: &Actor, child_id: &
         .one(conn)
         .await?
         .ok_or(Error::NotFound("child"))
+}
+
+/// Whether a child is in the actor's own scope (without break-glass).
+pub async fn in_own_scope<C: ConnectionTrait>(conn: &C, actor: &Actor, child_id: &str) -> Result<bool> {
+    Ok(child::Entity::find_by_id(child_id.to_owned()).filter(scope_condition(actor)).one(conn).await?.is_some())
+}
+
+/// Whether an audited action leaves a child's record as it was: reading what is there
+/// (and answering a subject access or a family's report), replaying a stored answer,
+/// opening or reviewing by break-glass, the erasure itself and retention, and the
+/// outcomes contracts' evaluation of the evidence kept. Anything else is a change, and
+/// [`refuse_changes`] judges it.
+pub fn leaves_record_unchanged(action: &str) -> bool {
+    action.ends_with(".read")
+        || action.ends_with(".purge")
+        || matches!(
+            action,
+            "child.erase"
+                | "child.subject_access"
+                | "child.family_report"
+                | "answer.replay"
+                | "break_glass.open"
+                | "break_glass.review"
+                | "claim.create"
+                | "claim.reverse"
+                | "contract.evaluate"
+        )
+}
+
+/// Called by [`crate::audit::Audited::commit`] with the children a transaction changed,
+/// whatever use case changed them, so that nothing is written when it refuses:
+/// `CONFLICT` for an erased child (nothing more is recorded about a child whose family
+/// asked for erasure); `FORBIDDEN` for a child the actor reaches only by break-glass (an
+/// opening is for reading only).
+pub async fn refuse_changes<C: ConnectionTrait>(conn: &C, actor: &Actor, mut child_ids: Vec<String>) -> Result<()> {
+    child_ids.sort();
+    child_ids.dedup();
+    if child_ids.is_empty() {
+        return Ok(());
+    }
+    let mut refused = Condition::any().add(child::Column::ErasedAt.is_not_null());
+    if matches!(actor.role, Role::LinkWorker | Role::AnchorLead) {
+        refused = refused.add(
+            Condition::all()
+                .add(child::Column::Id.in_subquery(opened_by(actor)))
+                .add(Condition::not(scope_condition(actor))),
+        );
+    }
+    let Some(found) =
+        child::Entity::find().filter(child::Column::Id.is_in(child_ids)).filter(refused).one(conn).await?
+    else {
+        return Ok(());
+    };
+    match found.erased_at {
+        Some(at) => Err(Error::conflict(format!(
+            "this child's record was erased on {}: nothing more can be recorded about them",
+            at.format("%-d %B %Y")
+        ))),
+        None => Err(Error::forbidden(
+            "this record is open to you by break-glass, for reading only: ask the child's anchor to record this",
+        )),
+    }
+}
+
+/// Loads a child to open by break-glass: any child of the partnership ([`may_break_glass`]
+/// has said who may), or `NOT_FOUND`.
+pub async fn find_child_to_open<C: ConnectionTrait>(conn: &C, child_id: &str) -> Result<child::Model> {
+    child::Entity::find_by_id(child_id.to_owned()).one(conn).await?.ok_or(Error::NotFound("child"))
 }
 
 /// Loads a referral the actor may see, or `NOT_FOUND`.
@@ -625,6 +737,100 @@ pub fn may_read_share_log(actor: &Actor, of_organisation: bool) -> Result<()> {
             "a child's share log is for the child's link worker, the anchor's lead and the backbone's admins",
         )),
     }
+}
+
+/// May the actor open a child's record outside their scope by break-glass
+/// (`domain::break_glass`)? Link workers and anchor leads — the people a child in
+/// trouble at another school may turn up with. (Backbone admins have every record in
+/// scope already; partners, analysts and funders never open a record.)
+pub fn may_break_glass(actor: &Actor) -> Result<()> {
+    match actor.role {
+        Role::LinkWorker | Role::AnchorLead => Ok(()),
+        Role::BackboneAdmin | Role::System => {
+            Err(Error::conflict("every child's record is already in your scope: there is no glass to break"))
+        }
+        _ => Err(Error::forbidden("only link workers and anchor leads may open a record by break-glass")),
+    }
+}
+
+/// The break-glass openings the actor may see: their own; for an anchor lead (the
+/// anchor's data-protection lead), every opening of a child of their anchor; for backbone
+/// admins and the system, all. `FORBIDDEN` for anyone else.
+pub fn break_glass_condition(actor: &Actor) -> Result<Condition> {
+    let own = break_glass::Column::UserId.eq(actor.user_id.clone());
+    let of_anchor = break_glass::Column::ChildId.in_subquery(anchor_children(actor));
+    match actor.role {
+        Role::BackboneAdmin | Role::System => Ok(Condition::all()),
+        Role::AnchorLead => Ok(Condition::any().add(own).add(of_anchor)),
+        Role::LinkWorker => Ok(Condition::all().add(own)),
+        _ => Err(Error::forbidden("break-glass openings are for anchor staff and backbone admins")),
+    }
+}
+
+/// The openings that wait for the actor's review, on their worklist: for an anchor lead,
+/// those of their anchor's children not reviewed yet (but their own); for anyone else
+/// none (backbone admins review from `breakGlassOpenings`).
+pub fn break_glass_to_review(actor: &Actor) -> Option<Condition> {
+    (actor.role == Role::AnchorLead).then(|| {
+        Condition::all()
+            .add(break_glass::Column::ReviewedAt.is_null())
+            .add(break_glass::Column::UserId.ne(actor.user_id.clone()))
+            .add(break_glass::Column::ChildId.in_subquery(anchor_children(actor)))
+    })
+}
+
+fn anchor_children(actor: &Actor) -> SelectStatement {
+    Query::select()
+        .column(child::Column::Id)
+        .from(child::Entity)
+        .and_where(child::Column::AnchorId.eq(actor.organisation_id.clone()))
+        .to_owned()
+}
+
+/// May the actor review (mark as seen) a break-glass opening of a child at `anchor_id`?
+/// That anchor's leads — its data-protection leads — and backbone admins; never the
+/// person who opened it.
+pub fn may_review_break_glass(actor: &Actor, anchor_id: &str, opened_by: &str) -> Result<()> {
+    if actor.user_id == opened_by {
+        return Err(Error::forbidden("an opening is reviewed by someone else: the anchor's lead or a backbone admin"));
+    }
+    match actor.role {
+        Role::BackboneAdmin | Role::System => Ok(()),
+        Role::AnchorLead if actor.organisation_id == anchor_id => Ok(()),
+        _ => Err(Error::forbidden("a break-glass opening is reviewed by the child's anchor lead or a backbone admin")),
+    }
+}
+
+/// The openings in force for the actor among `child_ids`: child id → opening id. What
+/// [`crate::audit::ReadLog::flush`] flags their reads with. No query for roles that never
+/// open a record.
+pub async fn break_glass_in_force<C: ConnectionTrait>(
+    conn: &C,
+    actor: &Actor,
+    child_ids: Vec<String>,
+) -> Result<std::collections::HashMap<String, String>> {
+    if !matches!(actor.role, Role::LinkWorker | Role::AnchorLead) || child_ids.is_empty() {
+        return Ok(std::collections::HashMap::new());
+    }
+    Ok(break_glass::Entity::find()
+        .filter(break_glass::Column::ChildId.is_in(child_ids))
+        .filter(in_force(actor))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|g| (g.child_id, g.id))
+        .collect())
+}
+
+/// Real-time events an anchor lead's `recordsOpened` receives: break-glass openings of
+/// their anchor's children. Anchor leads only.
+pub fn break_glass_events(actor: &Actor) -> Result<impl Fn(&crate::events::Event) -> bool + Send + Sync + use<>> {
+    use crate::events::EventKind;
+    if actor.role != Role::AnchorLead {
+        return Err(Error::forbidden("records opened by break-glass are told to the anchor's lead"));
+    }
+    let org = actor.organisation_id.clone();
+    Ok(move |e: &crate::events::Event| e.organisation_id == org && matches!(e.kind, EventKind::RecordOpened { .. }))
 }
 
 /// May the actor erase (de-identify) a child's record? As for subject access: the

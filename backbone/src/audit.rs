@@ -16,7 +16,10 @@
 //! it locks the chain head first (one row, updated, so appends are serialised on SQLite
 //! and PostgreSQL alike, across processes), the domain does its work and records what it
 //! touched, and [`Audited::commit`] appends the events in the same transaction. If the
-//! events cannot be written, neither is the change, and a read returns nothing.
+//! events cannot be written, neither is the change, and a read returns nothing. A commit
+//! that changes an erased child's record, or one its actor reaches only by break-glass,
+//! is refused (`access::refuse_changes`), whichever use case made the change; a read of a record opened by break-glass carries the opening's
+//! id (`break_glass_id`, part of what is hashed).
 
 use crate::auth::Actor;
 use crate::error::{Error, Result};
@@ -45,6 +48,8 @@ struct Pending {
     action: String,
     child_id: Option<String>,
     fields: Vec<String>,
+    /// The break-glass opening the child's record was read under, if any.
+    break_glass_id: Option<String>,
 }
 
 /// A transaction whose audit events are appended on commit. Derefs to the transaction.
@@ -93,12 +98,18 @@ impl Audited {
             action: action.to_owned(),
             child_id: child_id.map(str::to_owned),
             fields: fields.iter().map(|f| (*f).to_owned()).collect(),
+            break_glass_id: None,
         });
     }
 
     /// Like [`Audited::record`], with field names already owned.
     pub fn record_fields(&mut self, action: &str, child_id: Option<&str>, fields: Vec<String>) {
-        self.pending.push(Pending { action: action.to_owned(), child_id: child_id.map(str::to_owned), fields });
+        self.pending.push(Pending {
+            action: action.to_owned(),
+            child_id: child_id.map(str::to_owned),
+            fields,
+            break_glass_id: None,
+        });
     }
 
     /// Appends the recorded events to the chain and commits everything together. When the
@@ -112,6 +123,12 @@ impl Audited {
                 touched.push(id.clone());
             }
         }
+        let changed: Vec<String> = pending
+            .iter()
+            .filter(|p| !crate::access::leaves_record_unchanged(&p.action))
+            .filter_map(|p| p.child_id.clone())
+            .collect();
+        crate::access::refuse_changes(&tx, &actor, changed).await?;
         if let Some(writes) = &actor.writes {
             writes.record_in(&tx, &actor.user_id, &touched).await?;
         }
@@ -141,6 +158,7 @@ impl Audited {
                     fields: serde_json::to_string(&p.fields).map_err(|e| Error::Internal(e.into()))?,
                     request_id: actor.request_id.clone(),
                     prev_hash: prev.clone(),
+                    break_glass_id: p.break_glass_id,
                 };
                 let hash = event.mac(&key);
                 rows.push(audit_event::ActiveModel {
@@ -155,6 +173,7 @@ impl Audited {
                     request_id: Set(event.request_id),
                     prev_hash: Set(event.prev_hash),
                     hash: Set(hash.clone()),
+                    break_glass_id: Set(event.break_glass_id),
                 });
                 prev = hash;
             }
@@ -199,7 +218,12 @@ impl ReadLog {
         let Entries { list, index } = &mut *entries;
         let key = (action.to_owned(), child_id.to_owned());
         let at = *index.entry(key).or_insert_with(|| {
-            list.push(Pending { action: action.to_owned(), child_id: Some(child_id.to_owned()), fields: Vec::new() });
+            list.push(Pending {
+                action: action.to_owned(),
+                child_id: Some(child_id.to_owned()),
+                fields: Vec::new(),
+                break_glass_id: None,
+            });
             list.len() - 1
         });
         let p = &mut list[at];
@@ -226,7 +250,13 @@ impl ReadLog {
             return Ok(());
         }
         let mut tx = Audited::begin(db, actor).await?;
-        tx.pending.extend(pending);
+        // Reads of a record opened by break-glass carry the opening they were made under.
+        let ids: Vec<String> = pending.iter().filter_map(|p| p.child_id.clone()).collect();
+        let opened = crate::access::break_glass_in_force(&*tx, actor, ids).await?;
+        tx.pending.extend(pending.into_iter().map(|mut p| {
+            p.break_glass_id = p.child_id.as_ref().and_then(|c| opened.get(c).cloned());
+            p
+        }));
         tx.commit().await
     }
 }
@@ -254,6 +284,10 @@ struct EventContent {
     fields: String,
     request_id: Option<String>,
     prev_hash: String,
+    /// Left out when empty, so that every event written before the flag existed hashes
+    /// as it did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    break_glass_id: Option<String>,
 }
 
 impl EventContent {
@@ -284,6 +318,7 @@ impl EventContent {
             fields: row.fields.clone(),
             request_id: row.request_id.clone(),
             prev_hash: row.prev_hash.clone(),
+            break_glass_id: row.break_glass_id.clone(),
         }
     }
 }
@@ -739,9 +774,8 @@ mod tests {
         assert_ne!(Key::generate().expect("key").id(), key.id());
     }
 
-    #[test]
-    fn an_event_keyed_with_another_key_hashes_differently() {
-        let event = EventContent {
+    fn sample() -> EventContent {
+        EventContent {
             seq: 1,
             at: "2026-12-02T07:00:00.000000Z".into(),
             actor_user_id: None,
@@ -752,10 +786,25 @@ mod tests {
             fields: "[]".into(),
             request_id: None,
             prev_hash: GENESIS.into(),
-        };
+            break_glass_id: None,
+        }
+    }
+
+    #[test]
+    fn an_event_keyed_with_another_key_hashes_differently() {
+        let event = sample();
         let (a, b) = (Key::generate().expect("key"), Key::generate().expect("key"));
         assert_ne!(event.mac(&a), event.mac(&b));
         assert_ne!(event.mac(&a), event.unkeyed_hash());
         assert_eq!(event.mac(&a).len(), 64);
+    }
+
+    #[test]
+    fn the_break_glass_flag_is_hashed_and_an_event_without_it_hashes_as_before() {
+        let mut event = sample();
+        assert!(!String::from_utf8(event.canonical()).expect("utf-8").contains("break_glass"));
+        let plain = event.unkeyed_hash();
+        event.break_glass_id = Some("b1".into());
+        assert_ne!(event.unkeyed_hash(), plain);
     }
 }

@@ -26,6 +26,15 @@ pub struct Settings {
     pub audit: AuditSettings,
     pub corrections: CorrectionSettings,
     pub worklist: WorklistSettings,
+    pub break_glass: BreakGlassSettings,
+}
+
+/// Opening a record outside one's scope (see `domain::break_glass`).
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
+pub struct BreakGlassSettings {
+    /// How long an opening lasts, in hours; it is never extended, only opened again with
+    /// a new reason.
+    pub hours: u32,
 }
 
 /// When something goes on a worklist (see `domain::worklist`).
@@ -262,6 +271,7 @@ impl Default for Settings {
                 consent_review_months: 12,
                 register_due_days: 14,
             },
+            break_glass: BreakGlassSettings { hours: 3 },
         }
     }
 }

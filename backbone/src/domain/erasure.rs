@@ -6,7 +6,9 @@
 //! statuses and dates, attendance, assessments, claims and their evidence (ids and dates
 //! only), the statistics' facts — stays, so that metrics and claims still reconcile. The
 //! audit keeps the fact (`child.erase`), never the data. A child with a safeguarding
-//! concern is under a legal hold and cannot be erased.
+//! concern is under a legal hold and cannot be erased. Once erased, nothing more is
+//! recorded about the child: any change to the record is refused when it is committed
+//! (`access::refuse_changes`).
 //!
 //! [`RULES`] says what happens to each table of `subject_access::TABLES` (a unit test
 //! fails when one has no rule). Who may erase is `access::may_erase`.
@@ -72,6 +74,7 @@ pub const RULES: &[(&str, Rule)] = &[
     ("plan_reviews", Rule::Blank(&["changes"])),
     ("plan_review_goals", Rule::Blank(&["note"])),
     ("share_refusals", Rule::Keep),
+    ("break_glasses", Rule::Blank(&["reason"])),
     ("screenings", Rule::Delete),
     ("claims", Rule::Keep),
     ("child_facts", Rule::Keep),

@@ -4,6 +4,7 @@
 //! the change or not at all. No GraphQL types here.
 
 pub mod accounts;
+pub mod break_glass;
 pub mod casework;
 pub mod children;
 pub mod consent;

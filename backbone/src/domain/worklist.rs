@@ -2,7 +2,8 @@
 //! children on their caseload (an anchor lead: the anchor's children): support-plan
 //! reviews due soon or overdue, referrals a partner has not answered, children not
 //! contacted for a while, attendance dropping at a programme, consents and lawful bases
-//! due for review. For a partner's staff: referrals waiting for their answer, programmes
+//! due for review; for an anchor lead, records of the anchor opened by break-glass and not
+//! yet reviewed. For a partner's staff: referrals waiting for their answer, programmes
 //! whose registers have not been logged. Thresholds are settings (`worklist.*`, and the
 //! attendance rule `brokering.*`). Computed from the record on each request; who sees
 //! which items is `access::worklist_scope`.
@@ -13,7 +14,7 @@ use crate::domain::{EnrolmentStatus, Page, PageRequest, ReferralStatus, engageme
 use crate::error::{Error, Result};
 use crate::settings::{BrokeringSettings, WorklistSettings};
 use crate::store::{
-    consent, contact, enrolment, enrolment_transition, lawful_basis, plan_review, programme, referral,
+    break_glass, consent, contact, enrolment, enrolment_transition, lawful_basis, plan_review, programme, referral,
     referral_transition, session,
 };
 use chrono::{Datelike, Months, NaiveDate, Weekday};
@@ -45,6 +46,8 @@ pub enum ItemKind {
     ConsentReview,
     /// A child's lawful basis due for review (as for consent, after it was recorded).
     LawfulBasisReview,
+    /// (Anchor leads) a record of the anchor's opened by break-glass, not reviewed yet.
+    RecordOpened,
     /// (Partners) a referral sent to the partner, waiting for its answer.
     ReferralAwaitingAnswer,
     /// (Partners) a programme with children on it and no register for
@@ -95,7 +98,7 @@ impl Item {
     /// waiting on someone, then what is coming up.
     fn rank(&self, today: NaiveDate) -> u8 {
         match self.kind {
-            ItemKind::ReviewOverdue => 0,
+            ItemKind::ReviewOverdue | ItemKind::RecordOpened => 0,
             ItemKind::ConsentReview | ItemKind::LawfulBasisReview if self.since < today => 0,
             ItemKind::ReferralUnanswered | ItemKind::ReferralAwaitingAnswer | ItemKind::RegisterDue => 1,
             ItemKind::AttendanceDropping => 2,
@@ -184,7 +187,7 @@ async fn sent_on(db: &DatabaseConnection, ids: Vec<String>) -> Result<HashMap<St
 async fn caseload_items(db: &DatabaseConnection, actor: &Actor, t: Thresholds, today: NaiveDate) -> Result<Vec<Item>> {
     let settings = t.worklist;
     let mut items = Vec::new();
-    let in_scope = access::record_child_ids(actor);
+    let in_scope = access::own_record_child_ids(actor);
 
     let due_by = today + chrono::Duration::days(settings.review_due_within_days);
     for r in plan_review::Entity::find()
@@ -277,6 +280,17 @@ async fn caseload_items(db: &DatabaseConnection, actor: &Actor, t: Thresholds, t
         }
     }
     items.extend(reviews_of_consent(db, &child_ids, settings, today).await?);
+    if let Some(to_review) = access::break_glass_to_review(actor) {
+        for o in break_glass::Entity::find().filter(to_review).all(db).await? {
+            let why = format!(
+                "record opened by break-glass on {} at {}, for: {}",
+                day(o.opened_at.date_naive()),
+                o.opened_at.format("%H:%M"),
+                o.reason
+            );
+            items.push(Item::about_child(ItemKind::RecordOpened, o.id, o.child_id, o.opened_at.date_naive(), why));
+        }
+    }
     Ok(items)
 }
 

@@ -1,6 +1,7 @@
 //! The GraphQL API: thin resolvers that parse, call the domain, and map types. The schema
 //! is built here with its limits; the SDL is exported to `schema/schema.graphql`.
 
+pub mod break_glass;
 pub mod brokering;
 pub mod contracts;
 pub mod corrections;

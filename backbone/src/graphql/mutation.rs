@@ -419,6 +419,35 @@ impl Mutation {
         Ok(crate::graphql::erasure::ErasureReceipt(erased))
     }
 
+    /// Opens a child's record outside the caller's scope ("break-glass"), with a reason,
+    /// for `breakGlass.hours` (3): the record then reads as if it were in scope, for
+    /// reading only; every read is audited with the opening, and the child's anchor leads
+    /// are told (a `RECORD_OPENED` worklist item, a `recordsOpened` event). Link workers
+    /// and anchor leads; `FORBIDDEN` for others, `CONFLICT` for a record in scope already
+    /// (backbone admins have every record in scope). Opening it again ends the opening in
+    /// force and needs a reason not given before (`INVALID_INPUT` on `reason`). Audited as
+    /// `break_glass.open`.
+    async fn break_glass(
+        &self,
+        ctx: &Context<'_>,
+        child_id: ID,
+        reason: String,
+    ) -> Result<crate::graphql::break_glass::BreakGlass> {
+        let s = services(ctx)?;
+        let hours = i64::from(s.settings.break_glass.hours);
+        let opened = domain::break_glass::open(&s.db, actor(ctx)?, &child_id, &reason, hours).await.gql()?;
+        s.events.publish(Event::record_opened(&opened.opening, &opened.anchor_id));
+        Ok(crate::graphql::break_glass::BreakGlass(opened.opening))
+    }
+
+    /// Marks a break-glass opening as reviewed: it leaves the anchor leads' worklists. The
+    /// child's anchor leads and backbone admins, never the person who opened it
+    /// (`FORBIDDEN`); `CONFLICT` when reviewed already. Audited as `break_glass.review`.
+    async fn review_break_glass(&self, ctx: &Context<'_>, id: ID) -> Result<crate::graphql::break_glass::BreakGlass> {
+        let reviewed = domain::break_glass::review(&services(ctx)?.db, actor(ctx)?, &id).await.gql()?;
+        Ok(crate::graphql::break_glass::BreakGlass(reviewed))
+    }
+
     /// Raises a safeguarding concern about a child the caller may see. Only the anchor's
     /// designated safeguarding leads and backbone admins can read it; the answer is a
     /// receipt.

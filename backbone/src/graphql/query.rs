@@ -144,6 +144,27 @@ impl Query {
         try_connection(had_after, found, |e| Ok(crate::graphql::sharing::ShareEntry(e)), |e| &e.key)
     }
 
+    /// Break-glass openings, oldest first: a link worker's own; an anchor lead's own and
+    /// every opening of their anchor's children; all, for backbone admins. `toReview`:
+    /// only those not reviewed yet. `FORBIDDEN` for partners, funders and analysts.
+    #[graphql(complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity + 1")]
+    async fn break_glass_openings(
+        &self,
+        ctx: &Context<'_>,
+        child_id: Option<ID>,
+        to_review: Option<bool>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<String, crate::graphql::break_glass::BreakGlass>> {
+        let actor = actor(ctx)?;
+        let had_after = after.is_some();
+        let page = page_request(ctx, first, after)?;
+        let filter =
+            domain::break_glass::Filter { child_id: child_id.map(|c| c.0), to_review: to_review.unwrap_or(false) };
+        let found = domain::break_glass::list(&services(ctx)?.db, actor, filter, page).await.gql()?;
+        try_connection(had_after, found, |o| Ok(crate::graphql::break_glass::BreakGlass(o)), |o| &o.id)
+    }
+
     /// Everything the zone holds about a child, for the family's right of access: every
     /// record that references them (safeguarding concerns withheld, with the reason,
     /// unless `releaseSafeguarding` after review) and who has read or changed it.

@@ -131,12 +131,14 @@ impl ReferralEvent {
             EventKind::Referral(ReferralStatus::Declined) => ReferralEventKind::Declined,
             EventKind::Referral(ReferralStatus::Active) => ReferralEventKind::Active,
             EventKind::Referral(ReferralStatus::Completed) => ReferralEventKind::Completed,
-            EventKind::Referral(_) => ReferralEventKind::Withdrawn,
+            // A referral stream is never given a record opened (`access::inbox_events`,
+            // `caseload_events`).
+            EventKind::Referral(_) | EventKind::RecordOpened { .. } => ReferralEventKind::Withdrawn,
             EventKind::AttendanceDropped { .. } => ReferralEventKind::AttendanceDropped,
         }
     }
     async fn referral_id(&self) -> ID {
-        ID(self.0.referral_id.clone())
+        ID(self.0.record_id.clone())
     }
     /// The attendance rate that triggered an `ATTENDANCE_DROPPED` event.
     async fn attendance_rate(&self) -> Option<f64> {
@@ -151,7 +153,24 @@ impl ReferralEvent {
     /// The referral as the caller may see it now (an audited read); null once they may
     /// not.
     async fn referral(&self, ctx: &Context<'_>) -> Result<Option<Referral>> {
-        crate::graphql::brokering::referral_if_visible(ctx, &self.0.referral_id).await
+        crate::graphql::brokering::referral_if_visible(ctx, &self.0.record_id).await
+    }
+}
+
+/// A child's record opened by break-glass.
+pub struct RecordOpenedEvent(Event);
+
+#[Object]
+impl RecordOpenedEvent {
+    async fn at(&self) -> DateTime<Utc> {
+        self.0.at
+    }
+    /// The opening, as the caller may see it now.
+    async fn break_glass(&self, ctx: &Context<'_>) -> Result<Option<crate::graphql::break_glass::BreakGlass>> {
+        let found = crate::domain::break_glass::find(&services(ctx)?.db, actor(ctx)?, &self.0.record_id)
+            .await
+            .map_err(|e| to_gql(&e))?;
+        Ok(found.map(crate::graphql::break_glass::BreakGlass))
     }
 }
 
@@ -160,16 +179,17 @@ impl ReferralEvent {
 /// connection's caller is checked again ([`Connection::recheck`]); if they no longer
 /// stand where they stood, the event is withheld and the stream waits while the
 /// connection closes.
-fn events<F>(ctx: &Context<'_>, keep: F) -> Result<impl Stream<Item = ReferralEvent> + use<F>>
+fn events<F, T>(ctx: &Context<'_>, keep: F, wrap: fn(Event) -> T) -> Result<impl Stream<Item = T> + use<F, T>>
 where
     F: Fn(&Event) -> bool + Send + Sync + 'static,
+    T: Send + 'static,
 {
     let connection = ctx
         .data_opt::<Arc<Connection>>()
         .cloned()
         .ok_or_else(|| to_gql(&Error::Unauthenticated("subscribe over /graphql/ws with a token")))?;
     let rx = services(ctx)?.events.subscribe();
-    Ok(futures_util::stream::unfold((rx, connection, keep), |(mut rx, connection, keep)| async move {
+    Ok(futures_util::stream::unfold((rx, connection, keep), move |(mut rx, connection, keep)| async move {
         loop {
             match rx.recv().await {
                 Ok(event) if keep(&event) => {
@@ -177,7 +197,7 @@ where
                         // Nothing more from this stream: the connection is closing.
                         std::future::pending::<()>().await;
                     }
-                    return Some((ReferralEvent(event), (rx, connection, keep)));
+                    return Some((wrap(event), (rx, connection, keep)));
                 }
                 Ok(_) | Err(RecvError::Lagged(_)) => continue,
                 Err(RecvError::Closed) => return None,
@@ -192,13 +212,20 @@ impl Subscription {
     /// completed or withdrawn.
     async fn referral_inbox(&self, ctx: &Context<'_>) -> Result<impl Stream<Item = ReferralEvent> + use<>> {
         let keep = crate::access::inbox_events(actor(ctx)?).map_err(|e| to_gql(&e))?;
-        events(ctx, keep)
+        events(ctx, keep, ReferralEvent)
     }
 
     /// A link worker's caseload events: their referrals accepted, declined, started or
     /// completed by partners, and attendance dropping below the alert rate.
     async fn caseload_events(&self, ctx: &Context<'_>) -> Result<impl Stream<Item = ReferralEvent> + use<>> {
         let keep = crate::access::caseload_events(actor(ctx)?).map_err(|e| to_gql(&e))?;
-        events(ctx, keep)
+        events(ctx, keep, ReferralEvent)
+    }
+
+    /// An anchor lead's records opened: each time a record of their anchor's children is
+    /// opened by break-glass. Anchor leads only.
+    async fn records_opened(&self, ctx: &Context<'_>) -> Result<impl Stream<Item = RecordOpenedEvent> + use<>> {
+        let keep = crate::access::break_glass_events(actor(ctx)?).map_err(|e| to_gql(&e))?;
+        events(ctx, keep, RecordOpenedEvent)
     }
 }

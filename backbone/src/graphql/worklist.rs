@@ -1,5 +1,6 @@
 //! GraphQL types of the worklist (`domain::worklist`); the query is `Query.worklist`.
 
+use crate::domain::break_glass as domain_break_glass;
 use crate::domain::worklist as domain;
 use crate::graphql::brokering::{Programme, Referral, child_by_id, programme_by_id, referral_if_visible};
 use crate::graphql::types::Child;
@@ -26,6 +27,9 @@ pub enum WorklistKind {
     ConsentReview,
     /// A child's lawful basis is due for review (as consent, after it was recorded).
     LawfulBasisReview,
+    /// (Anchor leads) a record of your anchor opened by break-glass, waiting for your
+    /// review (`reviewBreakGlass`).
+    RecordOpened,
     /// (Partners) a referral sent to you, waiting for your answer.
     ReferralAwaitingAnswer,
     /// (Partners) a programme with children on it and no register logged lately
@@ -59,6 +63,17 @@ impl WorklistItem {
     async fn programme(&self, ctx: &Context<'_>) -> Result<Option<Programme>> {
         let Some(id) = &self.0.programme_id else { return Ok(None) };
         programme_by_id(ctx, id).await.map(Some)
+    }
+    /// The break-glass opening, for `RECORD_OPENED` items.
+    async fn break_glass(&self, ctx: &Context<'_>) -> Result<Option<crate::graphql::break_glass::BreakGlass>> {
+        if self.0.kind != domain::ItemKind::RecordOpened {
+            return Ok(None);
+        }
+        let s = crate::graphql::services(ctx)?;
+        let found = domain_break_glass::find(&s.db, crate::graphql::actor(ctx)?, &self.0.key)
+            .await
+            .map_err(|e| crate::graphql::errors::to_gql(&e))?;
+        Ok(found.map(crate::graphql::break_glass::BreakGlass))
     }
     /// The referral, for referral and attendance items (an audited read).
     async fn referral(&self, ctx: &Context<'_>) -> Result<Option<Referral>> {

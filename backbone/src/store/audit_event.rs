@@ -17,6 +17,8 @@ pub struct Model {
     pub request_id: Option<String>,
     pub prev_hash: String,
     pub hash: String,
+    /// The break-glass opening a read was made under (`domain::break_glass`), if any.
+    pub break_glass_id: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -6,6 +6,7 @@ pub mod attendance;
 pub mod audit_event;
 pub mod audit_head;
 pub mod auth_token;
+pub mod break_glass;
 pub mod child;
 pub mod child_name_word;
 pub mod claim;

@@ -167,3 +167,55 @@ async fn only_the_backbones_admins_erase_and_a_reason_is_required() {
     assert_ok(&zone.as_(&zone.admin, ERASE, json!({ "c": c, "r": "The family asked" })).await);
     assert_eq!(zone.as_(&zone.admin, child, json!({ "c": c })).await["data"]["child"]["firstName"], "Erased");
 }
+
+#[tokio::test]
+async fn nothing_more_is_recorded_about_an_erased_child() {
+    let zone = Zone::new().await;
+    let (a1, a2) = (zone.child_a1.clone(), zone.child_a2.clone());
+    let programme = zone.programme(&zone.partner_1, "Mentoring", 5).await;
+    let homework = zone.programme(&zone.partner_1, "Homework Club", 5).await;
+    for c in [&a1, &a2] {
+        zone.ready_for_referral(c, &[&zone.partner_1]).await;
+        zone.refer(c, &programme, backbone::domain::ReferralStatus::Accepted).await;
+    }
+    assert_ok(&zone.as_(&zone.admin, ERASE, json!({ "c": a1, "r": "The family asked" })).await);
+    let events = || async { audit_event::Entity::find().count(&zone.app.db).await.expect("count") };
+    let before = events().await;
+
+    // Every kind of change, by the link worker, the partner and an admin: refused, nothing written.
+    for (write, vars) in crate::break_glass::writes_to_a_child(&a1, &homework) {
+        for who in [&zone.link_worker, &zone.admin] {
+            let refused = zone.as_(who, write, vars.clone()).await;
+            assert_refused(&refused, "CONFLICT");
+            let message = refused["errors"][0]["message"].as_str().unwrap_or_default();
+            assert!(message.contains("erased"), "{write}: {refused}");
+        }
+    }
+    let register = |c: &str| {
+        json!({"i": {"programmeId": programme, "heldOn": "2025-10-07", "durationMinutes": 60, "kind": "GROUP",
+            "attendees": [{"childId": c, "status": "ATTENDED", "engagement": "PARTICIPATING"}]}})
+    };
+    let log = "mutation($i: LogSessionInput!) { logSession(input: $i) { id } }";
+    assert_refused(&zone.as_(&zone.partner_worker, log, register(&a1)).await, "CONFLICT");
+    // Reading what is left writes only its read events.
+    let read = zone.as_(&zone.link_worker, "query($c: ID!) { child(id: $c) { firstName } }", json!({ "c": a1 })).await;
+    assert_eq!(read["data"]["child"]["firstName"], "Erased", "{read}");
+    let after = events().await;
+    let written: Vec<String> = audit_event::Entity::find()
+        .filter(audit_event::Column::Seq.gt(before as i64))
+        .all(&zone.app.db)
+        .await
+        .expect("events")
+        .into_iter()
+        .map(|e| e.action)
+        .collect();
+    assert!(
+        written.iter().all(|a| a.ends_with(".read")),
+        "only reads since the erasure: {written:?} ({before} → {after})"
+    );
+
+    // The allowance: the other child takes the same changes.
+    assert_ok(&zone.as_(&zone.partner_worker, log, register(&a2)).await);
+    let (contact, vars) = &crate::break_glass::writes_to_a_child(&a2, &programme)[0];
+    assert_ok(&zone.as_(&zone.link_worker_2, contact, vars.clone()).await);
+}

@@ -5,6 +5,7 @@ mod access;
 mod audit;
 mod auth;
 mod batching;
+mod break_glass;
 mod brokering;
 mod charts;
 mod contracts;

@@ -102,6 +102,7 @@ fn args(rich: &Rich, on: &str, field: &str) -> String {
         ("Query", "sessions") => format!("(programmeId: \"{}\")", rich.programme),
         ("Query", "caseload") => format!("(linkWorkerId: \"{}\")", rich.zone.link_worker.id),
         ("Query", "shareLog") => format!("(childId: \"{}\")", rich.c),
+        ("Query", "breakGlassOpenings") => format!("(childId: \"{}\")", rich.c),
         // By then the rich child's safeguarding concern is due for deletion.
         ("Query", "retentionDue") => "(asOf: \"2100-01-01\")".to_owned(),
         _ => String::new(),

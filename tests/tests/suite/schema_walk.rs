@@ -234,5 +234,11 @@ pub async fn rich_zone() -> Rich {
         reason: \"The family changed their number\"}) { id } }";
     ok(&zone, lw, correct, json!({"c": c})).await;
 
+    // Opened by break-glass from the other anchor, and read under it.
+    let open =
+        "mutation($c: ID!) { breakGlass(childId: $c, reason: \"Turned up at our breakfast club upset\") { id } }";
+    ok(&zone, &zone.link_worker_b, open, json!({"c": c})).await;
+    ok(&zone, &zone.link_worker_b, "query($c: ID!) { child(id: $c) { id firstName } }", json!({"c": c})).await;
+
     Rich { zone, c, c2, referral, programme, session }
 }

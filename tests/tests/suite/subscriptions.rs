@@ -14,6 +14,9 @@
 //! - `connections_and_subscriptions_are_refused_without_the_right`: `connection_init`
 //!   without a valid token closes the connection (code 1002); each subscription is
 //!   `FORBIDDEN` to the other roles.
+//! - `an_anchor_lead_is_told_when_a_record_of_their_anchor_is_opened`: `recordsOpened`
+//!   delivers each break-glass opening of the lead's anchor's children, and not another
+//!   anchor's.
 //! - `logging_out_closes_the_connection_at_the_next_event`: the token is checked again
 //!   before each delivery: an event reaches the subscriber, and after `logout` the next
 //!   one closes the connection with `4401` instead of being delivered.
@@ -48,6 +51,7 @@ const WAIT: Duration = Duration::from_secs(5);
 
 const INBOX: &str = "subscription { referralInbox { kind referralId referral { id status child { id firstName } } } }";
 const CASELOAD: &str = "subscription { caseloadEvents { kind referralId attendanceRate referral { id status } } }";
+const OPENED: &str = "subscription { recordsOpened { at breakGlass { id reason childId openedBy { id } } } }";
 
 /// What the server said next.
 #[derive(Debug)]
@@ -254,6 +258,28 @@ async fn link_worker_hears_of_acceptance_start_falling_attendance_and_completion
 }
 
 #[tokio::test]
+async fn an_anchor_lead_is_told_when_a_record_of_their_anchor_is_opened() {
+    let zone = Zone::new().await;
+    let mut lead_a = connect(&zone, &zone.anchor_lead.token).await;
+    subscribe(&mut lead_a, "1", OPENED).await;
+    let mut lead_b = connect(&zone, &zone.anchor_lead_b.token).await;
+    subscribe(&mut lead_b, "2", OPENED).await;
+    let open = "mutation($c: ID!, $r: String!) { breakGlass(childId: $c, reason: $r) { id } }";
+    // Anchor B's child first: lead A's first event must still be their own anchor's.
+    let b1 =
+        mutate(&zone, &zone.link_worker, open, json!({"c": zone.child_b1, "r": "At our gate"}), "breakGlass").await;
+    let a1 =
+        mutate(&zone, &zone.link_worker_b, open, json!({"c": zone.child_a1, "r": "At our club"}), "breakGlass").await;
+    let event = next_event(&mut lead_a, "1", "recordsOpened").await;
+    assert_eq!(event["breakGlass"]["id"], a1["id"], "lead A was told of another anchor's child: {event}");
+    assert_eq!(event["breakGlass"]["childId"], json!(zone.child_a1));
+    assert_eq!(event["breakGlass"]["reason"], "At our club");
+    assert_eq!(event["breakGlass"]["openedBy"]["id"], json!(zone.link_worker_b.id));
+    let event = next_event(&mut lead_b, "2", "recordsOpened").await;
+    assert_eq!(event["breakGlass"]["id"], b1["id"], "{event}");
+}
+
+#[tokio::test]
 async fn connections_and_subscriptions_are_refused_without_the_right() {
     let zone = Zone::new().await;
 
@@ -279,7 +305,14 @@ async fn connections_and_subscriptions_are_refused_without_the_right() {
     }
 
     // Each subscription is for one kind of staff.
-    let refusals = [(&zone.link_worker, INBOX), (&zone.anchor_lead, INBOX), (&zone.partner_worker, CASELOAD)];
+    let refusals = [
+        (&zone.link_worker, INBOX),
+        (&zone.anchor_lead, INBOX),
+        (&zone.partner_worker, CASELOAD),
+        (&zone.link_worker, OPENED),
+        (&zone.partner_lead, OPENED),
+        (&zone.admin, OPENED),
+    ];
     for (who, query) in refusals {
         let mut socket = connect(&zone, &who.token).await;
         send_json(&mut socket, json!({ "id": "1", "type": "subscribe", "payload": { "query": query } })).await;

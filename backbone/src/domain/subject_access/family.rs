@@ -30,6 +30,8 @@ pub struct Viewer {
     pub organisation: String,
     pub role: String,
     pub times: usize,
+    /// How many of those were under a break-glass opening.
+    pub break_glass: usize,
     pub first: DateTime<Utc>,
     pub last: DateTime<Utc>,
 }
@@ -101,10 +103,12 @@ pub async fn family_report(db: &DatabaseConnection, actor: &Actor, child_id: &st
             organisation,
             role: e.role,
             times: 0,
+            break_glass: 0,
             first: e.at,
             last: e.at,
         });
         v.times += 1;
+        v.break_glass += usize::from(e.break_glass);
         v.first = v.first.min(e.at);
         v.last = v.last.max(e.at);
     }

@@ -70,7 +70,11 @@ fn access_log(entries: &[AccessEntry]) -> Markup {
                 e.person.clone().unwrap_or_else(|| "the service itself".to_owned()),
                 e.organisation.clone().unwrap_or_default(),
                 e.role.clone(),
-                e.action.replace('.', ": ").replace('_', " "),
+                if e.break_glass {
+                    format!("{} (opened by break-glass)", e.action.replace('.', ": ").replace('_', " "))
+                } else {
+                    e.action.replace('.', ": ").replace('_', " ")
+                },
                 e.fields.join(", "),
             ]
         })
@@ -164,7 +168,14 @@ pub fn family_html(report: &FamilyReport) -> String {
                 v.person.clone(),
                 v.organisation.clone(),
                 v.role.clone(),
-                format!("{} {}", v.times, if v.times == 1 { "time" } else { "times" }),
+                match v.break_glass {
+                    0 => format!("{} {}", v.times, if v.times == 1 { "time" } else { "times" }),
+                    n => format!(
+                        "{} {}, {n} of them in an emergency (break-glass)",
+                        v.times,
+                        if v.times == 1 { "time" } else { "times" }
+                    ),
+                },
                 v.first.format("%-d %B %Y").to_string(),
                 v.last.format("%-d %B %Y").to_string(),
             ]

@@ -87,6 +87,10 @@ pub const TABLES: &[Table] = &[
     direct("plan_reviews", "Reviews of the support plans"),
     via("plan_review_goals", "Each goal at each review", "review_id", "plan_reviews"),
     direct("share_refusals", "Times the record was not shared with an organisation, and why"),
+    direct(
+        "break_glasses",
+        "Times the record was opened outside its usual scope in an emergency (break-glass), by whom and why",
+    ),
     direct("screenings", "Screening data from the school's records"),
     direct("claims", "Outcomes-contract claims that used the child's progress as evidence"),
     direct("child_facts", "Figures worked out for the zone's statistics: taking part"),
@@ -129,6 +133,9 @@ pub struct AccessEntry {
     pub organisation: Option<String>,
     pub role: String,
     pub fields: Vec<String>,
+    /// Read under a break-glass opening: outside the reader's usual scope, for the reason
+    /// the opening gives (`domain::break_glass`).
+    pub break_glass: bool,
 }
 
 /// Everything held about a child, and who has seen it.
@@ -259,6 +266,7 @@ pub(crate) async fn access_log(tx: &Audited, child_id: &str) -> Result<Vec<Acces
             organisation: e.actor_organisation_id.as_ref().and_then(|o| organisations.get(o).cloned()),
             role: e.actor_role.replace('_', " "),
             fields: serde_json::from_str(&e.fields).unwrap_or_default(),
+            break_glass: e.break_glass_id.is_some(),
             action: e.action,
         })
         .collect())
