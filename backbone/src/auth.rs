@@ -84,6 +84,24 @@ pub struct ClientAddress(pub Option<std::net::IpAddr>);
 #[derive(Clone, Debug)]
 pub struct RequestId(pub String);
 
+/// Where a token is accepted: `/graphql` (and its WebSocket, charts and downloads) takes
+/// bearer tokens from `login`; the console takes its session cookies. Neither is accepted
+/// in the other's place.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TokenKind {
+    Api,
+    Console,
+}
+
+impl TokenKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            TokenKind::Api => "api",
+            TokenKind::Console => "console",
+        }
+    }
+}
+
 /// A fresh bearer token and its expiry, as `login` returns them.
 #[derive(Debug)]
 pub struct Session {
@@ -144,7 +162,8 @@ pub struct Attempt<'a> {
     pub request_id: Option<String>,
 }
 
-/// Checks an email and password and issues a token that lives `auth.token_ttl_minutes`.
+/// Checks an email and password and issues a token of `kind`: a bearer token living
+/// `auth.token_ttl_minutes`, or a console session living `auth.console_session_hours`.
 /// Guessing is throttled ([`throttle`]): while the account or the client address is
 /// locked out every attempt is `TOO_MANY_REQUESTS`, the right password included; a wrong
 /// password, an unknown email, a disabled account all count alike and answer alike.
@@ -153,13 +172,18 @@ pub async fn login(
     attempt: Attempt<'_>,
     settings: &crate::settings::AuthSettings,
     allow_demo: bool,
+    kind: TokenKind,
 ) -> Result<Session> {
     let keys = throttle::keys(attempt.email, attempt.client, settings);
     throttle::check(db, &keys).await?;
     match check_password(db, attempt.email, attempt.password, allow_demo).await {
         Ok(found) => {
             throttle::forget(db, &keys).await?;
-            issue(db, &found, Duration::minutes(settings.token_ttl_minutes)).await
+            let ttl = match kind {
+                TokenKind::Api => Duration::minutes(settings.token_ttl_minutes),
+                TokenKind::Console => Duration::hours(settings.console_session_hours),
+            };
+            issue(db, &found, ttl, kind).await
         }
         Err(Error::Unauthenticated(why)) => match throttle::fail(db, &keys, settings, attempt.request_id).await? {
             Some(secs) => Err(throttle::locked(secs)),
@@ -191,8 +215,8 @@ async fn check_password(db: &DatabaseConnection, email: &str, password: &str, al
     Ok(found)
 }
 
-/// A fresh token for `found`, living `ttl`.
-async fn issue(db: &DatabaseConnection, found: &user::Model, ttl: Duration) -> Result<Session> {
+/// A fresh token of `kind` for `found`, living `ttl`.
+async fn issue(db: &DatabaseConnection, found: &user::Model, ttl: Duration, kind: TokenKind) -> Result<Session> {
     let token = new_token()?;
     let now = Utc::now();
     let expires_at = now + ttl;
@@ -204,17 +228,20 @@ async fn issue(db: &DatabaseConnection, found: &user::Model, ttl: Duration) -> R
         created_at: Set(now),
         expires_at: Set(expires_at),
         revoked_at: Set(None),
+        kind: Set(kind.as_str().to_owned()),
+        last_used_at: Set(Some(now)),
     }
     .insert(db)
     .await?;
     let mut actor = actor_for(db, found).await?;
     actor.token_id = Some(token_id);
-    tracing::info!(user_id = %found.id, "login");
+    tracing::info!(user_id = %found.id, kind = kind.as_str(), "login");
     Ok(Session { token, expires_at, actor, user: found.clone() })
 }
 
-/// Resolves a bearer token to its [`Actor`]; expired, revoked, unknown tokens, disabled
-/// users and (outside demo mode) demo accounts are all `UNAUTHENTICATED`.
+/// Resolves a bearer token to its [`Actor`]; expired, revoked, unknown tokens, console
+/// sessions, disabled users and (outside demo mode) demo accounts are all
+/// `UNAUTHENTICATED`.
 pub async fn authenticate(
     db: &DatabaseConnection,
     token: &str,
@@ -222,23 +249,66 @@ pub async fn authenticate(
     request_id: Option<String>,
 ) -> Result<Actor> {
     const BAD_TOKEN: &str = "the token is invalid, expired or revoked: log in again";
-    let row = auth_token::Entity::find()
-        .filter(auth_token::Column::TokenHash.eq(token_digest(token)))
-        .one(db)
-        .await?
-        .ok_or(Error::Unauthenticated(BAD_TOKEN))?;
-    if row.revoked_at.is_some() || row.expires_at <= Utc::now() {
-        return Err(Error::Unauthenticated(BAD_TOKEN));
-    }
-    let found =
-        user::Entity::find_by_id(row.user_id.clone()).one(db).await?.ok_or(Error::Unauthenticated(BAD_TOKEN))?;
-    if found.disabled || (found.is_demo && !allow_demo) {
-        return Err(Error::Unauthenticated(BAD_TOKEN));
-    }
-    let mut actor = actor_for(db, &found).await?;
+    let (row, mut actor) =
+        resolve(db, token, TokenKind::Api, allow_demo).await?.ok_or(Error::Unauthenticated(BAD_TOKEN))?;
     actor.token_id = Some(row.id);
     actor.request_id = request_id;
     Ok(actor)
+}
+
+/// Resolves a console session's cookie to its [`Actor`], as [`authenticate`] does a
+/// bearer token; a session not used for `idle_minutes` has ended too. A session in use is
+/// marked as used (at most once a minute, to spare the database a write per page).
+pub async fn authenticate_session(
+    db: &DatabaseConnection,
+    token: &str,
+    allow_demo: bool,
+    idle_minutes: i64,
+    request_id: Option<String>,
+) -> Result<Actor> {
+    const ENDED: &str = "your session has ended: sign in again";
+    let (row, mut actor) =
+        resolve(db, token, TokenKind::Console, allow_demo).await?.ok_or(Error::Unauthenticated(ENDED))?;
+    let now = Utc::now();
+    let last = row.last_used_at.unwrap_or(row.created_at);
+    if last + Duration::minutes(idle_minutes) <= now {
+        return Err(Error::Unauthenticated(ENDED));
+    }
+    if now - last >= Duration::minutes(1) {
+        let mut used: auth_token::ActiveModel = row.clone().into();
+        used.last_used_at = Set(Some(now));
+        used.update(db).await?;
+    }
+    actor.token_id = Some(row.id);
+    actor.request_id = request_id;
+    Ok(actor)
+}
+
+/// The token row and its actor, if the token is known, of `kind`, in force, and its
+/// account may sign in.
+async fn resolve(
+    db: &DatabaseConnection,
+    token: &str,
+    kind: TokenKind,
+    allow_demo: bool,
+) -> Result<Option<(auth_token::Model, Actor)>> {
+    let Some(row) = auth_token::Entity::find()
+        .filter(auth_token::Column::TokenHash.eq(token_digest(token)))
+        .filter(auth_token::Column::Kind.eq(kind.as_str()))
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    if row.revoked_at.is_some() || row.expires_at <= Utc::now() {
+        return Ok(None);
+    }
+    let Some(found) = user::Entity::find_by_id(row.user_id.clone()).one(db).await? else { return Ok(None) };
+    if found.disabled || (found.is_demo && !allow_demo) {
+        return Ok(None);
+    }
+    let actor = actor_for(db, &found).await?;
+    Ok(Some((row, actor)))
 }
 
 /// Revokes the token the actor is using.

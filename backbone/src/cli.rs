@@ -583,8 +583,9 @@ fn open_browser(url: &str) {
 fn print_banner(address: SocketAddr, demo: bool) {
     println!();
     println!("backbone is listening on http://{address}");
+    println!("  Console:   http://{address}/   (sign in there)");
     if demo {
-        println!("  GraphiQL:  http://{address}/   (open it in a browser)");
+        println!("  GraphiQL:  http://{address}/graphiql");
         println!("  GraphQL:   http://{address}/graphql");
         println!("  Demo accounts (password \"demo\", loopback only):");
         for (email, what) in crate::demo::DEMO_ACCOUNTS {

@@ -1,7 +1,7 @@
 //! GraphiQL, served from the binary itself.
 //!
-//! This module holds only the routes for the in-browser GraphQL explorer: the page at `/`
-//! and its vendored assets at `/graphiql/{file}`. Everything lives in
+//! This module holds only the routes for the in-browser GraphQL explorer: the page at
+//! `/graphiql` and its vendored assets at `/graphiql/{file}`. Everything lives in
 //! `backbone/assets/graphiql/` (see the README there for versions and licences) and is
 //! embedded at compile time, so GraphiQL works offline and on networks that cannot reach
 //! any CDN. The page talks to `/graphql`, which is mounted elsewhere.
@@ -30,9 +30,9 @@ const JAVASCRIPT: &str = "text/javascript; charset=utf-8";
 /// The assets never change within one build, so browsers may cache them for a day.
 const ASSET_CACHE_CONTROL: &str = "public, max-age=86400";
 
-/// Routes for GraphiQL: `GET /` (the page) and `GET /graphiql/{file}` (its assets).
+/// Routes for GraphiQL: `GET /graphiql` (the page) and `GET /graphiql/{file}` (its assets).
 pub fn routes() -> Router {
-    Router::new().route("/", get(index)).route("/graphiql/{file}", get(asset))
+    Router::new().route("/graphiql", get(index)).route("/graphiql/{file}", get(asset))
 }
 
 async fn index() -> Html<&'static str> {
@@ -68,7 +68,7 @@ mod tests {
 
     #[tokio::test]
     async fn index_is_html_pointing_at_graphql() -> TestResult {
-        let response = fetch("/").await?;
+        let response = fetch("/graphiql").await?;
         assert_eq!(response.status(), StatusCode::OK);
         assert_eq!(header_of(&response, header::CONTENT_TYPE), Some("text/html; charset=utf-8"));
         let body = to_bytes(response.into_body(), usize::MAX).await?;

@@ -62,6 +62,10 @@ pub struct AppState {
     pub max_value_depth: usize,
     /// A WebSocket message larger than this closes the connection (`server.max_body_bytes`).
     pub max_ws_message: usize,
+    /// Sign-in throttling and session lifetimes (`auth.*`), for the console's sign-in.
+    pub auth: crate::settings::AuthSettings,
+    /// The console's cookies carry `Secure` (the service does not listen on loopback only).
+    pub cookies_secure: bool,
 }
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -85,6 +89,7 @@ pub fn router(state: Arc<AppState>, settings: &crate::settings::Settings) -> Rou
                 metrics_csv(state, headers, query, settings)
             })
         })
+        .merge(crate::console::routes())
         .with_state(state);
     if settings.server.graphiql {
         app = app.merge(crate::graphiql::routes());
@@ -285,28 +290,8 @@ async fn graphql(
         }
     };
     let run = |req: async_graphql::Request, writes: Option<Arc<idempotency::WriteLog>>| {
-        let schema = state.schema.clone();
-        let request_id = request_id.clone();
-        let (req, driver) = match &identity {
-            Identity::Known(actor) => {
-                let actor = crate::auth::Actor { writes: writes.clone(), ..actor.clone() };
-                let (loader, driver) = make_loader(&state.db, &actor);
-                (req.data(loader).data(Identity::Known(actor)), Some(driver))
-            }
-            Identity::Unknown(why) => (req.data(Identity::Unknown(why)), None),
-        };
-        let req = req.data(client).data(auth::RequestId(request_id.clone()));
-        async move {
-            let response = match driver {
-                Some(driver) => driver.drive(schema.execute(req)).await,
-                None => schema.execute(req).await,
-            };
-            let response = finish(response, &request_id);
-            match &writes {
-                Some(w) if w.committed() => saved_after_commit(response, &w.saved_fields(), &w.child_ids()),
-                _ => response,
-            }
-        }
+        let (state, identity, request_id) = (state.clone(), &identity, request_id.clone());
+        async move { run_operation(&state, identity, req, writes, client, &request_id).await }
     };
     // Mutations carry a write log (what committed, for the answer; the key, if sent).
     let log_for =
@@ -337,6 +322,50 @@ async fn graphql(
         answer.headers_mut().insert(header::RETRY_AFTER, axum::http::HeaderValue::from(secs));
     }
     answer
+}
+
+/// Runs one operation as `identity`, with its loader, client address and request id,
+/// and finishes its errors (codes, request id; "saved" for an error after a change
+/// committed). What `/graphql` runs, and what the console runs in-process.
+async fn run_operation(
+    state: &AppState,
+    identity: &Identity,
+    req: async_graphql::Request,
+    writes: Option<Arc<idempotency::WriteLog>>,
+    client: auth::ClientAddress,
+    request_id: &str,
+) -> Response {
+    let (req, driver) = match identity {
+        Identity::Known(actor) => {
+            let actor = crate::auth::Actor { writes: writes.clone(), ..actor.clone() };
+            let (loader, driver) = make_loader(&state.db, &actor);
+            (req.data(loader).data(Identity::Known(actor)), Some(driver))
+        }
+        Identity::Unknown(why) => (req.data(Identity::Unknown(why)), None),
+    };
+    let req = req.data(client).data(auth::RequestId(request_id.to_owned()));
+    let response = match driver {
+        Some(driver) => driver.drive(state.schema.execute(req)).await,
+        None => state.schema.execute(req).await,
+    };
+    let response = finish(response, request_id);
+    match &writes {
+        Some(w) if w.committed() => saved_after_commit(response, &w.saved_fields(), &w.child_ids()),
+        _ => response,
+    }
+}
+
+/// Runs one operation in-process as `identity` (the console's pages), exactly as
+/// `/graphql` would: a mutation carries its write log.
+pub async fn execute(
+    state: &AppState,
+    identity: &Identity,
+    req: async_graphql::Request,
+    client: auth::ClientAddress,
+    request_id: &str,
+) -> Response {
+    let writes = idempotency::is_mutation(&req).then(|| idempotency::WriteLog::new(None));
+    run_operation(state, identity, req, writes, client, request_id).await
 }
 
 /// The longest wait asked by a `TOO_MANY_REQUESTS` error in the response (a throttled
@@ -452,7 +481,7 @@ async fn graphql_ws(
 /// (`auth.trusted_proxies`): then the nearest address in `X-Forwarded-For` that is not
 /// itself a trusted proxy (read from the right, as each proxy appends the one it saw).
 /// A header from anyone else is ignored: a client could write anything in it.
-fn client_address(
+pub(crate) fn client_address(
     headers: &HeaderMap,
     peer: Option<axum::Extension<axum::extract::ConnectInfo<SocketAddr>>>,
     trusted: &[IpAddr],

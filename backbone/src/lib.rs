@@ -1,5 +1,5 @@
 //! backbone: the shared record of a place-based children's partnership, served as a
-//! GraphQL API.
+//! GraphQL API and as the console's pages.
 //!
 //! Layers, data flowing one way (see `docs/architecture.md`):
 //! `http` (axum, limits) → `auth` (bearer token → [`auth::Actor`]) → `graphql` (thin
@@ -11,6 +11,7 @@ pub mod audit;
 pub mod auth;
 pub mod charts;
 pub mod cli;
+pub mod console;
 pub mod demo;
 pub mod domain;
 pub mod error;

@@ -206,6 +206,11 @@ pub struct AuthSettings {
     /// process separately (several processes each allow this many). Over it the answer is
     /// `429` with `Retry-After`. 0 turns the limit off.
     pub requests_per_minute: u32,
+    /// How long a console session lives at most, in hours, however busy.
+    pub console_session_hours: i64,
+    /// A console session not used for this many minutes ends: the next page asks to sign
+    /// in again.
+    pub console_idle_minutes: i64,
 }
 
 /// When a child's attendance at a programme counts as dropping (an event for the link
@@ -252,6 +257,8 @@ impl Default for Settings {
                 max_lockout_secs: 60 * 60,
                 trusted_proxies: Vec::new(),
                 requests_per_minute: 300,
+                console_session_hours: 10,
+                console_idle_minutes: 30,
             },
             brokering: BrokeringSettings { attendance_alert_below: 0.75, attendance_alert_after_sessions: 3 },
             disclosure: crate::domain::disclosure::Rules::default(),

@@ -148,6 +148,8 @@ impl Application {
             rate: crate::http::RateLimiter::new(settings.auth.requests_per_minute),
             max_value_depth: settings.graphql.max_value_depth,
             max_ws_message: settings.server.max_body_bytes,
+            auth: settings.auth.clone(),
+            cookies_secure: !address.ip().is_loopback(),
         });
         let router = router(state, &settings);
         Ok(Application { listener, router, address, db })

@@ -57,6 +57,7 @@ mod m20261203_000010_create_child_name_words;
 mod m20261203_000020_add_child_erasure;
 mod m20261203_000030_create_share_refusals;
 mod m20261203_000040_create_break_glasses;
+mod m20261203_000050_add_token_kind;
 pub mod names;
 
 /// Every migration, oldest first.
@@ -115,6 +116,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000020_add_child_erasure::Migration),
             Box::new(m20261203_000030_create_share_refusals::Migration),
             Box::new(m20261203_000040_create_break_glasses::Migration),
+            Box::new(m20261203_000050_add_token_kind::Migration),
         ]
     }
 }

@@ -51,7 +51,8 @@ impl Mutation {
             client: ctx.data_opt::<auth::ClientAddress>().copied().unwrap_or_default(),
             request_id: ctx.data_opt::<auth::RequestId>().map(|r| r.0.clone()),
         };
-        let session = auth::login(&s.db, attempt, &s.settings.auth, s.allow_demo_logins).await.gql()?;
+        let session =
+            auth::login(&s.db, attempt, &s.settings.auth, s.allow_demo_logins, auth::TokenKind::Api).await.gql()?;
         // Answered from what `login` read and wrote: no second read after the token exists.
         Ok(LoginPayload {
             token: session.token,

@@ -12,6 +12,11 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub expires_at: DateTimeUtc,
     pub revoked_at: Option<DateTimeUtc>,
+    /// `api` (a bearer token) or `console` (a console session's cookie): each is accepted
+    /// only where it belongs (`auth::TokenKind`).
+    pub kind: String,
+    /// When a console session was last used (for its idle timeout).
+    pub last_used_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

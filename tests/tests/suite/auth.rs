@@ -144,9 +144,11 @@ async fn demo_mode_seeds_the_zone_and_every_demo_account_logs_in() {
     assert_ok(&schema);
     assert_eq!(schema["data"]["__schema"]["queryType"]["name"], "Query");
 
-    // GraphiQL is served, from the binary, in demo mode.
-    let page = app.http.get(app.url("/")).send().await.expect("GraphiQL");
+    // GraphiQL is served, from the binary, in demo mode, at /graphiql (the console is at /).
+    let page = app.http.get(app.url("/graphiql")).send().await.expect("GraphiQL");
     assert_eq!(page.status(), 200);
+    let console = app.http.get(app.url("/sign-in")).send().await.expect("console");
+    assert!(console.text().await.unwrap_or_default().contains("Demo mode"), "the sign-in page says how to sign in");
 }
 
 #[tokio::test]

@@ -133,7 +133,7 @@ async fn introspection_is_off_outside_demo_mode_and_graphiql_not_served() {
     let zone = Zone::new().await;
     let body = zone.app.graphql(Some(&zone.admin.token), "{ __schema { queryType { name } } }", json!({})).await;
     assert!(body["data"]["__schema"].is_null(), "{body}");
-    let page = zone.app.http.get(zone.app.url("/")).send().await.expect("sent");
+    let page = zone.app.http.get(zone.app.url("/graphiql")).send().await.expect("sent");
     assert_eq!(page.status(), 404);
     let health = zone.app.http.get(zone.app.url("/healthz")).send().await.expect("sent");
     assert_eq!(health.status(), 200);

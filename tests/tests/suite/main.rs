@@ -8,6 +8,7 @@ mod batching;
 mod break_glass;
 mod brokering;
 mod charts;
+mod console;
 mod contracts;
 mod corrections;
 mod disclosure;

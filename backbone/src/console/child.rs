@@ -1,0 +1,305 @@
+//! A child's page — the record as the caller's view shows it: details, participation, the
+//! adults around the child, consent history, referrals with engagement, recent contacts,
+//! notes — and the form to log a contact.
+
+use super::Signed;
+use super::home::name;
+use super::layout::{self, DateParts, Problem, shown, text};
+use crate::http::AppState;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use maud::{Markup, html};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+const QUERY: &str = "query($c: ID!) { child(id: $c) { id firstName lastName dateOfBirth age yearGroup upn \
+    contactPhone contactEmail postcode anchor { name } \
+    enrolment { status cohort linkWorker { displayName } } \
+    relationships { kind name involvement parentalResponsibility phone } \
+    consents { givenBy givenOn withdrawn withdrawnOn purposes partners { name } } \
+    supportPackage { referrals { id status programme { name } partner { name } needs \
+      engagement { sessionsOffered sessionsAttended attendanceRate } } } \
+    contacts(first: 10) { edges { node { heldOn minutes kind withWhom content linkWorker { displayName } } } } \
+    progressNotes { body createdAt organisation { name } } } }";
+
+#[derive(Deserialize, Default)]
+pub struct Done {
+    done: Option<String>,
+}
+
+/// `GET /children/{id}`.
+pub async fn show(
+    State(state): State<Arc<AppState>>,
+    signed: Signed,
+    Path(id): Path<String>,
+    Query(done): Query<Done>,
+) -> Response {
+    let data = match signed.ask(&state, QUERY, json!({ "c": id })).await {
+        Ok(d) => d,
+        Err(r) => return r.page(Some(&signed.who)),
+    };
+    let c = &data["child"];
+    let title = name(c);
+    let may_log = matches!(signed.actor.role, crate::domain::Role::LinkWorker | crate::domain::Role::AnchorLead);
+    let body = html! {
+        @if done.done.as_deref() == Some("contact") { (layout::banner("The contact has been logged.")) }
+        span class="caption" { (text(&c["anchor"], "name").unwrap_or_default()) }
+        h1 { (title) }
+        @if may_log {
+            a class="button" href={ "/children/" (id) "/contacts/new" } { "Log a contact" }
+        }
+        (details(c))
+        (adults(c))
+        (consents(c))
+        (referrals(c))
+        (contacts(c))
+        (notes(c))
+    };
+    signed.page(&title, &[], body)
+}
+
+fn details(c: &Value) -> Markup {
+    let enrolment = &c["enrolment"];
+    layout::summary(&[
+        ("Date of birth", shown(text(c, "dateOfBirth").map(layout::day).as_deref())),
+        ("Age", html! { (c["age"]) }),
+        ("Year group", html! { (c["yearGroup"]) }),
+        ("UPN", shown(text(c, "upn"))),
+        ("Phone", shown(text(c, "contactPhone"))),
+        ("Email", shown(text(c, "contactEmail"))),
+        ("Postcode", shown(text(c, "postcode"))),
+        ("Status", shown(text(enrolment, "status").map(layout::words).as_deref())),
+        ("Cohort", shown(text(enrolment, "cohort"))),
+        ("Link worker", shown(text(&enrolment["linkWorker"], "displayName"))),
+    ])
+}
+
+fn list(v: &Value) -> Vec<Value> {
+    v.as_array().cloned().unwrap_or_default()
+}
+
+fn adults(c: &Value) -> Markup {
+    let rows = list(&c["relationships"]);
+    html! {
+        h2 { "The adults around the child" }
+        @if rows.is_empty() { p { "None recorded, or not shown to you." } } @else {
+            table {
+                thead { tr { th scope="col" { "Name" } th scope="col" { "Relationship" } th scope="col" { "Involvement" } th scope="col" { "Phone" } } }
+                tbody { @for r in &rows { tr {
+                    td { (shown(text(r, "name"))) }
+                    td { (layout::words(text(r, "kind").unwrap_or_default()))
+                         @if r["parentalResponsibility"] == true { " (parental responsibility)" } }
+                    td { (layout::words(text(r, "involvement").unwrap_or_default())) }
+                    td { (shown(text(r, "phone"))) }
+                } } }
+            }
+        }
+    }
+}
+
+fn consents(c: &Value) -> Markup {
+    let rows = list(&c["consents"]);
+    html! {
+        h2 { "Consent to share" }
+        @if rows.is_empty() { p { "No consent recorded, or not shown to you." } } @else {
+            table {
+                thead { tr { th scope="col" { "Given by" } th scope="col" { "On" } th scope="col" { "With" } th scope="col" { "State" } } }
+                tbody { @for r in &rows { tr {
+                    td { (layout::words(text(r, "givenBy").unwrap_or_default())) }
+                    td { (layout::day(text(r, "givenOn").unwrap_or_default())) }
+                    td { (list(&r["partners"]).iter().filter_map(|p| text(p, "name")).collect::<Vec<_>>().join(", ")) }
+                    td { @if r["withdrawn"] == true { "Withdrawn " (layout::day(text(r, "withdrawnOn").unwrap_or_default())) } @else { "In force" } }
+                } } }
+            }
+        }
+    }
+}
+
+fn referrals(c: &Value) -> Markup {
+    let rows = list(&c["supportPackage"]["referrals"]);
+    html! {
+        h2 { "Support package" }
+        @if rows.is_empty() { p { "No referrals." } } @else {
+            table {
+                thead { tr { th scope="col" { "Programme" } th scope="col" { "Partner" } th scope="col" { "Status" } th scope="col" { "Attended" } } }
+                tbody { @for r in &rows {
+                    @let e = &r["engagement"];
+                    tr {
+                        td { (text(&r["programme"], "name").unwrap_or_default()) }
+                        td { (text(&r["partner"], "name").unwrap_or_default()) }
+                        td { span class="tag" { (layout::words(text(r, "status").unwrap_or_default())) } }
+                        td { (e["sessionsAttended"]) " of " (e["sessionsOffered"])
+                             @if let Some(rate) = e["attendanceRate"].as_f64() { " (" (format!("{:.0}", rate * 100.0)) "%)" } }
+                    }
+                } }
+            }
+        }
+    }
+}
+
+fn contacts(c: &Value) -> Markup {
+    let rows = list(&c["contacts"]["edges"]);
+    html! {
+        h2 { "Recent contacts" }
+        @if rows.is_empty() { p { "None recorded, or not shown to you." } } @else {
+            table {
+                thead { tr { th scope="col" { "On" } th scope="col" { "Kind" } th scope="col" { "With" } th scope="col" { "Minutes" } th scope="col" { "What happened" } } }
+                tbody { @for e in &rows {
+                    @let n = &e["node"];
+                    tr {
+                        td { (layout::day(text(n, "heldOn").unwrap_or_default())) }
+                        td { (layout::words(text(n, "kind").unwrap_or_default())) }
+                        td { (list(&n["withWhom"]).iter().filter_map(Value::as_str).map(layout::words).collect::<Vec<_>>().join(", ")) }
+                        td { (n["minutes"]) }
+                        td { (shown(text(n, "content"))) }
+                    }
+                } }
+            }
+        }
+    }
+}
+
+fn notes(c: &Value) -> Markup {
+    let rows = list(&c["progressNotes"]);
+    html! {
+        h2 { "Progress notes" }
+        @if rows.is_empty() { p { "None you may read." } } @else {
+            @for n in &rows {
+                div class="summary" {
+                    p { strong { (text(&n["organisation"], "name").unwrap_or_default()) } ", " (layout::day(text(n, "createdAt").unwrap_or_default())) }
+                    p { (shown(text(n, "body"))) }
+                }
+            }
+        }
+    }
+}
+
+const KINDS: &[(&str, &str)] =
+    &[("INFORMAL", "Informal (a chat, a check-in)"), ("FORMAL", "Formal (a planned meeting)")];
+const PARTIES: &[(&str, &str)] = &[
+    ("CHILD", "The child"),
+    ("PARENT", "A parent or carer"),
+    ("TRUSTED_ADULT", "A trusted adult"),
+    ("SCHOOL_STAFF", "School staff"),
+];
+
+/// What the contact form holds (`with-whom` comes as repeated fields).
+#[derive(Default)]
+pub struct ContactForm {
+    csrf: String,
+    day: String,
+    month: String,
+    year: String,
+    minutes: String,
+    kind: String,
+    with_whom: Vec<String>,
+    content: String,
+}
+
+impl ContactForm {
+    fn parse(body: &[u8]) -> ContactForm {
+        let mut form = ContactForm::default();
+        for (k, v) in form_pairs(body) {
+            match k.as_str() {
+                "csrf" => form.csrf = v,
+                "held-on-day" => form.day = v,
+                "held-on-month" => form.month = v,
+                "held-on-year" => form.year = v,
+                "minutes" => form.minutes = v,
+                "kind" => form.kind = v,
+                "with-whom" => form.with_whom.push(v),
+                "content" => form.content = v,
+                _ => {}
+            }
+        }
+        form
+    }
+}
+
+fn contact_page(signed: &Signed, id: &str, form: &ContactForm, problems: &[Problem]) -> Response {
+    let held = DateParts { day: form.day.clone(), month: form.month.clone(), year: form.year.clone() };
+    let body = html! {
+        a href={ "/children/" (id) } { "Back to the child's record" }
+        h1 { "Log a contact" }
+        (layout::form(&format!("/children/{id}/contacts/new"), &signed.csrf, html! {
+            (layout::date_input("held-on", "When was it?", Some("For example, 27 3 2026"), &held, problems))
+            (layout::input("text", "minutes", "How long was it, in minutes?", None, &form.minutes, problems))
+            (layout::choices("kind", "What kind of contact was it?", KINDS, std::slice::from_ref(&form.kind), false, problems))
+            (layout::choices("with-whom", "Who was it with?", PARTIES, &form.with_whom, true, problems))
+            (layout::textarea("content", "What happened?", Some("Do not write anything you would not want the family to read."), &form.content, problems))
+            button type="submit" class="button" { "Log the contact" }
+        }))
+    };
+    signed.page("Log a contact", problems, body)
+}
+
+/// `GET /children/{id}/contacts/new`.
+pub async fn contact_form(signed: Signed, Path(id): Path<String>) -> Response {
+    let today = DateParts::of(crate::domain::validate::today());
+    let form = ContactForm { day: today.day, month: today.month, year: today.year, ..ContactForm::default() };
+    contact_page(&signed, &id, &form, &[])
+}
+
+/// The form's element for each field the API names.
+fn contact_element(field: &str) -> Option<&'static str> {
+    match field.rsplit('.').next().unwrap_or(field) {
+        "heldOn" => Some("held-on-day"),
+        "minutes" => Some("minutes"),
+        "kind" => Some("kind-0"),
+        "withWhom" => Some("with-whom-0"),
+        "content" => Some("content"),
+        _ => None,
+    }
+}
+
+/// `POST /children/{id}/contacts/new`: runs `logContact`; the form comes back with every
+/// problem named, and nothing written, when it is refused.
+pub async fn log_contact(
+    State(state): State<Arc<AppState>>,
+    signed: Signed,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Response {
+    let form = ContactForm::parse(&body);
+    if let Some(refused) = signed.forged(&form.csrf) {
+        return refused;
+    }
+    // What the form itself can tell before asking: a date with all three parts, a number.
+    let mut problems = Vec::new();
+    let held = DateParts { day: form.day.clone(), month: form.month.clone(), year: form.year.clone() };
+    let held_on = held.iso();
+    if held_on.is_none() {
+        problems.push(Problem {
+            field: Some("held-on-day".into()),
+            message: "Enter the date as a day, month and year, in numbers".into(),
+        });
+    }
+    let minutes = form.minutes.trim().parse::<i64>().ok();
+    if minutes.is_none() {
+        problems
+            .push(Problem { field: Some("minutes".into()), message: "Enter how long it was, in whole minutes".into() });
+    }
+    if !KINDS.iter().any(|(k, _)| *k == form.kind) {
+        problems.push(Problem { field: Some("kind-0".into()), message: "Choose what kind of contact it was".into() });
+    }
+    if form.with_whom.is_empty() || !form.with_whom.iter().all(|w| PARTIES.iter().any(|(p, _)| p == w)) {
+        problems.push(Problem { field: Some("with-whom-0".into()), message: "Choose who it was with".into() });
+    }
+    if !problems.is_empty() {
+        return contact_page(&signed, &id, &form, &problems);
+    }
+    let input = json!({ "childId": id, "heldOn": held_on, "minutes": minutes, "kind": form.kind,
+        "withWhom": form.with_whom, "content": form.content });
+    let mutation = "mutation($i: LogContactInput!) { logContact(input: $i) { id } }";
+    match signed.ask(&state, mutation, json!({ "i": input })).await {
+        Ok(_) => Redirect::to(&format!("/children/{id}?done=contact")).into_response(),
+        Err(r) if r.on_the_form() => contact_page(&signed, &id, &form, &r.problems(contact_element)),
+        Err(r) => r.page(Some(&signed.who)),
+    }
+}
+
+/// The `name=value` pairs of an `application/x-www-form-urlencoded` body, in order.
+pub fn form_pairs(body: &[u8]) -> Vec<(String, String)> {
+    serde_urlencoded::from_bytes::<Vec<(String, String)>>(body).unwrap_or_default()
+}

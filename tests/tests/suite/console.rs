@@ -1,0 +1,404 @@
+//! The console over HTTP, as a browser without JavaScript uses it: forms, cookies,
+//! redirects. Every page is asked as a role that reaches it and as one that must not.
+//!
+//! Tests → rules:
+//!
+//! - `signing_in_sets_a_strict_http_only_cookie_stored_only_as_a_digest`: the form's own
+//!   token, a wrong password (the error summary names the field, no cookie), the cookie's
+//!   flags (no `Secure` on loopback), the digest stored, the console token refused as a
+//!   bearer token at `/graphql`, `next` followed only within the service.
+//! - `signing_out_revokes_the_session_and_an_idle_one_ends`.
+//! - `a_link_worker_sees_their_worklist_and_children_and_not_another_anchors`.
+//! - `a_childs_page_shows_what_the_api_shows_each_role_and_nothing_more`: the partner's
+//!   page never carries the surname, date of birth, UPN, phone or the adults' names; a
+//!   child outside the scope is 404; every child shown is audited.
+//! - `logging_a_contact_round_trips_its_errors_and_writes_once`: no CSRF token → 403 and
+//!   nothing written; problems → the error summary links to each field, nothing written;
+//!   then the contact is written and the page says so.
+//! - `a_partner_accepts_and_declines_from_the_inbox`: decline needs a reason; the link
+//!   worker's inbox is 403.
+
+use backbone::store::{audit_event, auth_token, contact};
+use backbone_tests::*;
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
+use serde_json::json;
+
+/// A browser without JavaScript: it keeps cookies by hand and does not follow redirects.
+struct Browser<'a> {
+    zone: &'a Zone,
+    http: reqwest::Client,
+    cookies: Vec<(String, String)>,
+}
+
+struct Page {
+    status: u16,
+    location: Option<String>,
+    set_cookies: Vec<String>,
+    body: String,
+}
+
+impl<'a> Browser<'a> {
+    fn new(zone: &'a Zone) -> Browser<'a> {
+        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+        Browser { zone, http, cookies: Vec::new() }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
+    }
+
+    async fn keep(&mut self, response: reqwest::Response) -> Page {
+        let status = response.status().as_u16();
+        let location = response.headers().get("location").and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let set_cookies: Vec<String> = response
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .map(str::to_owned)
+            .collect();
+        for c in &set_cookies {
+            let pair = c.split(';').next().unwrap_or_default();
+            if let Some((k, v)) = pair.split_once('=') {
+                self.cookies.retain(|(name, _)| name != k);
+                if !c.contains("Max-Age=0") {
+                    self.cookies.push((k.to_owned(), v.to_owned()));
+                }
+            }
+        }
+        Page { status, location, set_cookies, body: response.text().await.unwrap_or_default() }
+    }
+
+    async fn get(&mut self, path: &str) -> Page {
+        let r = self.http.get(self.zone.app.url(path)).header("cookie", self.cookie_header()).send().await;
+        self.keep(r.expect("GET")).await
+    }
+
+    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
+        let body = form.iter().map(|(k, v)| format!("{}={}", enc(k), enc(v))).collect::<Vec<_>>().join("&");
+        let r = self
+            .http
+            .post(self.zone.app.url(path))
+            .header("cookie", self.cookie_header())
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await;
+        self.keep(r.expect("POST")).await
+    }
+
+    /// Signs in through the form, and answers where it was sent.
+    async fn sign_in(&mut self, email: &str, password: &str) -> Page {
+        let form = self.get("/sign-in").await;
+        let csrf = hidden(&form.body, "csrf");
+        self.post("/sign-in", &[("csrf", &csrf), ("email", email), ("password", password), ("next", "/")]).await
+    }
+
+    /// Signed in as `who`, on their home page's CSRF token.
+    async fn signed_in(zone: &'a Zone, who: &Account) -> (Browser<'a>, String) {
+        let mut b = Browser::new(zone);
+        let after = b.sign_in(&who.email, PASSWORD).await;
+        assert_eq!(after.status, 303, "{}", after.body);
+        let home = b.get("/").await;
+        let page = if home.status == 303 { b.get(home.location.as_deref().unwrap_or("/")).await } else { home };
+        let csrf = hidden(&page.body, "csrf");
+        (b, csrf)
+    }
+}
+
+fn enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The value of the first hidden input named `name`.
+fn hidden(body: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    body.split(&marker).nth(1).and_then(|rest| rest.split('"').next()).unwrap_or_default().to_owned()
+}
+
+#[tokio::test]
+async fn signing_in_sets_a_strict_http_only_cookie_stored_only_as_a_digest() {
+    let zone = Zone::new().await;
+    let mut b = Browser::new(&zone);
+    let form = b.get("/sign-in").await;
+    assert_eq!(form.status, 200);
+    assert!(form.body.contains("<form method=\"post\" action=\"/sign-in\""), "{}", form.body);
+
+    // A form without its token is refused, whatever the password.
+    let forged = b.post("/sign-in", &[("csrf", "x"), ("email", &zone.link_worker.email), ("password", PASSWORD)]).await;
+    assert_eq!(forged.status, 403);
+    assert!(!forged.set_cookies.iter().any(|c| c.starts_with("backbone_session=")));
+
+    let wrong = b.sign_in(&zone.link_worker.email, "not the password").await;
+    assert_eq!(wrong.status, 401);
+    assert!(wrong.body.contains("There is a problem"), "{}", wrong.body);
+    assert!(wrong.body.contains("href=\"#email\""), "the summary links to the field: {}", wrong.body);
+    assert!(wrong.body.contains("<title>Error: Sign in"), "{}", wrong.body);
+    assert!(!wrong.set_cookies.iter().any(|c| c.starts_with("backbone_session=")));
+
+    let ok = b.sign_in(&zone.link_worker.email, PASSWORD).await;
+    assert_eq!((ok.status, ok.location.as_deref()), (303, Some("/")));
+    let session = ok.set_cookies.iter().find(|c| c.starts_with("backbone_session=")).expect("session cookie");
+    assert!(session.contains("HttpOnly") && session.contains("SameSite=Strict") && session.contains("Path=/"));
+    assert!(!session.contains("Secure"), "no Secure on loopback: {session}");
+    let token = session.split(';').next().and_then(|p| p.split_once('=')).map(|(_, v)| v.to_owned()).expect("value");
+
+    // Stored only as its digest, as a console session.
+    let rows = auth_token::Entity::find()
+        .filter(auth_token::Column::UserId.eq(zone.link_worker.id.clone()))
+        .filter(auth_token::Column::Kind.eq("console"))
+        .all(&zone.app.db)
+        .await
+        .expect("tokens");
+    assert_eq!(rows.len(), 1);
+    assert_ne!(rows[0].token_hash, token);
+    assert!(!rows[0].token_hash.contains(&token[3..]));
+    // A console session is not a bearer token.
+    let as_bearer = zone.app.graphql(Some(&token), "{ me { id } }", json!({})).await;
+    assert_refused(&as_bearer, "UNAUTHENTICATED");
+
+    // Only paths of the service are followed after signing in.
+    let mut other = Browser::new(&zone);
+    let form = other.get("/sign-in?next=//evil.example").await;
+    assert!(!form.body.contains("evil.example"), "{}", form.body);
+    let csrf = hidden(&form.body, "csrf");
+    let away = other
+        .post(
+            "/sign-in",
+            &[
+                ("csrf", &csrf),
+                ("email", &zone.link_worker.email),
+                ("password", PASSWORD),
+                ("next", "https://evil.example"),
+            ],
+        )
+        .await;
+    assert_eq!(away.location.as_deref(), Some("/"));
+}
+
+#[tokio::test]
+async fn signing_out_revokes_the_session_and_an_idle_one_ends() {
+    let zone = Zone::new().await;
+    let (mut b, csrf) = Browser::signed_in(&zone, &zone.link_worker).await;
+    assert_eq!(b.get("/").await.status, 200);
+    // Signing out needs the form's token.
+    assert_eq!(b.post("/sign-out", &[("csrf", "wrong")]).await.status, 403);
+    assert_eq!(b.get("/").await.status, 200, "still signed in");
+    let out = b.post("/sign-out", &[("csrf", &csrf)]).await;
+    assert_eq!(out.location.as_deref(), Some("/sign-in?signed_out=1"));
+    let revoked = auth_token::Entity::find()
+        .filter(auth_token::Column::UserId.eq(zone.link_worker.id.clone()))
+        .filter(auth_token::Column::Kind.eq("console"))
+        .one(&zone.app.db)
+        .await
+        .expect("token")
+        .expect("row");
+    assert!(revoked.revoked_at.is_some());
+    let after = b.get("/").await;
+    assert_eq!((after.status, after.location.as_deref()), (303, Some("/sign-in")));
+
+    // Idle for longer than `console.idle_minutes`: the next page asks to sign in again.
+    let (mut idle, _) = Browser::signed_in(&zone, &zone.link_worker).await;
+    for row in auth_token::Entity::find()
+        .filter(auth_token::Column::Kind.eq("console"))
+        .filter(auth_token::Column::RevokedAt.is_null())
+        .all(&zone.app.db)
+        .await
+        .expect("tokens")
+    {
+        let mut row: auth_token::ActiveModel = row.into();
+        row.last_used_at = Set(Some(chrono::Utc::now() - chrono::Duration::minutes(31)));
+        row.update(&zone.app.db).await.expect("age the session");
+    }
+    let page = idle.get("/children/x").await;
+    assert_eq!(page.status, 303);
+    assert_eq!(page.location.as_deref(), Some("/sign-in?next=/children/x"));
+}
+
+#[tokio::test]
+async fn a_link_worker_sees_their_worklist_and_children_and_not_another_anchors() {
+    let zone = Zone::new().await;
+    let b1 = zone.add_child("Zola", &zone.anchor_b, &zone.link_worker_b.id).await;
+    let (mut b, _) = Browser::signed_in(&zone, &zone.link_worker).await;
+    let home = b.get("/").await;
+    assert_eq!(home.status, 200);
+    assert!(home.body.contains("Your worklist"));
+    assert!(home.body.contains(&format!("/children/{}", zone.child_a1)), "their child is listed: {}", home.body);
+    assert!(!home.body.contains("Zola") && !home.body.contains(&b1), "another anchor's child is not");
+    let found = b.get("/?name=ada").await;
+    assert!(found.body.contains(&zone.child_a1));
+    let none = b.get("/?name=zola").await;
+    assert!(none.body.contains("No children match."), "{}", none.body);
+
+    // A partner is sent to their referrals; signed out, to the sign-in page.
+    let (mut partner, _) = Browser::signed_in(&zone, &zone.partner_worker).await;
+    assert_eq!(partner.get("/").await.location.as_deref(), Some("/inbox"));
+    let mut nobody = Browser::new(&zone);
+    assert_eq!(nobody.get("/").await.location.as_deref(), Some("/sign-in"));
+}
+
+#[tokio::test]
+async fn a_childs_page_shows_what_the_api_shows_each_role_and_nothing_more() {
+    let zone = Zone::new().await;
+    let a1 = zone.child_a1.clone();
+    let programme = zone.programme(&zone.partner_1, "Mentoring", 5).await;
+    zone.ready_for_referral(&a1, &[&zone.partner_1]).await;
+    zone.refer(&a1, &programme, backbone::domain::ReferralStatus::Sent).await;
+    let phone = "mutation($c: ID!) { updateChild(input: {childId: $c, contactPhone: \"07700 900123\", upn: \"A123456789012\", reason: \"Form\"}) { id } }";
+    assert_ok(&zone.as_(&zone.link_worker, phone, json!({"c": a1})).await);
+    let adult = "mutation($c: ID!) { addRelationship(input: {childId: $c, kind: PARENT, name: \"Pat Testparent\", involvement: MAIN_CONTACT, parentalResponsibility: true}) { id } }";
+    assert_ok(&zone.as_(&zone.link_worker, adult, json!({"c": a1})).await);
+    let path = format!("/children/{a1}");
+
+    let (mut lw, _) = Browser::signed_in(&zone, &zone.link_worker).await;
+    let full = lw.get(&path).await;
+    assert_eq!(full.status, 200);
+    for shown in ["Ada", "Testchild", "07700 900123", "A123456789012", "Pat Testparent", "Mentoring"] {
+        assert!(full.body.contains(shown), "the link worker sees {shown}");
+    }
+    let (mut partner, _) = Browser::signed_in(&zone, &zone.partner_worker).await;
+    let narrow = partner.get(&path).await;
+    assert_eq!(narrow.status, 200, "{}", narrow.body);
+    assert!(narrow.body.contains("Ada"));
+    for withheld in ["Testchild", "07700 900123", "A123456789012", "Pat Testparent", "2016-05-04"] {
+        assert!(!narrow.body.contains(withheld), "the partner's page shows {withheld}");
+    }
+    for who in [&zone.link_worker_b, &zone.partner_worker_2] {
+        let (mut other, _) = Browser::signed_in(&zone, who).await;
+        assert_eq!(other.get(&path).await.status, 404);
+    }
+    // A funder never reaches a child: as through the API, it answers as a missing one.
+    let (mut funder, _) = Browser::signed_in(&zone, &zone.funder).await;
+    assert_eq!(funder.get(&path).await.status, 404);
+    // Every page that showed the child is audited, as the API's reads are.
+    let reads = audit_event::Entity::find()
+        .filter(audit_event::Column::ChildId.eq(a1.clone()))
+        .filter(audit_event::Column::Action.eq("child.read"))
+        .filter(audit_event::Column::ActorUserId.eq(zone.partner_worker.id.clone()))
+        .count(&zone.app.db)
+        .await
+        .expect("count");
+    assert!(reads >= 1);
+}
+
+#[tokio::test]
+async fn logging_a_contact_round_trips_its_errors_and_writes_once() {
+    let zone = Zone::new().await;
+    let a1 = zone.child_a1.clone();
+    let path = format!("/children/{a1}/contacts/new");
+    let (mut b, csrf) = Browser::signed_in(&zone, &zone.link_worker).await;
+    let form = b.get(&path).await;
+    assert_eq!(form.status, 200);
+    assert!(
+        form.body.contains("held-on-day") && form.body.contains("held-on-month") && form.body.contains("held-on-year")
+    );
+    let count = || async { contact::Entity::find().count(&zone.app.db).await.expect("count") };
+    let good = |csrf: &str| {
+        vec![
+            ("csrf".to_owned(), csrf.to_owned()),
+            ("held-on-day".into(), "7".into()),
+            ("held-on-month".into(), "10".into()),
+            ("held-on-year".into(), "2026".into()),
+            ("minutes".into(), "15".into()),
+            ("kind".into(), "INFORMAL".into()),
+            ("with-whom".into(), "CHILD".into()),
+            ("with-whom".into(), "PARENT".into()),
+            ("content".into(), "Chat at the gate with Ada and her mum".into()),
+        ]
+    };
+
+    // Without the session's CSRF token: refused, nothing written.
+    let mut forged = good("");
+    forged.retain(|(k, _)| k != "csrf");
+    let pairs: Vec<(&str, &str)> = forged.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    assert_eq!(b.post(&path, &pairs).await.status, 403);
+    assert_eq!(count().await, 0);
+
+    // Problems the form sees and problems the API sees come back the same way.
+    let mut bad = good(&csrf);
+    for (k, v) in bad.iter_mut() {
+        match k.as_str() {
+            "held-on-month" => *v = "13".into(),
+            "minutes" => *v = "a while".into(),
+            _ => {}
+        }
+    }
+    let pairs: Vec<(&str, &str)> = bad.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let page = b.post(&path, &pairs).await;
+    assert_eq!(page.status, 400, "{}", page.body);
+    assert!(page.body.contains("There is a problem"));
+    assert!(page.body.contains("href=\"#minutes\""), "{}", page.body);
+    assert!(page.body.contains("Chat at the gate with Ada and her mum"), "what was typed is kept");
+    let mut future = good(&csrf);
+    for (k, v) in future.iter_mut() {
+        if k == "held-on-year" {
+            *v = "2099".into();
+        }
+    }
+    let pairs: Vec<(&str, &str)> = future.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let page = b.post(&path, &pairs).await;
+    assert_eq!(page.status, 400, "{}", page.body);
+    assert!(page.body.contains("href=\"#held-on-day\""), "the API's problem links to the date: {}", page.body);
+    assert_eq!(count().await, 0, "nothing written");
+
+    let ok = good(&csrf);
+    let pairs: Vec<(&str, &str)> = ok.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let done = b.post(&path, &pairs).await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    assert_eq!(count().await, 1);
+    let shown = b.get(done.location.as_deref().expect("back to the child")).await;
+    assert!(shown.body.contains("The contact has been logged."));
+    assert!(shown.body.contains("Chat at the gate with Ada and her mum"));
+
+    // A partner cannot log a contact (the API refuses them; nothing written).
+    let (mut partner, pcsrf) = Browser::signed_in(&zone, &zone.partner_worker).await;
+    let theirs = good(&pcsrf);
+    let pairs: Vec<(&str, &str)> = theirs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let refused = partner.post(&path, &pairs).await;
+    assert!(matches!(refused.status, 403 | 404), "{}", refused.status);
+    assert_eq!(count().await, 1);
+}
+
+#[tokio::test]
+async fn a_partner_accepts_and_declines_from_the_inbox() {
+    let zone = Zone::new().await;
+    let mentoring = zone.programme(&zone.partner_1, "Mentoring", 5).await;
+    let homework = zone.programme(&zone.partner_1, "Homework Club", 5).await;
+    zone.ready_for_referral(&zone.child_a1, &[&zone.partner_1]).await;
+    let first = zone.refer(&zone.child_a1, &mentoring, backbone::domain::ReferralStatus::Sent).await;
+    let second = zone.refer(&zone.child_a1, &homework, backbone::domain::ReferralStatus::Sent).await;
+    let (mut b, csrf) = Browser::signed_in(&zone, &zone.partner_worker).await;
+    let inbox = b.get("/inbox").await;
+    assert_eq!(inbox.status, 200);
+    assert!(inbox.body.contains(&format!("/referrals/{first}/accept")), "{}", inbox.body);
+    assert!(!inbox.body.contains("Testchild"), "the partner sees no surname");
+
+    assert_eq!(b.post(&format!("/referrals/{first}/accept"), &[("csrf", "x")]).await.status, 403);
+    let accepted = b.post(&format!("/referrals/{first}/accept"), &[("csrf", &csrf)]).await;
+    assert_eq!(accepted.location.as_deref(), Some("/inbox?done=accepted"));
+    let status = "query($r: ID!) { referral(id: $r) { status reason } }";
+    let r = zone.as_(&zone.link_worker, status, json!({"r": first})).await;
+    assert_eq!(r["data"]["referral"]["status"], "ACCEPTED");
+
+    let decline = format!("/referrals/{second}/decline");
+    let blank = b.post(&decline, &[("csrf", &csrf), ("reason", "  ")]).await;
+    assert_eq!(blank.status, 400);
+    assert!(blank.body.contains("href=\"#reason\""), "{}", blank.body);
+    let r = zone.as_(&zone.link_worker, status, json!({"r": second})).await;
+    assert_eq!(r["data"]["referral"]["status"], "SENT", "nothing written");
+    let declined = b.post(&decline, &[("csrf", &csrf), ("reason", "No mentor free until January")]).await;
+    assert_eq!(declined.location.as_deref(), Some("/inbox?done=declined"));
+    let r = zone.as_(&zone.link_worker, status, json!({"r": second})).await;
+    assert_eq!(r["data"]["referral"]["reason"], "No mentor free until January");
+
+    // Another partner cannot answer it; a link worker has no inbox.
+    let (mut other, ocsrf) = Browser::signed_in(&zone, &zone.partner_worker_2).await;
+    assert_eq!(other.post(&format!("/referrals/{first}/accept"), &[("csrf", &ocsrf)]).await.status, 404);
+    let (mut lw, _) = Browser::signed_in(&zone, &zone.link_worker).await;
+    assert_eq!(lw.get("/inbox").await.status, 403);
+}
