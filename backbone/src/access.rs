@@ -688,6 +688,12 @@ pub fn require_partner(actor: &Actor) -> Result<()> {
     if is_partner(actor) { Ok(()) } else { Err(Error::forbidden("the referral inbox is for partner staff")) }
 }
 
+/// Partner staff only: taking registers (the console's registers pages; `logSession`
+/// judges each register itself).
+pub fn may_take_registers(actor: &Actor) -> Result<()> {
+    if is_partner(actor) { Ok(()) } else { Err(Error::forbidden("registers are taken by partners' staff")) }
+}
+
 /// Link workers only: caseload events.
 pub fn require_link_worker(actor: &Actor) -> Result<()> {
     if actor.role == Role::LinkWorker { Ok(()) } else { Err(Error::forbidden("caseload events are for link workers")) }

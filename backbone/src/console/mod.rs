@@ -25,6 +25,7 @@ mod child;
 mod home;
 mod inbox;
 pub mod layout;
+mod registers;
 mod sign_in;
 
 use crate::auth::{self, Actor, ClientAddress};
@@ -57,6 +58,8 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/inbox", get(inbox::show))
         .route("/referrals/{id}/accept", post(inbox::accept))
         .route("/referrals/{id}/decline", get(inbox::decline_form).post(inbox::decline))
+        .route("/registers", get(registers::list))
+        .route("/programmes/{id}/register", get(registers::form).post(registers::save))
 }
 
 async fn stylesheet() -> Response {
@@ -145,7 +148,7 @@ fn nav(role: crate::domain::Role) -> Vec<(&'static str, &'static str)> {
     use crate::domain::Role;
     match role {
         Role::LinkWorker | Role::AnchorLead => vec![("/", "Worklist and children")],
-        Role::PartnerWorker | Role::PartnerLead => vec![("/inbox", "Referrals")],
+        Role::PartnerWorker | Role::PartnerLead => vec![("/inbox", "Referrals"), ("/registers", "Registers")],
         _ => vec![("/", "Home")],
     }
 }
@@ -232,6 +235,11 @@ impl Signed {
         }
     }
 
+    /// A domain refusal as a page for this person.
+    pub fn refused(&self, e: &Error) -> Response {
+        Refusal::from_error(e, &self.request_id).page(Some(&self.who))
+    }
+
     /// A page for this person.
     pub fn page(&self, title: &str, problems: &[Problem], body: Markup) -> Response {
         let status = if problems.is_empty() { StatusCode::OK } else { StatusCode::BAD_REQUEST };
@@ -294,14 +302,14 @@ impl Refusal {
 
     /// The problems to show on a form: each field the API named, at the element id
     /// `element` gives it (or on the form as a whole), or the refusal's message.
-    pub fn problems(&self, element: impl Fn(&str) -> Option<&'static str>) -> Vec<Problem> {
+    pub fn problems<S: Into<String>>(&self, element: impl Fn(&str) -> Option<S>) -> Vec<Problem> {
         if self.fields.is_empty() {
             return vec![Problem { field: None, message: sentence(&self.message) }];
         }
         self.fields
             .iter()
             .map(|(field, message)| Problem {
-                field: element(field).map(str::to_owned),
+                field: element(field).map(Into::into),
                 message: sentence(message.split_once(": ").map_or(message.as_str(), |(_, m)| m)),
             })
             .collect()

@@ -150,7 +150,7 @@ pub async fn sign_out(State(state): State<Arc<AppState>>, signed: Signed, Form(f
         return refused;
     }
     if let Err(e) = auth::logout(&state.db, &signed.actor).await {
-        return super::Refusal::from_error(&e, &signed.request_id).page(Some(&signed.who));
+        return signed.refused(&e);
     }
     let mut out = Redirect::to("/sign-in?signed_out=1").into_response();
     out.headers_mut().append(header::SET_COOKIE, set_cookie(&state, SESSION_COOKIE, "", Some(0)));

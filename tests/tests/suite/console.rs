@@ -402,3 +402,65 @@ async fn a_partner_accepts_and_declines_from_the_inbox() {
     let (mut lw, _) = Browser::signed_in(&zone, &zone.link_worker).await;
     assert_eq!(lw.get("/inbox").await.status, 403);
 }
+
+#[tokio::test]
+async fn a_partner_takes_a_register_whole_or_not_at_all() {
+    let zone = Zone::new().await;
+    let programme = zone.programme(&zone.partner_1, "Mentoring", 5).await;
+    for c in [&zone.child_a1, &zone.child_a2] {
+        zone.ready_for_referral(c, &[&zone.partner_1]).await;
+        zone.refer(c, &programme, backbone::domain::ReferralStatus::Accepted).await;
+    }
+    let sessions = || async { backbone::store::session::Entity::find().count(&zone.app.db).await.expect("count") };
+    let (mut b, csrf) = Browser::signed_in(&zone, &zone.partner_worker).await;
+    let list = b.get("/registers").await;
+    assert_eq!(list.status, 200);
+    let path = format!("/programmes/{programme}/register");
+    assert!(list.body.contains(&path), "{}", list.body);
+    let form = b.get(&path).await;
+    assert_eq!(form.status, 200);
+    assert!(form.body.contains("Ada") && form.body.contains("Bea"), "both children are on it: {}", form.body);
+    assert!(!form.body.contains("Testchild"), "the partner sees no surname");
+
+    let (a1, a2) = (zone.child_a1.as_str(), zone.child_a2.as_str());
+    let (s1, s2) = (format!("status:{a1}"), format!("status:{a2}"));
+    let base = [
+        ("csrf", csrf.as_str()),
+        ("held-on-day", "7"),
+        ("held-on-month", "10"),
+        ("held-on-year", "2026"),
+        ("minutes", "60"),
+        ("kind", "GROUP"),
+        ("child", a1),
+        ("child", a2),
+    ];
+    // One child left unticked: the page says who, nothing is written.
+    let e1 = format!("engagement:{a1}");
+    let mut half = base.to_vec();
+    half.push((s1.as_str(), "ATTENDED"));
+    half.push((e1.as_str(), "PARTICIPATING"));
+    let page = b.post(&path, &half).await;
+    assert_eq!(page.status, 400, "{}", page.body);
+    assert!(page.body.contains("href=\"#status-1-0\""), "{}", page.body);
+    assert_eq!(sessions().await, 0);
+    // Another partner cannot log it: the API refuses them.
+    let (mut other, ocsrf) = Browser::signed_in(&zone, &zone.partner_worker_2).await;
+    let mut theirs = half.clone();
+    theirs[0] = ("csrf", ocsrf.as_str());
+    theirs.push((s2.as_str(), "ABSENT"));
+    let refused = other.post(&path, &theirs).await;
+    assert!(matches!(refused.status, 400 | 403 | 404), "{}", refused.status);
+    assert_eq!(sessions().await, 0);
+
+    let mut whole = half.clone();
+    whole.push((s2.as_str(), "ABSENT"));
+    let saved = b.post(&path, &whole).await;
+    assert_eq!(saved.location.as_deref(), Some("/registers?done=register"), "{}", saved.body);
+    assert_eq!(sessions().await, 1);
+    let r = zone.as_(&zone.link_worker, "query($c: ID!) { child(id: $c) { supportPackage { referrals { status engagement { sessionsAttended } } } } }", json!({"c": a1})).await;
+    assert_eq!(r["data"]["child"]["supportPackage"]["referrals"][0]["status"], "ACTIVE", "{r}");
+
+    // Registers are partners' pages.
+    let (mut lw, _) = Browser::signed_in(&zone, &zone.link_worker).await;
+    assert_eq!(lw.get("/registers").await.status, 403);
+}
