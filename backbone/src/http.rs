@@ -540,6 +540,22 @@ async fn signed_in(
     headers: &HeaderMap,
     request_id: &str,
 ) -> Result<crate::auth::Actor, axum::response::Response> {
+    // A signed-in console page's chart or download: its session cookie, when no bearer
+    // token is sent (these are GETs that change nothing; the cookie is `SameSite=Strict`).
+    if bearer(headers).is_none()
+        && let Some(session) = crate::console::cookie(headers, crate::console::SESSION_COOKIE)
+    {
+        let idle = state.auth.console_idle_minutes;
+        return crate::auth::authenticate_session(
+            &state.db,
+            &session,
+            state.allow_demo_logins,
+            idle,
+            Some(request_id.to_owned()),
+        )
+        .await
+        .map_err(|e| failure(&e, request_id));
+    }
     match identify(state, headers, request_id).await {
         Ok(Identity::Known(actor)) => Ok(actor),
         Ok(Identity::Unknown(why)) => Err(failure(&Error::Unauthenticated(why), request_id)),

@@ -40,7 +40,9 @@ pub async fn show(State(state): State<Arc<AppState>>, signed: Signed, Query(f): 
     match signed.actor.role {
         Role::LinkWorker | Role::AnchorLead => {}
         Role::PartnerWorker | Role::PartnerLead => return Redirect::to("/inbox").into_response(),
-        _ => return not_yet(&signed),
+        Role::Funder | Role::BackboneAnalyst | Role::BackboneAdmin | Role::System => {
+            return Redirect::to("/dashboard").into_response();
+        }
     }
     let mut filter = json!({});
     if !f.name.trim().is_empty() {
@@ -66,15 +68,6 @@ pub async fn show(State(state): State<Arc<AppState>>, signed: Signed, Query(f): 
         (children(&data["children"], &f))
     };
     signed.page("Your worklist", &problems, body)
-}
-
-fn not_yet(signed: &Signed) -> Response {
-    let body = html! {
-        h1 { "Signed in" }
-        p { "The console's pages for your role (" (signed.who.role) ") are not built yet. "
-            "Your work is available through the API; ask the backbone team for access." }
-    };
-    signed.page("Signed in", &[], body)
 }
 
 fn worklist(list: &Value) -> Markup {

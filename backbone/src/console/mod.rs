@@ -22,6 +22,7 @@
 //! linking to each field.
 
 mod child;
+mod dashboard;
 mod home;
 mod inbox;
 pub mod layout;
@@ -59,6 +60,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/referrals/{id}/accept", post(inbox::accept))
         .route("/referrals/{id}/decline", get(inbox::decline_form).post(inbox::decline))
         .route("/registers", get(registers::list))
+        .route("/dashboard", get(dashboard::show))
         .route("/programmes/{id}/register", get(registers::form).post(registers::save))
 }
 
@@ -149,7 +151,7 @@ fn nav(role: crate::domain::Role) -> Vec<(&'static str, &'static str)> {
     match role {
         Role::LinkWorker | Role::AnchorLead => vec![("/", "Worklist and children")],
         Role::PartnerWorker | Role::PartnerLead => vec![("/inbox", "Referrals"), ("/registers", "Registers")],
-        _ => vec![("/", "Home")],
+        Role::Funder | Role::BackboneAnalyst | Role::BackboneAdmin | Role::System => vec![("/dashboard", "Dashboard")],
     }
 }
 

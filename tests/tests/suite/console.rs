@@ -464,3 +464,33 @@ async fn a_partner_takes_a_register_whole_or_not_at_all() {
     let (mut lw, _) = Browser::signed_in(&zone, &zone.link_worker).await;
     assert_eq!(lw.get("/registers").await.status, 403);
 }
+
+#[tokio::test]
+async fn a_funder_sees_protected_figures_and_their_charts_and_download_from_the_page() {
+    let zone = Zone::new().await;
+    backbone::domain::metrics::refresh(&zone.app.db, None).await.expect("refresh");
+    let (mut funder, _) = Browser::signed_in(&zone, &zone.funder).await;
+    assert_eq!(funder.get("/").await.location.as_deref(), Some("/dashboard"));
+    let page = funder.get("/dashboard?groupBy=ANCHOR").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("Children at each stage"));
+    assert!(page.body.contains("is shown as <strong>c</strong>"), "the marker is explained: {}", page.body);
+    assert!(page.body.contains("(suppressed: too few to show)"), "three children are too few to show");
+    assert!(!page.body.contains("Ada") && !page.body.contains(&zone.child_a1), "never a child");
+    // The chart and the download come with the session cookie, no bearer header.
+    let chart = funder.get("/charts/funnel.svg").await;
+    assert_eq!(chart.status, 200);
+    assert!(chart.body.contains("<svg"));
+    let csv = funder.get("/exports/metrics.csv?groupBy=anchor").await;
+    assert_eq!(csv.status, 200, "{}", csv.body);
+    assert!(csv.body.lines().count() > 1);
+    // Signed out, or as a role without aggregates: refused.
+    let mut nobody = Browser::new(&zone);
+    assert_eq!(nobody.get("/charts/funnel.svg").await.status, 401);
+    let (mut lw, _) = Browser::signed_in(&zone, &zone.link_worker).await;
+    assert_eq!(lw.get("/dashboard").await.status, 403);
+    assert_eq!(lw.get("/exports/metrics.csv").await.status, 403);
+    let bad = funder.get("/dashboard?period=last%20month").await;
+    assert_eq!(bad.status, 400);
+    assert!(bad.body.contains("href=\"#period\""), "{}", bad.body);
+}
