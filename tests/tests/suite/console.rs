@@ -17,6 +17,11 @@
 //!   then the contact is written and the page says so.
 //! - `a_partner_accepts_and_declines_from_the_inbox`: decline needs a reason; the link
 //!   worker's inbox is 403.
+//! - `a_partner_takes_a_register_whole_or_not_at_all`: every child needs a status (and an
+//!   engagement when attended); another partner is refused; a link worker's registers 403.
+//! - `a_funder_sees_protected_figures_and_their_charts_and_download_from_the_page`.
+//! - `no_page_a_role_can_reach_shows_what_the_api_withholds_from_it`: each role follows
+//!   every link from its home page; the values its view withholds never appear.
 
 use backbone::store::{audit_event, auth_token, contact};
 use backbone_tests::*;
@@ -493,4 +498,97 @@ async fn a_funder_sees_protected_figures_and_their_charts_and_download_from_the_
     let bad = funder.get("/dashboard?period=last%20month").await;
     assert_eq!(bad.status, 400);
     assert!(bad.body.contains("href=\"#period\""), "{}", bad.body);
+}
+
+/// Every console page `who` reaches by following links from their home page (same
+/// service, GET only, up to `limit` pages): (path, status, body).
+async fn walk(zone: &Zone, who: &Account, limit: usize) -> Vec<(String, u16, String)> {
+    let (mut b, _) = Browser::signed_in(zone, who).await;
+    let mut queue = vec!["/".to_owned()];
+    let mut seen: Vec<String> = Vec::new();
+    let mut out = Vec::new();
+    while let Some(path) = queue.pop() {
+        if seen.contains(&path) || seen.len() >= limit {
+            continue;
+        }
+        seen.push(path.clone());
+        let page = b.get(&path).await;
+        if let Some(to) = page.location.clone() {
+            queue.push(to);
+            continue;
+        }
+        for link in page.body.split("href=\"").skip(1).filter_map(|rest| rest.split('"').next()) {
+            let link = link.replace("&amp;", "&");
+            let own = link.starts_with('/') && !link.starts_with("//");
+            let skip = link.starts_with("/console.css") || link.starts_with("/exports/") || link.contains('#');
+            if own && !skip && !seen.contains(&link) {
+                queue.push(link);
+            }
+        }
+        out.push((path, page.status, page.body));
+    }
+    out
+}
+
+#[tokio::test]
+async fn no_page_a_role_can_reach_shows_what_the_api_withholds_from_it() {
+    let zone = Zone::new().await;
+    let a1 = zone.child_a1.clone();
+    let programme = zone.programme(&zone.partner_1, "Mentoring", 5).await;
+    zone.ready_for_referral(&a1, &[&zone.partner_1]).await;
+    zone.refer(&a1, &programme, backbone::domain::ReferralStatus::Accepted).await;
+    let details = "mutation($c: ID!) { updateChild(input: {childId: $c, contactPhone: \"07700 900123\", \
+        upn: \"A123456789012\", postcode: \"ZZ9 9ZZ\", reason: \"Form\"}) { id } }";
+    assert_ok(&zone.as_(&zone.link_worker, details, json!({"c": a1})).await);
+    let adult = "mutation($c: ID!) { addRelationship(input: {childId: $c, kind: PARENT, name: \"Pat Testparent\", involvement: MAIN_CONTACT, parentalResponsibility: true}) { id } }";
+    assert_ok(&zone.as_(&zone.link_worker, adult, json!({"c": a1})).await);
+    let contact = "mutation($c: ID!) { logContact(input: {childId: $c, heldOn: \"2026-10-07\", minutes: 15, kind: INFORMAL, withWhom: [CHILD], content: \"Talked about the move to big school\"}) { id } }";
+    assert_ok(&zone.as_(&zone.link_worker, contact, json!({"c": a1})).await);
+    backbone::domain::metrics::refresh(&zone.app.db, None).await.expect("refresh");
+
+    // The link worker reaches it all: the walk does reach the record.
+    let mine = walk(&zone, &zone.link_worker, 30).await;
+    let all: String = mine.iter().map(|(_, _, b)| b.as_str()).collect();
+    for v in ["Testchild", "07700 900123", "A123456789012", "Pat Testparent", "Talked about the move"] {
+        assert!(all.contains(v), "the link worker's walk never showed {v}");
+    }
+
+    // What the API withholds from each role never appears on a page it reaches.
+    let partner_withheld = [
+        "Testchild",
+        "07700 900123",
+        "A123456789012",
+        "ZZ9 9ZZ",
+        "Pat Testparent",
+        "Talked about the move",
+        "4 May 2016",
+    ];
+    let everything =
+        ["Ada", "Bea", "Testchild", "07700 900123", "A123456789012", "Pat Testparent", "Talked about the move"];
+    // Anchor B's link worker has children of their own (named Testchild too): none of Ada's.
+    let not_theirs = ["Ada", a1.as_str(), "07700 900123", "A123456789012", "Pat Testparent", "Talked about the move"];
+    let walks: [(&Account, &[&str]); 5] = [
+        (&zone.partner_worker, &partner_withheld),
+        (&zone.partner_lead, &partner_withheld),
+        (&zone.partner_worker_2, &everything),
+        (&zone.funder, &everything),
+        (&zone.link_worker_b, &not_theirs),
+    ];
+    for (who, withheld) in walks {
+        let pages = walk(&zone, who, 30).await;
+        assert!(!pages.is_empty());
+        for (path, status, body) in &pages {
+            assert!(*status < 500, "{} {path}: {status}", who.email);
+            for v in withheld {
+                assert!(!body.contains(v), "{} reached {path}, which shows {v}", who.email);
+            }
+        }
+    }
+    // The partner's walk does reach the child (so the check above looked at the record).
+    let partner = walk(&zone, &zone.partner_worker, 30).await;
+    assert!(
+        partner.iter().any(|(p, s, _)| p == &format!("/children/{a1}") && *s == 200),
+        "{:?}",
+        partner.iter().map(|(p, s, _)| (p, s)).collect::<Vec<_>>()
+    );
 }
