@@ -1,6 +1,6 @@
 //! A child's page — the record as the caller's view shows it: details, participation, the
 //! adults around the child, consent history, referrals with engagement, recent contacts,
-//! notes — and the form to log a contact.
+//! notes — and the forms to log a contact and to add a progress note.
 
 use super::Signed;
 use super::home::name;
@@ -44,11 +44,13 @@ pub async fn show(
     let may_log = matches!(signed.actor.role, crate::domain::Role::LinkWorker | crate::domain::Role::AnchorLead);
     let body = html! {
         @if done.done.as_deref() == Some("contact") { (layout::banner("The contact has been logged.")) }
+        @if done.done.as_deref() == Some("note") { (layout::banner("The note has been added.")) }
         span class="caption" { (text(&c["anchor"], "name").unwrap_or_default()) }
         h1 { (title) }
         @if may_log {
             a class="button" href={ "/children/" (id) "/contacts/new" } { "Log a contact" }
         }
+        a class="button button--secondary" href={ "/children/" (id) "/notes/new" } { "Add a progress note" }
         (details(c))
         (adults(c))
         (consents(c))
@@ -302,4 +304,66 @@ pub async fn log_contact(
 /// The `name=value` pairs of an `application/x-www-form-urlencoded` body, in order.
 pub fn form_pairs(body: &[u8]) -> Vec<(String, String)> {
     serde_urlencoded::from_bytes::<Vec<(String, String)>>(body).unwrap_or_default()
+}
+
+const VISIBILITIES: &[(&str, &str)] = &[
+    ("SHARED_WITH_LINK_WORKER", "Your organisation and the child's link worker"),
+    ("ORGANISATION", "Your organisation only"),
+];
+
+fn note_page(signed: &Signed, id: &str, body_text: &str, visibility: &str, problems: &[Problem]) -> Response {
+    let body = html! {
+        a href={ "/children/" (id) } { "Back to the child's record" }
+        h1 { "Add a progress note" }
+        (layout::form(&format!("/children/{id}/notes/new"), &signed.csrf, html! {
+            (layout::textarea("body", "What is the note?", Some("How the child is getting on. A safeguarding concern goes to the designated safeguarding lead, not here."), body_text, problems))
+            (layout::choices("visibility", "Who may read it?", VISIBILITIES, &[visibility.to_owned()], false, problems))
+            button type="submit" class="button" { "Add the note" }
+        }))
+    };
+    signed.page("Add a progress note", problems, body)
+}
+
+/// `GET /children/{id}/notes/new`.
+pub async fn note_form(signed: Signed, Path(id): Path<String>) -> Response {
+    note_page(&signed, &id, "", "SHARED_WITH_LINK_WORKER", &[])
+}
+
+/// `POST /children/{id}/notes/new`: runs `addProgressNote`.
+pub async fn add_note(
+    State(state): State<Arc<AppState>>,
+    signed: Signed,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Response {
+    let pairs = form_pairs(&body);
+    let field = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default();
+    if let Some(refused) = signed.forged(&field("csrf")) {
+        return refused;
+    }
+    let (text_, visibility) = (field("body"), field("visibility"));
+    let mut problems = Vec::new();
+    if text_.trim().is_empty() {
+        problems.push(Problem { field: Some("body".into()), message: "Enter the note".into() });
+    }
+    if !VISIBILITIES.iter().any(|(v, _)| *v == visibility) {
+        problems.push(Problem { field: Some("visibility-0".into()), message: "Choose who may read it".into() });
+    }
+    if !problems.is_empty() {
+        return note_page(&signed, &id, &text_, &visibility, &problems);
+    }
+    let input = json!({ "childId": id, "body": text_, "visibility": visibility });
+    let mutation = "mutation($i: AddProgressNoteInput!) { addProgressNote(input: $i) { id } }";
+    match signed.ask(&state, mutation, json!({ "i": input })).await {
+        Ok(_) => Redirect::to(&format!("/children/{id}?done=note")).into_response(),
+        Err(r) if r.on_the_form() => {
+            let problems = r.problems(|f| match f.rsplit('.').next().unwrap_or(f) {
+                "body" => Some("body"),
+                "visibility" => Some("visibility-0"),
+                _ => None,
+            });
+            note_page(&signed, &id, &text_, &visibility, &problems)
+        }
+        Err(r) => r.page(Some(&signed.who)),
+    }
 }

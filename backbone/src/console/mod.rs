@@ -56,6 +56,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/sign-out", post(sign_in::sign_out))
         .route("/children/{id}", get(child::show))
         .route("/children/{id}/contacts/new", get(child::contact_form).post(child::log_contact))
+        .route("/children/{id}/notes/new", get(child::note_form).post(child::add_note))
         .route("/inbox", get(inbox::show))
         .route("/referrals/{id}/accept", post(inbox::accept))
         .route("/referrals/{id}/decline", get(inbox::decline_form).post(inbox::decline))

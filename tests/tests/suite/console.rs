@@ -592,3 +592,34 @@ async fn no_page_a_role_can_reach_shows_what_the_api_withholds_from_it() {
         partner.iter().map(|(p, s, _)| (p, s)).collect::<Vec<_>>()
     );
 }
+
+#[tokio::test]
+async fn a_partner_adds_a_progress_note_the_link_worker_then_reads() {
+    let zone = Zone::new().await;
+    let a1 = zone.child_a1.clone();
+    let programme = zone.programme(&zone.partner_1, "Mentoring", 5).await;
+    zone.ready_for_referral(&a1, &[&zone.partner_1]).await;
+    zone.refer(&a1, &programme, backbone::domain::ReferralStatus::Accepted).await;
+    let notes = || async { backbone::store::progress_note::Entity::find().count(&zone.app.db).await.expect("count") };
+    let path = format!("/children/{a1}/notes/new");
+    let (mut b, csrf) = Browser::signed_in(&zone, &zone.partner_worker).await;
+    assert_eq!(b.get(&path).await.status, 200);
+    let blank = b.post(&path, &[("csrf", &csrf), ("body", " "), ("visibility", "SHARED_WITH_LINK_WORKER")]).await;
+    assert_eq!(blank.status, 400);
+    assert!(blank.body.contains("href=\"#body\""), "{}", blank.body);
+    assert_eq!(notes().await, 0);
+    let text = "Settled in well at the first mentoring session";
+    let done = b.post(&path, &[("csrf", &csrf), ("body", text), ("visibility", "SHARED_WITH_LINK_WORKER")]).await;
+    assert_eq!(done.location.as_deref(), Some(format!("/children/{a1}?done=note").as_str()), "{}", done.body);
+    assert_eq!(notes().await, 1);
+    let (mut lw, _) = Browser::signed_in(&zone, &zone.link_worker).await;
+    assert!(lw.get(&format!("/children/{a1}")).await.body.contains(text), "shared with the link worker");
+    // Another partner, who does not see the child, is refused and writes nothing.
+    let (mut other, ocsrf) = Browser::signed_in(&zone, &zone.partner_worker_2).await;
+    let refused = other.post(&path, &[("csrf", &ocsrf), ("body", "x"), ("visibility", "ORGANISATION")]).await;
+    assert_eq!(refused.status, 404);
+    let (mut funder, fcsrf) = Browser::signed_in(&zone, &zone.funder).await;
+    let refused = funder.post(&path, &[("csrf", &fcsrf), ("body", "x"), ("visibility", "ORGANISATION")]).await;
+    assert!(matches!(refused.status, 403 | 404), "{}", refused.status);
+    assert_eq!(notes().await, 1);
+}
