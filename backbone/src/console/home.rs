@@ -64,6 +64,7 @@ pub async fn show(State(state): State<Arc<AppState>>, signed: Signed, Query(f): 
         h1 { "Your worklist" }
         (worklist(&data["worklist"]))
         h2 id="children" { "Children" }
+        a class="button button--secondary" href="/children/new" { "Identify a child" }
         (search(&f, &problems))
         (children(&data["children"], &f))
     };

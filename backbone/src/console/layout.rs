@@ -41,6 +41,8 @@ pub fn page(title: &str, who: Option<&Who>, problems: &[Problem], body: Markup) 
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) }
                 link rel="stylesheet" href="/console.css";
+                // No icon to fetch: a browser would otherwise ask for /favicon.ico.
+                link rel="icon" href="data:,";
             }
             body {
                 a class="skip-link" href="#main" { "Skip to main content" }

@@ -24,6 +24,7 @@
 mod child;
 mod dashboard;
 mod home;
+mod identify;
 mod inbox;
 pub mod layout;
 mod registers;
@@ -54,6 +55,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/console.css", get(stylesheet))
         .route("/sign-in", get(sign_in::show).post(sign_in::submit))
         .route("/sign-out", post(sign_in::sign_out))
+        .route("/children/new", get(identify::form).post(identify::identify))
         .route("/children/{id}", get(child::show))
         .route("/children/{id}/contacts/new", get(child::contact_form).post(child::log_contact))
         .route("/children/{id}/notes/new", get(child::note_form).post(child::add_note))

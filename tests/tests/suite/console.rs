@@ -623,3 +623,56 @@ async fn a_partner_adds_a_progress_note_the_link_worker_then_reads() {
     assert!(matches!(refused.status, 403 | 404), "{}", refused.status);
     assert_eq!(notes().await, 1);
 }
+
+#[tokio::test]
+async fn a_link_worker_identifies_a_child_and_the_duplicate_check_asks_first() {
+    let zone = Zone::new().await;
+    let children = || async { backbone::store::child::Entity::find().count(&zone.app.db).await.expect("count") };
+    let before = children().await;
+    let (mut b, csrf) = Browser::signed_in(&zone, &zone.link_worker).await;
+    assert_eq!(b.get("/children/new").await.status, 200);
+    let fields = |first: &str, day: &str, more: &[(&'static str, &'static str)]| {
+        let mut f: Vec<(String, String)> = vec![
+            ("csrf".into(), csrf.clone()),
+            ("first-name".into(), first.into()),
+            ("last-name".into(), "Newchild".into()),
+            ("date-of-birth-day".into(), day.into()),
+            ("date-of-birth-month".into(), "5".into()),
+            ("date-of-birth-year".into(), "2016".into()),
+            ("year-group".into(), "5".into()),
+        ];
+        f.extend(more.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+        f
+    };
+    let post = |f: Vec<(String, String)>| async move { f };
+    let f = post(fields("", "4", &[])).await;
+    let pairs: Vec<(&str, &str)> = f.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let page = b.post("/children/new", &pairs).await;
+    assert_eq!(page.status, 400, "{}", page.body);
+    assert!(page.body.contains("href=\"#first-name\""), "the API's problem links to the field: {}", page.body);
+    assert_eq!(children().await, before);
+
+    let f = fields("Noor", "4", &[]);
+    let pairs: Vec<(&str, &str)> = f.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let made = b.post("/children/new", &pairs).await;
+    assert_eq!(made.status, 303, "{}", made.body);
+    let to = made.location.clone().expect("to the child");
+    assert!(b.get(&to).await.body.contains("Noor Newchild"));
+    assert_eq!(children().await, before + 1);
+
+    // The same child again: the page asks, and only a "different child" goes through.
+    let again = b.post("/children/new", &pairs).await;
+    assert_eq!(again.status, 400, "{}", again.body);
+    assert!(again.body.contains("href=\"#not-duplicate-0\""), "{}", again.body);
+    assert_eq!(children().await, before + 1);
+    let f = fields("Noor", "4", &[("not-duplicate", "yes")]);
+    let pairs: Vec<(&str, &str)> = f.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    assert_eq!(b.post("/children/new", &pairs).await.status, 303);
+    assert_eq!(children().await, before + 2);
+
+    // Partners and funders do not identify children.
+    for who in [&zone.partner_worker, &zone.funder] {
+        let (mut other, _) = Browser::signed_in(&zone, who).await;
+        assert_eq!(other.get("/children/new").await.status, 403);
+    }
+}
