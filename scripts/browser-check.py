@@ -15,11 +15,21 @@ It walks:
 a. the link worker: sign in (once with a wrong password), the worklist, a search by a
    name from the page, a child's page, "Log a contact" sent once with the minutes as
    letters (the error summary, linking to the field), then filled in properly, the
-   banner, signing out;
+   banner; "Identify a child" from the home page, sent once with the first name empty
+   (the error summary, linking to the field), then filled in (names, date of birth as
+   day/month/year, year group), the new child's page; "Add a progress note" there (the
+   default "who may read it"), the banner; signing out;
 b. the partner worker: sign in to the referrals inbox, accept a new referral, decline
    another (sent blank first: the error summary; then with a reason), the Accepted tab
-   and a child's page from it, signing out;
-c. every other demo account: sign in, its home page (any page but an error page),
+   and a child's page from it; "Registers" in the header, "Take a register" for the
+   first programme with children placed on it, sent once with the last child unticked
+   (the error summary, linking to that child's radios), then with every child ticked
+   (the first attended, with an engagement; the others absent), the banner; signing out;
+c. the funder: sign in to the dashboard, a breakdown chosen ("By anchor") and shown: the
+   table of children at each stage, the suppression ("c") explained, the funnel chart
+   loaded; the CSV download's URL fetched over plain HTTP with the browser's session
+   cookie (200, a CSV); signing out;
+d. every other demo account: sign in, its home page (any page but an error page),
    signing out.
 
 Each step prints one line and saves a screenshot (NN-name.png) into --shots.
@@ -34,15 +44,17 @@ import re
 import sys
 import time
 import traceback
-from urllib.parse import urlparse
+import urllib.error
+import urllib.request
+from urllib.parse import urljoin, urlparse
 
 from selenium import webdriver
-from selenium.common.exceptions import NoSuchElementException, TimeoutException, WebDriverException
+from selenium.common.exceptions import (NoSuchElementException, StaleElementReferenceException, TimeoutException,
+                                        WebDriverException)
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions as EC
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 FAILING_IMPACTS = ("serious", "critical")
@@ -76,6 +88,7 @@ class Check:
         self.notes = 0
         self.step_no = 0
         self.urls = {}  # request id: URL, from the performance log
+        self.statuses = {}  # URL: the status of its latest response, over the whole walk
         self.axe_rules = 0
         self.journey = ""
         os.makedirs(self.shots, exist_ok=True)
@@ -154,11 +167,46 @@ class Check:
         if not box.is_selected():
             raise Broken(f"clicking the label of #{element_id} did not choose it (at {self.here()})")
 
+    def choose(self, element_id, words):
+        """Chooses an option of a select by its words."""
+        el = self.find(f"//select[@id='{element_id}']", f"select #{element_id}")
+        try:
+            Select(el).select_by_visible_text(words)
+        except NoSuchElementException:
+            raise Broken(f'select #{element_id} has no option "{words}" (at {self.here()})') from None
+
+    def fail(self, what):
+        """A problem with the page of the last step that does not stop the walk."""
+        print(f"       - {what}", flush=True)
+        self.failures.append((f"{self.step_no:02d}", what))
+
+    def summary_links_to(self, element_id):
+        """The error summary links to #element_id, and that element is on the page."""
+        self.find(f"//div[contains(@class,'error-summary')]//a[@href='#{element_id}']",
+                  f"error summary link to #{element_id}")
+        if not self.driver.find_elements(By.ID, element_id):
+            raise Broken(f"the error summary links to #{element_id}, but there is no such element")
+        if not self.driver.title.startswith("Error: "):
+            self.fail(f'the title does not start with "Error: ": {self.driver.title}')
+
     def go(self, element):
         """Clicks a link or button that loads a new page, and waits for it."""
         old = self.driver.find_element(By.TAG_NAME, "html")
         element.click()
-        self.wait(EC.staleness_of(old), "the next page")
+
+        def gone(_):
+            # The old page's root is stale once the next page replaced it. Asked mid-way
+            # through the navigation, Chromium may say so as an inspector error instead.
+            try:
+                old.is_enabled()
+                return False
+            except StaleElementReferenceException:
+                return True
+            except WebDriverException as e:
+                if "does not belong to the document" in str(e) or "No node with given id" in str(e):
+                    return True
+                raise
+        self.wait(gone, "the next page")
         self.wait(lambda d: d.execute_script("return document.readyState") == "complete", "the page to load")
 
     def open(self, path):
@@ -189,6 +237,7 @@ class Check:
                 code, url, kind = int(r.get("status", 0)), r.get("url", ""), params.get("type", "")
                 if url.startswith("data:"):
                     continue
+                self.statuses[url] = code
                 if kind == "Document":
                     documents.append((code, url))
                     if code != status:
@@ -410,6 +459,50 @@ class Check:
         self.go(self.button("Log the contact"))
         self.step("contact-logged", expect=["The contact has been logged.", full, note], path=child_path)
 
+        # Identify a child, from the home page: sent first with the first name empty.
+        self.go(self.link("Worklist and children", within="//header"))
+        self.step("home-again", expect=["Your worklist", "Identify a child"], path="/")
+        self.go(self.link("Identify a child"))
+        self.step("identify-form", expect=["Identify a child", "First name", "Last name", "Date of birth",
+                                           "Year group"], path="/children/new")
+        first_name, last_name = "Wren", "Ottershaw"
+        self.type_into("last-name", last_name)
+        for part, value in (("day", "4"), ("month", "5"), ("year", "2016")):
+            self.type_into(f"date-of-birth-{part}", value)
+        self.type_into("year-group", "5")
+        self.go(self.button("Identify the child"))
+        self.step("identify-errors", expect=["There is a problem"], status=400, path="/children/new")
+        self.summary_links_to("first-name")
+        if self.driver.find_element(By.ID, "last-name").get_attribute("value") != last_name:
+            raise Broken("the last name typed was not kept on the identify form")
+
+        # Now properly.
+        self.type_into("first-name", first_name)
+        self.type_into("last-name", last_name)
+        for part, value in (("day", "4"), ("month", "5"), ("year", "2016")):
+            self.type_into(f"date-of-birth-{part}", value)
+        self.type_into("year-group", "5")
+        self.go(self.button("Identify the child"))
+        new_name = f"{first_name} {last_name}"
+        self.step("child-identified", expect=[new_name, "Date of birth", "4 May 2016", "Add a progress note"])
+        new_path = urlparse(self.driver.current_url).path
+        if not re.fullmatch(r"/children/[^/]+", new_path) or new_path == "/children/new":
+            raise Broken(f"identifying the child did not lead to their page (at {self.here()})")
+        h1 = self.driver.find_element(By.TAG_NAME, "h1").text.strip()
+        if h1 != new_name:
+            self.fail(f'the new child\'s page is headed "{h1}", not "{new_name}"')
+
+        # A progress note on the new child's page, read by whom the form says by default.
+        self.go(self.link("Add a progress note"))
+        self.step("note-form", expect=["Add a progress note", "What is the note?", "Who may read it?"],
+                  path=f"{new_path}/notes/new")
+        if not any(r.is_selected() for r in self.driver.find_elements(By.XPATH, "//input[@name='visibility']")):
+            raise Broken('no "who may read it" is chosen by default')
+        note = f"Settling in well; enjoys reading with a friend (browser check {int(time.time())})."
+        self.type_into("body", note)
+        self.go(self.button("Add the note"))
+        self.step("note-added", expect=["The note has been added.", new_name, note], path=new_path)
+
         self.sign_out("linkworker")
 
     def partner(self):
@@ -463,7 +556,138 @@ class Check:
         if not opened:
             raise Broken("no referral in the New, Accepted or Active tabs has a child's page to open")
 
+        self.registers()
         self.sign_out("partner")
+
+    def registers(self):
+        """A partner's registers: take one for the first programme with children on it."""
+        self.go(self.link("Registers", within="//header"))
+        self.step("registers", expect=["Registers", "Programme", "Take a register"], path="/registers")
+        take = "//main//table//a[starts-with(normalize-space(), 'Take a register')]"
+        count = len(self.driver.find_elements(By.XPATH, take))
+        if not count:
+            raise Broken('no programme on the registers page has a "Take a register" link')
+        for n in range(count):
+            links = self.driver.find_elements(By.XPATH, take)
+            if n >= len(links):
+                raise Broken(f"the registers page lists {len(links)} programmes, not {count}, the second time")
+            self.go(links[n])
+            self.step(f"register-form-{n + 1}", expect=["Take a register", "When was the session?",
+                                                        "How long was it, in minutes?", "Who came"])
+            register_path = urlparse(self.driver.current_url).path
+            if "No children are placed on this programme yet." not in self.text():
+                break
+            print("       (no children on this programme: back to the registers, the next one)", flush=True)
+            self.go(self.link("Back to registers"))
+            self.step("registers-again", expect=["Registers", "Take a register"], path="/registers")
+        else:
+            raise Broken("no programme on the registers page has children placed on it")
+
+        names = [lg.text.strip() for lg in self.driver.find_elements(
+            By.XPATH, "//main//form//fieldset[.//input[starts-with(@name,'status:')]]/legend")]
+        if not names:
+            raise Broken("the register shows neither children nor that none are placed")
+
+        def mark(i):
+            if i == 0:
+                self.tick(f"status-{i}-0")  # Attended
+                self.choose(f"engagement-{i}", "Participating")
+            else:
+                self.tick(f"status-{i}-1")  # Absent
+
+        # The last child left unticked first: the whole register comes back, nothing saved.
+        last = len(names) - 1
+        for i in range(last):
+            mark(i)
+        self.go(self.button("Save the register"))
+        self.step("register-errors", expect=["There is a problem", f"Choose whether {names[last]} attended"],
+                  status=400, path=register_path)
+        self.summary_links_to(f"status-{last}-0")
+        for i in range(last):
+            chosen = f"status-{i}-0" if i == 0 else f"status-{i}-1"
+            if not self.driver.find_element(By.ID, chosen).is_selected():
+                raise Broken(f"what was ticked for {names[i]} was not kept")
+        if last > 0 and Select(self.driver.find_element(By.ID, "engagement-0")).first_selected_option.text \
+                != "Participating":
+            raise Broken(f"the engagement chosen for {names[0]} was not kept")
+
+        # Now every child.
+        if last == 0:
+            mark(0)
+        else:
+            mark(last)
+        self.go(self.button("Save the register"))
+        self.step("register-saved", expect=["The register has been saved.", "Registers"], path="/registers")
+
+    def funder(self):
+        self.start("funder")
+        self.sign_in("funder@demo.zone")
+        self.step("dashboard-funder", expect=["Dashboard", "Breakdown", "Children at each stage"], path="/dashboard")
+
+        self.choose("groupBy", "By anchor")
+        self.go(self.button("Show"))
+        self.step("dashboard-by-anchor", expect=["Dashboard", "Children at each stage", "Referrals",
+                                                 "Download these figures (CSV)"], path="/dashboard")
+        if "groupBy=ANCHOR" not in urlparse(self.driver.current_url).query:
+            self.fail(f"the breakdown chosen did not go with the form: {self.here()}")
+        if Select(self.driver.find_element(By.ID, "groupBy")).first_selected_option.text != "By anchor":
+            self.fail('the breakdown shown is not the one chosen ("By anchor")')
+
+        # The table, with a row per anchor (and the total).
+        rows = self.driver.find_elements(
+            By.XPATH, "//h2[normalize-space()='Children at each stage']/following-sibling::*[1][self::table]//tbody/tr")
+        if not rows:
+            raise Broken('no table follows the heading "Children at each stage"')
+        print(f"       (children at each stage: {len(rows)} rows: "
+              f"{', '.join(r.find_element(By.XPATH, './th').text for r in rows)})", flush=True)
+
+        # Suppression explained: a count below the threshold is shown as "c".
+        notice = self.driver.find_elements(By.XPATH, "//main//div[contains(@class,'banner--notice')]")
+        if not notice:
+            self.fail("no explanation of the suppressed figures")
+        elif not re.search(r"\bshown as c\b", notice[0].text) or \
+                not notice[0].find_elements(By.XPATH, ".//strong[normalize-space()='c']"):
+            self.fail(f'the suppression explanation does not say what "c" is: {notice[0].text!r}')
+
+        # The funnel chart: loaded, and its request answered 200.
+        img = self.find("//main//img[starts-with(@src, '/charts/funnel.svg')]", "the funnel chart (an img)")
+        src = img.get_attribute("src")  # the property: absolute (urljoin would drop an empty "?")
+        loaded = self.driver.execute_script("return [arguments[0].complete, arguments[0].naturalWidth]", img)
+        if not loaded[0] or not loaded[1]:
+            self.fail(f"the funnel chart did not load (complete {loaded[0]}, naturalWidth {loaded[1]}): {src}")
+        if self.statuses.get(src) != 200:
+            self.fail(f"the funnel chart's request was answered {self.statuses.get(src, 'never')}: {src}")
+        else:
+            print(f"       (funnel chart: 200, naturalWidth {loaded[1]})", flush=True)
+
+        # The CSV download: its URL fetched as the browser would, with the session cookie.
+        href = self.link("Download these figures (CSV)").get_attribute("href")
+        url = href if urlparse(href).scheme else urljoin(self.base + "/", href)
+        cookies = "; ".join(f"{c['name']}={c['value']}" for c in self.driver.get_cookies()
+                            if c["name"] == "backbone_session")
+        if not cookies:
+            raise Broken("the browser has no backbone_session cookie")
+        request = urllib.request.Request(url, headers={"Cookie": cookies, "Accept": "text/csv,*/*"})
+        try:
+            with urllib.request.urlopen(request, timeout=20) as r:
+                code, kind, body = r.status, r.headers.get("Content-Type", ""), r.read()
+        except urllib.error.HTTPError as e:
+            code, kind, body = e.code, e.headers.get("Content-Type", ""), e.read()
+        except OSError as e:
+            code, kind, body = 0, "", str(e).encode()
+        text = body.decode("utf-8", errors="replace")
+        lines = [line for line in text.splitlines() if line.strip()]
+        if code != 200:
+            self.fail(f"the CSV download was answered {code}: {url}: {text[:200]!r}")
+        elif not kind.startswith("text/csv"):
+            self.fail(f"the CSV download is {kind or 'of no type'}, not text/csv: {url}")
+        elif len(lines) < 2 or "," not in lines[0]:
+            self.fail(f"the CSV download has no header and rows: {text[:200]!r}")
+        else:
+            print(f"ok   csv  [{self.journey}] GET {urlparse(url).path}?{urlparse(url).query} with the session"
+                  f" cookie: 200 {kind}, {len(lines)} lines; header: {lines[0][:100]}", flush=True)
+
+        self.sign_out("funder")
 
     def other(self, account, expect, path):
         who = account.split("@")[0]
@@ -481,12 +705,12 @@ class Check:
             ("partner worker", self.partner),
             ("anchor lead", lambda: self.other("anchorlead@demo.zone", ["Your worklist", "Children"], "/")),
             ("partner lead", lambda: self.other("partnerlead@demo.zone", ["Referrals", "New"], "/inbox")),
+            ("funder", self.funder),
         ] + [
             # Their pages are being built: their home page (wherever it is) must load,
             # signed in, without an error page.
             (role, lambda a=account: self.other(a, ["Sign out"], None))
-            for role, account in [("funder", "funder@demo.zone"), ("analyst", "analyst@demo.zone"),
-                                  ("admin", "admin@demo.zone")]
+            for role, account in [("analyst", "analyst@demo.zone"), ("admin", "admin@demo.zone")]
         ]
         for role, walk in journeys:
             print(f"-- {role}", flush=True)

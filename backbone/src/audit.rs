@@ -28,8 +28,8 @@ use chrono::{DateTime, SubsecRound, Utc};
 use hmac::{Hmac, Mac};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
-    ActiveModelTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, PaginatorTrait,
-    QueryOrder, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -530,14 +530,22 @@ pub struct Checkpoint {
     pub keyed_from: i64,
     /// HMAC of the fields above.
     pub mac: String,
+    /// A purge's checkpoint: events up to and including `seq` were deleted under the
+    /// retention schedule, and the chain goes on from `hash` (signed with the rest).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purged_through: Option<i64>,
 }
 
 impl Checkpoint {
     fn signed_part(&self) -> String {
-        format!(
+        let mut part = format!(
             "backbone audit checkpoint\n{}\n{}\n{}\n{}\n{}",
             self.seq, self.hash, self.at, self.key_id, self.keyed_from
-        )
+        );
+        if let Some(through) = self.purged_through {
+            part.push_str(&format!("\npurged through {through}"));
+        }
+        part
     }
 }
 
@@ -553,8 +561,20 @@ pub async fn checkpoint(db: &DatabaseConnection, trust: &Trust) -> Result<Checkp
             "this database's audit chain is keyed with key {key_id}, not the configured key ({id})"
         )));
     }
-    let mut cp =
-        Checkpoint { seq: head.seq, hash: head.hash, at: stamp(&now()), key_id, keyed_from, mac: String::new() };
+    let cp = Checkpoint {
+        seq: head.seq,
+        hash: head.hash,
+        at: stamp(&now()),
+        key_id,
+        keyed_from,
+        mac: String::new(),
+        purged_through: None,
+    };
+    append_checkpoint(trust, cp).await
+}
+
+/// Signs `cp` and appends it to the checkpoint file.
+async fn append_checkpoint(trust: &Trust, mut cp: Checkpoint) -> Result<Checkpoint> {
     cp.mac = trust.key.mac(cp.signed_part().as_bytes());
     let mut line = serde_json::to_string(&cp).map_err(|e| Error::Internal(e.into()))?;
     line.push('\n');
@@ -574,6 +594,53 @@ pub async fn checkpoint(db: &DatabaseConnection, trust: &Trust) -> Result<Checkp
         .map_err(|e| Error::Internal(e.into()))?
         .map_err(|e| Error::Internal(anyhow::anyhow!("cannot append to {}: {e}", trust.checkpoint_file.display())))?;
     Ok(cp)
+}
+
+/// Deletes the audit events older than `cutoff` (the retention schedule's period): the
+/// oldest events up to the first one at or after it. A signed checkpoint of the last
+/// event deleted (`purged_through`) is appended **before** anything is deleted, so that
+/// [`verify`] checks the chain from it on, and a deletion without one — someone without
+/// the key removing events — still breaks the chain. The purge is itself an audit event
+/// (`audit.purge`). Answers how many events were deleted.
+pub async fn purge_before(db: &DatabaseConnection, trust: &Trust, cutoff: DateTime<Utc>) -> Result<u64> {
+    let mut tx = Audited::begin(db, &Actor::system()).await?;
+    let head = head_row(&*tx).await?;
+    let first_kept = audit_event::Entity::find()
+        .filter(audit_event::Column::At.gte(cutoff))
+        .order_by_asc(audit_event::Column::Seq)
+        .one(&*tx)
+        .await?
+        .map_or(head.seq + 1, |e| e.seq);
+    let through = first_kept - 1;
+    let oldest = audit_event::Entity::find().order_by_asc(audit_event::Column::Seq).one(&*tx).await?;
+    let Some(oldest) = oldest.filter(|o| o.seq <= through) else {
+        return Ok(0);
+    };
+    let last = audit_event::Entity::find_by_id(through)
+        .one(&*tx)
+        .await?
+        .ok_or_else(|| Error::Internal(anyhow::anyhow!("audit event {through} is missing: verify the chain first")))?;
+    let (Some(key_id), Some(keyed_from)) = (head.key_id, head.keyed_from) else {
+        return Err(Error::Internal(anyhow::anyhow!("the audit chain is not keyed yet (audit::bind first)")));
+    };
+    let signed = Checkpoint {
+        seq: through,
+        hash: last.hash,
+        at: stamp(&now()),
+        key_id,
+        keyed_from,
+        mac: String::new(),
+        purged_through: Some(through),
+    };
+    append_checkpoint(trust, signed).await?;
+    let deleted = audit_event::Entity::delete_many()
+        .filter(audit_event::Column::Seq.lte(through))
+        .exec(&*tx)
+        .await?
+        .rows_affected;
+    tx.record_fields("audit.purge", None, vec![format!("from:{}", oldest.seq), format!("through:{through}")]);
+    tx.commit().await?;
+    Ok(deleted)
 }
 
 /// The running service's checkpointer: every `every`, a checkpoint when the chain has
@@ -694,6 +761,16 @@ pub async fn verify(db: &DatabaseConnection, trust: &Trust, mut progress: impl F
     let total = audit_event::Entity::find().count(db).await?;
     let mut pages = audit_event::Entity::find().order_by_asc(audit_event::Column::Seq).paginate(db, 1000);
     let (mut expected_seq, mut prev, mut done, mut unkeyed) = (1i64, GENESIS.to_owned(), 0u64, 0u64);
+    // Events purged under the retention schedule: the chain goes on from the signed point
+    // of the latest purge (unless the events are still there: a purge that did not finish).
+    let purged = checkpoints.iter().filter(|c| c.purged_through.is_some()).max_by_key(|c| c.seq);
+    let first = audit_event::Entity::find().order_by_asc(audit_event::Column::Seq).one(db).await?;
+    if let Some(cp) = purged
+        && first.as_ref().is_none_or(|f| f.seq > cp.seq)
+    {
+        expected_seq = cp.seq + 1;
+        prev = cp.hash.clone();
+    }
     let mut keyed_seen = false;
     while let Some(rows) = pages.fetch_and_next().await? {
         for row in rows {

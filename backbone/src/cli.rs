@@ -496,7 +496,9 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             let due = if dry_run {
                 retention::list(&conn, &system, &schedule, as_of.unwrap_or(now.date_naive())).await
             } else {
-                retention::apply(&conn, &system, &schedule, now.date_naive(), now).await
+                // `open` has bound the database to this key already.
+                let trust = audit::Trust::load(&settings, audit::IfMissing::Create)?;
+                retention::apply(&conn, &system, &schedule, now.date_naive(), now, &trust).await
             }
             .map_err(|e| anyhow::anyhow!("{e}"))?;
             for d in &due {

@@ -117,7 +117,7 @@ impl Application {
         crate::audit::bind(&db, &trust).await?;
         if settings.audit.checkpoint_minutes > 0 {
             let every = std::time::Duration::from_secs(settings.audit.checkpoint_minutes * 60);
-            tokio::spawn(crate::audit::keep_checkpointing(db.clone(), trust, every));
+            tokio::spawn(crate::audit::keep_checkpointing(db.clone(), trust.clone(), every));
         }
         if options.demo {
             crate::demo::seed(&db, |_, _| {}).await?;
@@ -129,6 +129,7 @@ impl Application {
         tokio::spawn(crate::domain::retention::keep_applying(
             db.clone(),
             backbone_seeds::retention::default_schedule(),
+            trust.clone(),
             day,
         ));
         let listener = TcpListener::bind(settings.server.bind).await?;

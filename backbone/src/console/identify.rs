@@ -93,6 +93,11 @@ pub async fn identify(State(state): State<Arc<AppState>>, signed: Signed, body: 
         return refused;
     }
     let mut problems = Vec::new();
+    for (value, id, words) in [(&f.first_name, "first-name", "first"), (&f.last_name, "last-name", "last")] {
+        if value.trim().is_empty() {
+            problems.push(Problem { field: Some(id.into()), message: format!("Enter the child's {words} name") });
+        }
+    }
     let born = f.born.iso();
     if born.is_none() {
         problems.push(Problem {

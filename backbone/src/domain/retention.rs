@@ -4,8 +4,8 @@
 //! pupils never enrolled is deleted, safeguarding concerns of children past the age the
 //! schedule keeps them to are deleted, and closed cases past their period are erased
 //! (`domain::erasure`: de-identified, their figures kept) unless under a legal hold.
-//! Audit events past their period are only counted: purging the chain is not built. The
-//! service applies the schedule once a day ([`keep_applying`]); the day is a parameter,
+//! Audit events past their period are deleted, the chain truncated under a signed
+//! checkpoint (`audit::purge_before`), so that it stays verifiable. The service applies the schedule once a day ([`keep_applying`]); the day is a parameter,
 //! so tests move the clock instead of waiting.
 
 use crate::access;
@@ -30,7 +30,7 @@ pub enum DueKind {
     ClosedCase,
     /// A closed case past its period, kept under a legal hold (a safeguarding concern).
     ClosedCaseHeld,
-    /// Audit events past `keep_years`: counted, kept (purging is not built).
+    /// Audit events past `keep_years`: deleted under a signed checkpoint.
     AuditEvents,
 }
 
@@ -165,17 +165,23 @@ pub async fn due(
     }
 
     let keep = schedule.audit.keep_years;
-    let cutoff = now.checked_sub_months(Months::new(keep.saturating_mul(12))).unwrap_or(DateTime::<Utc>::MIN_UTC);
+    let cutoff = audit_cutoff(schedule, now);
     let old = audit_event::Entity::find().filter(audit_event::Column::At.lt(cutoff)).count(db).await?;
     if old > 0 {
         out.push(Due {
             kind: DueKind::AuditEvents,
             child_id: None,
             count: old,
-            why: format!("audit events older than {keep} years: kept for now (purging the audit is not built)"),
+            why: format!("audit events older than {keep} years: deleted, the chain going on from a signed checkpoint"),
         });
     }
     Ok(out)
+}
+
+/// The oldest moment an audit event is kept from.
+fn audit_cutoff(schedule: &Schedule, now: DateTime<Utc>) -> DateTime<Utc> {
+    now.checked_sub_months(Months::new(schedule.audit.keep_years.saturating_mul(12)))
+        .unwrap_or(DateTime::<Utc>::MIN_UTC)
 }
 
 /// Applies the schedule as of `today`: does what [`due`] lists (safeguarding concerns
@@ -187,6 +193,7 @@ pub async fn apply(
     schedule: &Schedule,
     today: NaiveDate,
     now: DateTime<Utc>,
+    audit: &crate::audit::Trust,
 ) -> Result<Vec<Due>> {
     access::require_backbone_admin(actor, "apply the retention schedule")?;
     let due = due(db, schedule, today, now).await?;
@@ -207,6 +214,9 @@ pub async fn apply(
             (DueKind::ClosedCase, Some(child_id)) => {
                 crate::domain::erasure::erase(db, actor, child_id, &format!("Retention schedule: {}", d.why)).await?;
             }
+            (DueKind::AuditEvents, _) => {
+                crate::audit::purge_before(db, audit, audit_cutoff(schedule, now)).await?;
+            }
             _ => {}
         }
     }
@@ -214,12 +224,17 @@ pub async fn apply(
 }
 
 /// Applies the schedule every `every` (a day), logging what it did.
-pub async fn keep_applying(db: DatabaseConnection, schedule: Schedule, every: std::time::Duration) {
+pub async fn keep_applying(
+    db: DatabaseConnection,
+    schedule: Schedule,
+    audit: crate::audit::Trust,
+    every: std::time::Duration,
+) {
     let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
     loop {
         ticks.tick().await;
         let now = Utc::now();
-        match apply(&db, &Actor::system(), &schedule, now.date_naive(), now).await {
+        match apply(&db, &Actor::system(), &schedule, now.date_naive(), now, &audit).await {
             Ok(done) => {
                 for d in done {
                     tracing::info!(kind = ?d.kind, rows = d.count, why = %d.why, "retention schedule applied");

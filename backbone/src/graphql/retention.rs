@@ -18,7 +18,7 @@ pub enum RetentionKind {
     ClosedCase,
     /// A closed case past its period, kept under a legal hold (a safeguarding concern).
     ClosedCaseHeld,
-    /// Audit events past their period: counted and kept (purging the audit is not built).
+    /// Audit events past their period: deleted, the chain going on from a signed checkpoint.
     AuditEvents,
 }
 

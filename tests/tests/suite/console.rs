@@ -649,6 +649,17 @@ async fn a_link_worker_identifies_a_child_and_the_duplicate_check_asks_first() {
     let pairs: Vec<(&str, &str)> = f.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let page = b.post("/children/new", &pairs).await;
     assert_eq!(page.status, 400, "{}", page.body);
+    assert!(
+        page.body.contains("href=\"#first-name\">Enter the child&#39;s first name")
+            || page.body.contains("href=\"#first-name\">Enter the child's first name"),
+        "{}",
+        page.body
+    );
+    // A problem only the API sees (a name without a letter) links to its field too.
+    let f = post(fields("123", "4", &[])).await;
+    let pairs: Vec<(&str, &str)> = f.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let page = b.post("/children/new", &pairs).await;
+    assert_eq!(page.status, 400, "{}", page.body);
     assert!(page.body.contains("href=\"#first-name\""), "the API's problem links to the field: {}", page.body);
     assert_eq!(children().await, before);
 

@@ -9,7 +9,7 @@ use backbone::store::{audit_event, child, safeguarding_concern, screening};
 use backbone_seeds::retention::default_schedule;
 use backbone_tests::*;
 use chrono::{Duration, NaiveDate, TimeZone, Utc};
-use sea_orm::{ActiveModelTrait, EntityTrait, PaginatorTrait, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
 use serde_json::json;
 
 const DUE: &str = "query($d: NaiveDate!) { retentionDue(asOf: $d) { kind why count child { id } } }";
@@ -73,7 +73,9 @@ async fn the_schedule_applies_as_the_clock_moves_and_holds_what_it_must() {
 
     // Six years after they ended: Ada is erased, Bea is held (her concern), the screening
     // row goes; nothing yet of the audit.
-    let done = retention::apply(db, &system, &schedule, day("2031-06-02"), at("2031-06-02")).await.expect("apply");
+    let done = retention::apply(db, &system, &schedule, day("2031-06-02"), at("2031-06-02"), &zone.app.audit)
+        .await
+        .expect("apply");
     assert_eq!(
         kinds(&done),
         [(DueKind::ScreeningExpired, None), (DueKind::ClosedCase, Some(ada)), (DueKind::ClosedCaseHeld, Some(bea))]
@@ -84,20 +86,53 @@ async fn the_schedule_applies_as_the_clock_moves_and_holds_what_it_must() {
     assert_eq!(read(bea).await.expect("read").expect("Bea").first_name, "Bea");
     assert_eq!(screening::Entity::find().count(db).await.expect("count"), 0);
     // Applied again the same day, nothing more goes.
-    let again = retention::apply(db, &system, &schedule, day("2031-06-02"), at("2031-06-02")).await.expect("apply");
+    let again = retention::apply(db, &system, &schedule, day("2031-06-02"), at("2031-06-02"), &zone.app.audit)
+        .await
+        .expect("apply");
     assert_eq!(kinds(&again), [(DueKind::ClosedCaseHeld, Some(bea))]);
 
     // Bea turns 25: her concern goes, then her case is erased; the audit, eight years on,
-    // is counted and kept.
-    let events = audit_event::Entity::find().count(db).await.expect("events");
-    let done = retention::apply(db, &system, &schedule, day("2041-05-04"), at("2041-05-04")).await.expect("apply");
+    // goes too (every event here was written in 2026), under a signed checkpoint.
+    let done = retention::apply(db, &system, &schedule, day("2041-05-04"), at("2041-05-04"), &zone.app.audit)
+        .await
+        .expect("apply");
     assert_eq!(
         kinds(&done),
         [(DueKind::SafeguardingConcerns, Some(bea)), (DueKind::ClosedCase, Some(bea)), (DueKind::AuditEvents, None)]
     );
     assert_eq!(safeguarding_concern::Entity::find().count(db).await.expect("count"), 0);
     assert_eq!(read(bea).await.expect("read").expect("Bea").first_name, "Erased");
-    assert!(audit_event::Entity::find().count(db).await.expect("events") > events, "nothing of the audit deleted");
+    let left = audit_event::Entity::find().all(db).await.expect("events");
+    assert_eq!(
+        left.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(),
+        ["audit.purge"],
+        "only the purge's own event"
+    );
+    match backbone::audit::verify(db, &zone.app.audit, |_, _| {}).await.expect("verify") {
+        backbone::audit::Verdict::Intact { events, .. } => assert_eq!(events, 1),
+        broken => panic!("the chain after a purge: {broken:?}"),
+    }
+    // Removing what is left, without the key's checkpoint, is still caught.
+    audit_event::Entity::delete_many().exec(db).await.expect("delete");
+    assert!(matches!(
+        backbone::audit::verify(db, &zone.app.audit, |_, _| {}).await.expect("verify"),
+        backbone::audit::Verdict::Broken { .. }
+    ));
+}
+
+#[tokio::test]
+async fn events_deleted_without_a_purge_checkpoint_break_the_chain() {
+    let zone = zone().await;
+    let db = &zone.app.db;
+    // Someone with the database but not the key deletes the oldest events.
+    audit_event::Entity::delete_many().filter(audit_event::Column::Seq.lte(3)).exec(db).await.expect("delete");
+    match backbone::audit::verify(db, &zone.app.audit, |_, _| {}).await.expect("verify") {
+        backbone::audit::Verdict::Broken { seq, reason } => {
+            assert_eq!(seq, 1, "{reason}");
+            assert!(reason.contains("missing"), "{reason}");
+        }
+        intact => panic!("deleted events went unnoticed: {intact:?}"),
+    }
 }
 
 #[tokio::test]
