@@ -51,6 +51,9 @@ pub async fn show(
             a class="button" href={ "/children/" (id) "/contacts/new" } { "Log a contact" }
         }
         a class="button button--secondary" href={ "/children/" (id) "/notes/new" } { "Add a progress note" }
+        @if may_log {
+            a class="button button--secondary" href={ "/children/" (id) "/family-report" } { "Family report (to print)" }
+        }
         (details(c))
         (adults(c))
         (consents(c))

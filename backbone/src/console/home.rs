@@ -32,7 +32,7 @@ const STATUSES: &[(&str, &str)] = &[
 ];
 
 const QUERY: &str = "query($f: ChildFilter, $after: String) { \
-    worklist(first: 20) { edges { node { kind why since child { id firstName lastName } programme { id name } } } pageInfo { hasNextPage } } \
+    worklist(first: 20) { edges { node { kind why since child { id firstName lastName } programme { id name } breakGlass { id } } } pageInfo { hasNextPage } } \
     children(filter: $f, first: 25, after: $after) { edges { node { id firstName lastName yearGroup enrolment { status } } } pageInfo { hasNextPage endCursor } } }";
 
 /// `GET /`.
@@ -92,7 +92,12 @@ fn worklist(list: &Value) -> Markup {
                                     (p)
                                 }
                             }
-                            td { (text(n, "why").unwrap_or_default()) }
+                            td {
+                                (text(n, "why").unwrap_or_default())
+                                @if let Some(b) = text(&n["breakGlass"], "id") {
+                                    " " a href={ "/break-glass/" (b) } { "Review" span class="visually-hidden" { " the opening" } }
+                                }
+                            }
                             td { (layout::day(text(n, "since").unwrap_or_default())) }
                         }
                     }

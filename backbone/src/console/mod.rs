@@ -28,6 +28,7 @@ mod identify;
 mod inbox;
 pub mod layout;
 mod registers;
+mod rights;
 mod sign_in;
 
 use crate::auth::{self, Actor, ClientAddress};
@@ -59,6 +60,9 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/children/{id}", get(child::show))
         .route("/children/{id}/contacts/new", get(child::contact_form).post(child::log_contact))
         .route("/children/{id}/notes/new", get(child::note_form).post(child::add_note))
+        .route("/children/{id}/family-report", get(rights::family_report))
+        .route("/break-glass/{id}", get(rights::opening))
+        .route("/break-glass/{id}/review", post(rights::review))
         .route("/inbox", get(inbox::show))
         .route("/referrals/{id}/accept", post(inbox::accept))
         .route("/referrals/{id}/decline", get(inbox::decline_form).post(inbox::decline))
@@ -295,6 +299,11 @@ impl Refusal {
             }
         }
         Refusal { code, message: first.message.clone(), fields, request_id: request_id.to_owned() }
+    }
+
+    /// `NOT_FOUND`, for a record a page looked for among what the caller may see.
+    fn not_found(signed: &Signed) -> Refusal {
+        Refusal::from_error(&Error::NotFound("record"), &signed.request_id)
     }
 
     fn from_error(e: &Error, request_id: &str) -> Refusal {

@@ -22,6 +22,10 @@
 //! - `a_funder_sees_protected_figures_and_their_charts_and_download_from_the_page`.
 //! - `no_page_a_role_can_reach_shows_what_the_api_withholds_from_it`: each role follows
 //!   every link from its home page; the values its view withholds never appear.
+//! - `a_partner_adds_a_progress_note_the_link_worker_then_reads`,
+//!   `a_link_worker_identifies_a_child_and_the_duplicate_check_asks_first`,
+//!   `the_anchor_lead_reviews_a_record_opened_by_break_glass_and_the_family_report_prints`:
+//!   each with a denial beside the allowance.
 
 use backbone::store::{audit_event, auth_token, contact};
 use backbone_tests::*;
@@ -686,4 +690,37 @@ async fn a_link_worker_identifies_a_child_and_the_duplicate_check_asks_first() {
         let (mut other, _) = Browser::signed_in(&zone, who).await;
         assert_eq!(other.get("/children/new").await.status, 403);
     }
+}
+
+#[tokio::test]
+async fn the_anchor_lead_reviews_a_record_opened_by_break_glass_and_the_family_report_prints() {
+    let zone = Zone::new().await;
+    let open = "mutation($c: ID!) { breakGlass(childId: $c, reason: \"Came to our breakfast club upset\") { id } }";
+    let opened = zone.as_(&zone.link_worker_b, open, json!({"c": zone.child_a1})).await;
+    assert_ok(&opened);
+    let id = opened["data"]["breakGlass"]["id"].as_str().expect("id").to_owned();
+    let (mut lead, csrf) = Browser::signed_in(&zone, &zone.anchor_lead).await;
+    let home = lead.get("/").await;
+    assert!(home.body.contains(&format!("/break-glass/{id}")), "the worklist item links to it: {}", home.body);
+    let page = lead.get(&format!("/break-glass/{id}")).await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("Came to our breakfast club upset") && page.body.contains("Mark as reviewed"));
+    assert_eq!(lead.post(&format!("/break-glass/{id}/review"), &[("csrf", "x")]).await.status, 403);
+    let done = lead.post(&format!("/break-glass/{id}/review"), &[("csrf", &csrf)]).await;
+    assert_eq!(done.status, 303);
+    assert!(!lead.get(&format!("/break-glass/{id}")).await.body.contains("Mark as reviewed"));
+    // The other anchor's lead does not see it; the opener cannot review it.
+    let (mut other, _) = Browser::signed_in(&zone, &zone.anchor_lead_b).await;
+    assert_eq!(other.get(&format!("/break-glass/{id}")).await.status, 404);
+    let (mut opener, ocsrf) = Browser::signed_in(&zone, &zone.link_worker_b).await;
+    assert_eq!(opener.post(&format!("/break-glass/{id}/review"), &[("csrf", &ocsrf)]).await.status, 403);
+
+    // The family report, for the child's link worker; not for a partner.
+    let (mut lw, _) = Browser::signed_in(&zone, &zone.link_worker).await;
+    let report = lw.get(&format!("/children/{}/family-report", zone.child_a1)).await;
+    assert_eq!(report.status, 200);
+    assert!(report.body.contains("Who knows about Ada"), "{}", report.body);
+    assert!(report.body.contains("in an emergency (break-glass)"), "the opening's reads are told: {}", report.body);
+    let (mut partner, _) = Browser::signed_in(&zone, &zone.partner_worker).await;
+    assert_eq!(partner.get(&format!("/children/{}/family-report", zone.child_a1)).await.status, 403);
 }
