@@ -45,10 +45,13 @@ pub async fn show(
     let body = html! {
         @if done.done.as_deref() == Some("contact") { (layout::banner("The contact has been logged.")) }
         @if done.done.as_deref() == Some("note") { (layout::banner("The note has been added.")) }
+        @if done.done.as_deref() == Some("proposed") { (layout::banner("The referral has been proposed. Send it to the partner when you are ready.")) }
+        @if done.done.as_deref() == Some("sent") { (layout::banner("The referral has been sent to the partner.")) }
         span class="caption" { (text(&c["anchor"], "name").unwrap_or_default()) }
         h1 { (title) }
         @if may_log {
             a class="button" href={ "/children/" (id) "/contacts/new" } { "Log a contact" }
+            a class="button button--secondary" href={ "/children/" (id) "/refer" } { "Refer to a programme" }
         }
         a class="button button--secondary" href={ "/children/" (id) "/notes/new" } { "Add a progress note" }
         @if may_log {
@@ -57,7 +60,7 @@ pub async fn show(
         (details(c))
         (adults(c))
         (consents(c))
-        (referrals(c))
+        (referrals(c, may_log.then_some(signed.csrf.as_str())))
         (contacts(c))
         (notes(c))
     };
@@ -121,7 +124,9 @@ fn consents(c: &Value) -> Markup {
     }
 }
 
-fn referrals(c: &Value) -> Markup {
+/// The support package; with `csrf` (the link worker's page), a proposed referral has
+/// its Send button.
+fn referrals(c: &Value, csrf: Option<&str>) -> Markup {
     let rows = list(&c["supportPackage"]["referrals"]);
     html! {
         h2 { "Support package" }
@@ -133,7 +138,12 @@ fn referrals(c: &Value) -> Markup {
                     tr {
                         td { (text(&r["programme"], "name").unwrap_or_default()) }
                         td { (text(&r["partner"], "name").unwrap_or_default()) }
-                        td { span class="tag" { (layout::words(text(r, "status").unwrap_or_default())) } }
+                        td {
+                            span class="tag" { (layout::words(text(r, "status").unwrap_or_default())) }
+                            @if let (Some(csrf), Some("PROPOSED")) = (csrf, text(r, "status")) {
+                                " " (layout::button_form(&format!("/referrals/{}/send", text(r, "id").unwrap_or_default()), csrf, "Send to the partner", "button button--secondary"))
+                            }
+                        }
                         td { (e["sessionsAttended"]) " of " (e["sessionsOffered"])
                              @if let Some(rate) = e["attendanceRate"].as_f64() { " (" (format!("{:.0}", rate * 100.0)) "%)" } }
                     }

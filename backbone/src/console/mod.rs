@@ -27,6 +27,7 @@ mod home;
 mod identify;
 mod inbox;
 pub mod layout;
+mod referrals;
 mod registers;
 mod rights;
 mod sign_in;
@@ -61,6 +62,8 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/children/{id}/contacts/new", get(child::contact_form).post(child::log_contact))
         .route("/children/{id}/notes/new", get(child::note_form).post(child::add_note))
         .route("/children/{id}/family-report", get(rights::family_report))
+        .route("/children/{id}/refer", get(referrals::form).post(referrals::propose))
+        .route("/referrals/{id}/send", post(referrals::send))
         .route("/break-glass/{id}", get(rights::opening))
         .route("/break-glass/{id}/review", post(rights::review))
         .route("/inbox", get(inbox::show))

@@ -724,3 +724,40 @@ async fn the_anchor_lead_reviews_a_record_opened_by_break_glass_and_the_family_r
     let (mut partner, _) = Browser::signed_in(&zone, &zone.partner_worker).await;
     assert_eq!(partner.get(&format!("/children/{}/family-report", zone.child_a1)).await.status, 403);
 }
+
+#[tokio::test]
+async fn a_link_worker_refers_a_child_and_sends_it_when_consent_covers_the_partner() {
+    let zone = Zone::new().await;
+    let (a1, a2) = (zone.child_a1.clone(), zone.child_a2.clone());
+    let programme = zone.programme(&zone.partner_1, "Mentoring", 5).await;
+    zone.ready_for_referral(&a1, &[&zone.partner_1]).await;
+    let referrals = || async { backbone::store::referral::Entity::find().count(&zone.app.db).await.expect("count") };
+    let (mut b, csrf) = Browser::signed_in(&zone, &zone.link_worker).await;
+    let form = b.get(&format!("/children/{a1}/refer")).await;
+    assert_eq!(form.status, 200);
+    assert!(form.body.contains("Mentoring") && form.body.contains("5 places free"), "{}", form.body);
+    let path = format!("/children/{a1}/refer");
+    let blank = b.post(&path, &[("csrf", &csrf), ("programme", &programme), ("needs", " ")]).await;
+    assert_eq!(blank.status, 400);
+    assert!(blank.body.contains("href=\"#needs\""), "{}", blank.body);
+    assert_eq!(referrals().await, 0);
+    let done = b.post(&path, &[("csrf", &csrf), ("programme", &programme), ("needs", "A mentor to talk to")]).await;
+    assert_eq!(done.location.as_deref(), Some(format!("/children/{a1}?done=proposed").as_str()), "{}", done.body);
+    assert_eq!(referrals().await, 1);
+    let page = b.get(&format!("/children/{a1}?done=proposed")).await;
+    let send = page.body.split("action=\"/referrals/").nth(1).and_then(|r| r.split('/').next()).expect("a Send button");
+    let sent = b.post(&format!("/referrals/{send}/send"), &[("csrf", &csrf)]).await;
+    assert_eq!(sent.location.as_deref(), Some(format!("/children/{a1}?done=sent").as_str()), "{}", sent.body);
+    let r = zone.as_(&zone.link_worker, "query($r: ID!) { referral(id: $r) { status } }", json!({"r": send})).await;
+    assert_eq!(r["data"]["referral"]["status"], "SENT");
+
+    // Another link worker's child is not theirs to refer; a partner has no such page.
+    assert_eq!(b.get(&format!("/children/{a2}/refer")).await.status, 404);
+    let bad =
+        b.post(&format!("/children/{a2}/refer"), &[("csrf", &csrf), ("programme", &programme), ("needs", "x")]).await;
+    assert!(matches!(bad.status, 403 | 404), "{}", bad.status);
+    let (mut partner, pcsrf) = Browser::signed_in(&zone, &zone.partner_worker).await;
+    let theirs = partner.post(&path, &[("csrf", &pcsrf), ("programme", &programme), ("needs", "x")]).await;
+    assert!(matches!(theirs.status, 403 | 404), "{}", theirs.status);
+    assert_eq!(referrals().await, 1);
+}
