@@ -46,12 +46,14 @@ pub async fn show(
         @if done.done.as_deref() == Some("contact") { (layout::banner("The contact has been logged.")) }
         @if done.done.as_deref() == Some("note") { (layout::banner("The note has been added.")) }
         @if done.done.as_deref() == Some("proposed") { (layout::banner("The referral has been proposed. Send it to the partner when you are ready.")) }
+        @if done.done.as_deref() == Some("consent") { (layout::banner("The consent has been recorded.")) }
         @if done.done.as_deref() == Some("sent") { (layout::banner("The referral has been sent to the partner.")) }
         span class="caption" { (text(&c["anchor"], "name").unwrap_or_default()) }
         h1 { (title) }
         @if may_log {
             a class="button" href={ "/children/" (id) "/contacts/new" } { "Log a contact" }
             a class="button button--secondary" href={ "/children/" (id) "/refer" } { "Refer to a programme" }
+            a class="button button--secondary" href={ "/children/" (id) "/consent" } { "Record consent" }
         }
         a class="button button--secondary" href={ "/children/" (id) "/notes/new" } { "Add a progress note" }
         @if may_log {

@@ -22,6 +22,7 @@
 //! linking to each field.
 
 mod child;
+mod consent;
 mod dashboard;
 mod home;
 mod identify;
@@ -63,6 +64,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/children/{id}/notes/new", get(child::note_form).post(child::add_note))
         .route("/children/{id}/family-report", get(rights::family_report))
         .route("/children/{id}/refer", get(referrals::form).post(referrals::propose))
+        .route("/children/{id}/consent", get(consent::form).post(consent::record))
         .route("/referrals/{id}/send", post(referrals::send))
         .route("/break-glass/{id}", get(rights::opening))
         .route("/break-glass/{id}/review", post(rights::review))

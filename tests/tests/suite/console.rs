@@ -761,3 +761,43 @@ async fn a_link_worker_refers_a_child_and_sends_it_when_consent_covers_the_partn
     assert!(matches!(theirs.status, 403 | 404), "{}", theirs.status);
     assert_eq!(referrals().await, 1);
 }
+
+#[tokio::test]
+async fn a_link_worker_records_consent_with_its_partners_and_purposes() {
+    let zone = Zone::new().await;
+    let a1 = zone.child_a1.clone();
+    let consents = || async { backbone::store::consent::Entity::find().count(&zone.app.db).await.expect("count") };
+    let before = consents().await;
+    let (mut b, csrf) = Browser::signed_in(&zone, &zone.link_worker).await;
+    let path = format!("/children/{a1}/consent");
+    let form = b.get(&path).await;
+    assert_eq!(form.status, 200);
+    assert!(form.body.contains("Test Mentoring") && form.body.contains("Test Sports"), "the partners to choose from");
+    let mut fields = vec![
+        ("csrf", csrf.as_str()),
+        ("given-by", "PARENT"),
+        ("given-by-name", "Pat Testparent"),
+        ("given-on-day", "7"),
+        ("given-on-month", "10"),
+        ("given-on-year", "2026"),
+        ("partners", zone.partner_1.as_str()),
+        ("evidence", "Paper form, school office file"),
+    ];
+    let missing = b.post(&path, &fields).await;
+    assert_eq!(missing.status, 400);
+    assert!(missing.body.contains("href=\"#purposes-0\""), "{}", missing.body);
+    assert_eq!(consents().await, before);
+    fields.push(("purposes", "REFERRAL"));
+    fields.push(("purposes", "PROGRESS_MONITORING"));
+    let done = b.post(&path, &fields).await;
+    assert_eq!(done.location.as_deref(), Some(format!("/children/{a1}?done=consent").as_str()), "{}", done.body);
+    assert_eq!(consents().await, before + 1);
+    let page = b.get(&format!("/children/{a1}")).await;
+    assert!(page.body.contains("Test Mentoring") && page.body.contains("In force"), "{}", page.body);
+    // A partner records no consent: the API refuses them, nothing is written.
+    let (mut partner, pcsrf) = Browser::signed_in(&zone, &zone.partner_worker).await;
+    fields[0] = ("csrf", pcsrf.as_str());
+    let refused = partner.post(&path, &fields).await;
+    assert!(matches!(refused.status, 403 | 404), "{}", refused.status);
+    assert_eq!(consents().await, before + 1);
+}
