@@ -3,6 +3,7 @@
 //! notes — and the forms to log a contact and to add a progress note.
 
 use super::Signed;
+use super::form::{Fields, Posted, day_given, minutes_given};
 use super::home::name;
 use super::layout::{self, DateParts, Problem, shown, text};
 use crate::http::AppState;
@@ -215,9 +216,9 @@ pub struct ContactForm {
 }
 
 impl ContactForm {
-    fn parse(body: &[u8]) -> ContactForm {
+    fn parse(fields: Fields) -> ContactForm {
         let mut form = ContactForm::default();
-        for (k, v) in form_pairs(body) {
+        for (k, v) in fields.pairs() {
             match k.as_str() {
                 "csrf" => form.csrf = v,
                 "held-on-day" => form.day = v,
@@ -274,29 +275,15 @@ fn contact_element(field: &str) -> Option<&'static str> {
 /// problem named, and nothing written, when it is refused.
 pub async fn log_contact(
     State(state): State<Arc<AppState>>,
-    signed: Signed,
     Path(id): Path<String>,
-    body: axum::body::Bytes,
+    Posted { signed, fields }: Posted,
 ) -> Response {
-    let form = ContactForm::parse(&body);
-    if let Some(refused) = signed.forged(&form.csrf) {
-        return refused;
-    }
+    let form = ContactForm::parse(fields);
     // What the form itself can tell before asking: a date with all three parts, a number.
     let mut problems = Vec::new();
     let held = DateParts { day: form.day.clone(), month: form.month.clone(), year: form.year.clone() };
-    let held_on = held.iso();
-    if held_on.is_none() {
-        problems.push(Problem {
-            field: Some("held-on-day".into()),
-            message: "Enter the date as a day, month and year, in numbers".into(),
-        });
-    }
-    let minutes = form.minutes.trim().parse::<i64>().ok();
-    if minutes.is_none() {
-        problems
-            .push(Problem { field: Some("minutes".into()), message: "Enter how long it was, in whole minutes".into() });
-    }
+    let held_on = day_given(&held, "held-on", &mut problems);
+    let minutes = minutes_given(&form.minutes, "minutes", &mut problems);
     if !KINDS.iter().any(|(k, _)| *k == form.kind) {
         problems.push(Problem { field: Some("kind-0".into()), message: "Choose what kind of contact it was".into() });
     }
@@ -314,11 +301,6 @@ pub async fn log_contact(
         Err(r) if r.on_the_form() => contact_page(&signed, &id, &form, &r.problems(contact_element)),
         Err(r) => r.page(Some(&signed.who)),
     }
-}
-
-/// The `name=value` pairs of an `application/x-www-form-urlencoded` body, in order.
-pub fn form_pairs(body: &[u8]) -> Vec<(String, String)> {
-    serde_urlencoded::from_bytes::<Vec<(String, String)>>(body).unwrap_or_default()
 }
 
 const VISIBILITIES: &[(&str, &str)] = &[
@@ -347,16 +329,10 @@ pub async fn note_form(signed: Signed, Path(id): Path<String>) -> Response {
 /// `POST /children/{id}/notes/new`: runs `addProgressNote`.
 pub async fn add_note(
     State(state): State<Arc<AppState>>,
-    signed: Signed,
     Path(id): Path<String>,
-    body: axum::body::Bytes,
+    Posted { signed, fields }: Posted,
 ) -> Response {
-    let pairs = form_pairs(&body);
-    let field = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default();
-    if let Some(refused) = signed.forged(&field("csrf")) {
-        return refused;
-    }
-    let (text_, visibility) = (field("body"), field("visibility"));
+    let (text_, visibility) = (fields.get("body"), fields.get("visibility"));
     let mut problems = Vec::new();
     if text_.trim().is_empty() {
         problems.push(Problem { field: Some("body".into()), message: "Enter the note".into() });

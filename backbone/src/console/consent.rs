@@ -2,7 +2,7 @@
 //! which purposes, with which partner organisations, and the evidence kept.
 
 use super::Signed;
-use super::child::form_pairs;
+use super::form::{Fields, Posted};
 use super::layout::{self, DateParts, Problem, text};
 use crate::http::AppState;
 use axum::extract::{Path, State};
@@ -32,9 +32,9 @@ struct ConsentForm {
 }
 
 impl ConsentForm {
-    fn parse(body: &[u8]) -> ConsentForm {
+    fn parse(fields: Fields) -> ConsentForm {
         let mut f = ConsentForm::default();
-        for (k, v) in form_pairs(body) {
+        for (k, v) in fields.pairs() {
             match k.as_str() {
                 "csrf" => f.csrf = v,
                 "given-by" => f.given_by = v,
@@ -111,14 +111,10 @@ fn element(field: &str) -> Option<&'static str> {
 /// `POST /children/{id}/consent`: runs `recordConsent`.
 pub async fn record(
     State(state): State<Arc<AppState>>,
-    signed: Signed,
     Path(id): Path<String>,
-    body: axum::body::Bytes,
+    Posted { signed, fields }: Posted,
 ) -> Response {
-    let f = ConsentForm::parse(&body);
-    if let Some(refused) = signed.forged(&f.csrf) {
-        return refused;
-    }
+    let f = ConsentForm::parse(fields);
     let mut problems = Vec::new();
     if !GIVERS.iter().any(|(g, _)| *g == f.given_by) {
         problems.push(Problem { field: Some("given-by-0".into()), message: "Choose who gave consent".into() });

@@ -3,7 +3,7 @@
 //! comes back as a question, answered by ticking "this is a different child".
 
 use super::Signed;
-use super::child::form_pairs;
+use super::form::{Fields, Posted};
 use super::layout::{self, DateParts, Problem};
 use crate::http::AppState;
 use axum::extract::State;
@@ -25,9 +25,9 @@ struct IdentifyForm {
 }
 
 impl IdentifyForm {
-    fn parse(body: &[u8]) -> IdentifyForm {
+    fn parse(fields: Fields) -> IdentifyForm {
         let mut f = IdentifyForm::default();
-        for (k, v) in form_pairs(body) {
+        for (k, v) in fields.pairs() {
             match k.as_str() {
                 "csrf" => f.csrf = v,
                 "first-name" => f.first_name = v,
@@ -87,11 +87,8 @@ fn element(field: &str) -> Option<&'static str> {
 }
 
 /// `POST /children/new`: runs `identifyChild`; then to the child's page.
-pub async fn identify(State(state): State<Arc<AppState>>, signed: Signed, body: axum::body::Bytes) -> Response {
-    let f = IdentifyForm::parse(&body);
-    if let Some(refused) = signed.forged(&f.csrf) {
-        return refused;
-    }
+pub async fn identify(State(state): State<Arc<AppState>>, Posted { signed, fields }: Posted) -> Response {
+    let f = IdentifyForm::parse(fields);
     let mut problems = Vec::new();
     for (value, id, words) in [(&f.first_name, "first-name", "first"), (&f.last_name, "last-name", "last")] {
         if value.trim().is_empty() {

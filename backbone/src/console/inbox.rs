@@ -2,7 +2,7 @@
 //! one with a reason.
 
 use super::Signed;
-use super::child::form_pairs;
+use super::form::Posted;
 use super::home::name;
 use super::layout::{self, Problem, text};
 use crate::http::AppState;
@@ -81,22 +81,14 @@ pub async fn show(State(state): State<Arc<AppState>>, signed: Signed, Query(tab)
     signed.page("Referrals", &[], body)
 }
 
-fn csrf_of(body: &[u8]) -> String {
-    form_pairs(body).into_iter().find(|(k, _)| k == "csrf").map(|(_, v)| v).unwrap_or_default()
-}
-
 const RESPOND: &str = "mutation($r: ID!, $a: Boolean!, $why: String) { respondToReferral(referralId: $r, accept: $a, reason: $why) { id status } }";
 
 /// `POST /referrals/{id}/accept`.
 pub async fn accept(
     State(state): State<Arc<AppState>>,
-    signed: Signed,
     Path(id): Path<String>,
-    body: axum::body::Bytes,
+    Posted { signed, .. }: Posted,
 ) -> Response {
-    if let Some(refused) = signed.forged(&csrf_of(&body)) {
-        return refused;
-    }
     match signed.ask(&state, RESPOND, json!({ "r": id, "a": true, "why": null })).await {
         Ok(_) => Redirect::to("/inbox?done=accepted").into_response(),
         Err(r) => r.page(Some(&signed.who)),
@@ -123,16 +115,10 @@ pub async fn decline_form(signed: Signed, Path(id): Path<String>) -> Response {
 /// `POST /referrals/{id}/decline`: a reason is required.
 pub async fn decline(
     State(state): State<Arc<AppState>>,
-    signed: Signed,
     Path(id): Path<String>,
-    body: axum::body::Bytes,
+    Posted { signed, fields }: Posted,
 ) -> Response {
-    let pairs = form_pairs(&body);
-    let field = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default();
-    if let Some(refused) = signed.forged(&field("csrf")) {
-        return refused;
-    }
-    let reason = field("reason");
+    let reason = fields.get("reason");
     if reason.trim().is_empty() {
         let problem =
             Problem { field: Some("reason".into()), message: "Enter why you are declining the referral".into() };

@@ -24,6 +24,7 @@
 mod child;
 mod consent;
 mod dashboard;
+mod form;
 mod home;
 mod identify;
 mod inbox;

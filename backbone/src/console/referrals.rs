@@ -3,7 +3,7 @@
 //! page (`sendReferral`) — two steps, as in the API, each one form.
 
 use super::Signed;
-use super::child::form_pairs;
+use super::form::Posted;
 use super::layout::{self, Problem, text};
 use crate::http::AppState;
 use axum::extract::{Path, State};
@@ -68,16 +68,10 @@ pub async fn form(State(state): State<Arc<AppState>>, signed: Signed, Path(id): 
 /// `POST /children/{id}/refer`: runs `proposeReferral`.
 pub async fn propose(
     State(state): State<Arc<AppState>>,
-    signed: Signed,
     Path(id): Path<String>,
-    body: axum::body::Bytes,
+    Posted { signed, fields }: Posted,
 ) -> Response {
-    let pairs = form_pairs(&body);
-    let field = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default();
-    if let Some(refused) = signed.forged(&field("csrf")) {
-        return refused;
-    }
-    let (programme, needs) = (field("programme"), field("needs"));
+    let (programme, needs) = (fields.get("programme"), fields.get("needs"));
     let mut problems = Vec::new();
     if programme.is_empty() {
         problems.push(Problem { field: Some("programme-0".into()), message: "Choose a programme".into() });
@@ -122,14 +116,9 @@ async fn again(
 /// `POST /referrals/{id}/send`: runs `sendReferral`; back to the child's page.
 pub async fn send(
     State(state): State<Arc<AppState>>,
-    signed: Signed,
     Path(id): Path<String>,
-    body: axum::body::Bytes,
+    Posted { signed, .. }: Posted,
 ) -> Response {
-    let csrf = form_pairs(&body).into_iter().find(|(k, _)| k == "csrf").map(|(_, v)| v).unwrap_or_default();
-    if let Some(refused) = signed.forged(&csrf) {
-        return refused;
-    }
     let mutation = "mutation($r: ID!) { sendReferral(referralId: $r) { id child { id } } }";
     match signed.ask(&state, mutation, json!({ "r": id })).await {
         Ok(data) => {

@@ -3,7 +3,7 @@
 //! engagement), one submit, all or nothing (`logSession`).
 
 use super::Signed;
-use super::child::form_pairs;
+use super::form::{Fields, Posted, day_given, minutes_given};
 use super::home::name;
 use super::layout::{self, DateParts, Problem, text};
 use crate::http::AppState;
@@ -87,9 +87,9 @@ struct RegisterForm {
 }
 
 impl RegisterForm {
-    fn parse(body: &[u8]) -> RegisterForm {
+    fn parse(fields: Fields) -> RegisterForm {
         let mut form = RegisterForm::default();
-        for (k, v) in form_pairs(body) {
+        for (k, v) in fields.pairs() {
             match k.as_str() {
                 "csrf" => form.csrf = v,
                 "held-on-day" => form.held.day = v,
@@ -213,14 +213,10 @@ fn element(field: &str) -> Option<String> {
 /// whole, or not at all with every problem named.
 pub async fn save(
     State(state): State<Arc<AppState>>,
-    signed: Signed,
     Path(id): Path<String>,
-    body: axum::body::Bytes,
+    Posted { signed, fields }: Posted,
 ) -> Response {
-    let mut form = RegisterForm::parse(&body);
-    if let Some(refused) = signed.forged(&form.csrf) {
-        return refused;
-    }
+    let mut form = RegisterForm::parse(fields);
     // The names come from the record again, never from the form.
     let (title, placed) = match on_it(&state, &signed, &id).await {
         Ok(found) => found,
@@ -230,18 +226,8 @@ pub async fn save(
         line.name = placed.iter().find(|p| p.child_id == line.child_id).map(|p| p.name.clone()).unwrap_or_default();
     }
     let mut problems = Vec::new();
-    let held_on = form.held.iso();
-    if held_on.is_none() {
-        problems.push(Problem {
-            field: Some("held-on-day".into()),
-            message: "Enter the date as a day, month and year, in numbers".into(),
-        });
-    }
-    let minutes = form.minutes.trim().parse::<i64>().ok();
-    if minutes.is_none() {
-        problems
-            .push(Problem { field: Some("minutes".into()), message: "Enter how long it was, in whole minutes".into() });
-    }
+    let held_on = day_given(&form.held, "held-on", &mut problems);
+    let minutes = minutes_given(&form.minutes, "minutes", &mut problems);
     for (i, line) in form.lines.iter().enumerate() {
         let who = if line.name.is_empty() { "this child" } else { &line.name };
         if !STATUSES.iter().any(|(s, _)| *s == line.status) {
@@ -288,9 +274,9 @@ mod tests {
         assert_eq!(element("attendees[0].engagement").as_deref(), Some("engagement-0"));
         assert_eq!(element("heldOn").as_deref(), Some("held-on-day"));
         assert_eq!(element("notes"), None);
-        let form = RegisterForm::parse(
+        let form = RegisterForm::parse(Fields::parse(
             b"csrf=t&child=c1&status%3Ac1=ATTENDED&child=c2&engagement%3Ac2=DISENGAGED&status%3Ax=ABSENT",
-        );
+        ));
         assert_eq!(form.lines.len(), 2);
         assert_eq!((form.lines[0].status.as_str(), form.lines[1].engagement.as_str()), ("ATTENDED", "DISENGAGED"));
         assert!(form.lines[1].status.is_empty(), "a status for a child not on the form is ignored");

@@ -2,7 +2,7 @@
 //! a family, and the anchor lead's review of a record opened by break-glass.
 
 use super::Signed;
-use super::child::form_pairs;
+use super::form::Posted;
 use super::layout::{self, text};
 use crate::http::AppState;
 use axum::extract::{Path, State};
@@ -59,14 +59,9 @@ pub async fn opening(State(state): State<Arc<AppState>>, signed: Signed, Path(id
 /// `POST /break-glass/{id}/review`.
 pub async fn review(
     State(state): State<Arc<AppState>>,
-    signed: Signed,
     Path(id): Path<String>,
-    body: axum::body::Bytes,
+    Posted { signed, .. }: Posted,
 ) -> Response {
-    let csrf = form_pairs(&body).into_iter().find(|(k, _)| k == "csrf").map(|(_, v)| v).unwrap_or_default();
-    if let Some(refused) = signed.forged(&csrf) {
-        return refused;
-    }
     match signed.ask(&state, "mutation($i: ID!) { reviewBreakGlass(id: $i) { id } }", json!({ "i": id })).await {
         Ok(_) => Redirect::to(&format!("/break-glass/{id}")).into_response(),
         Err(r) => r.page(Some(&signed.who)),

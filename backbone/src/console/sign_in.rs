@@ -2,8 +2,9 @@
 //! set with it (there is no session yet to derive one from); guessing is throttled as
 //! for the API's `login` (`auth::throttle`): the same lockouts, whichever door is used.
 
+use super::form::Posted;
 use super::layout::{self, Problem};
-use super::{SESSION_COOKIE, Signed, cookie, same, set_cookie};
+use super::{SESSION_COOKIE, cookie, same, set_cookie};
 use crate::auth::{self, Attempt, TokenKind};
 use crate::error::Error;
 use crate::http::AppState;
@@ -138,17 +139,8 @@ pub async fn submit(
     }
 }
 
-#[derive(Deserialize)]
-pub struct SignOut {
-    #[serde(default)]
-    csrf: String,
-}
-
 /// `POST /sign-out`: revokes the session and clears its cookie.
-pub async fn sign_out(State(state): State<Arc<AppState>>, signed: Signed, Form(form): Form<SignOut>) -> Response {
-    if let Some(refused) = signed.forged(&form.csrf) {
-        return refused;
-    }
+pub async fn sign_out(State(state): State<Arc<AppState>>, Posted { signed, .. }: Posted) -> Response {
     if let Err(e) = auth::logout(&state.db, &signed.actor).await {
         return signed.refused(&e);
     }
