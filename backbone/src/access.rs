@@ -745,6 +745,13 @@ pub fn may_read_share_log(actor: &Actor, of_organisation: bool) -> Result<()> {
     }
 }
 
+/// Whether the actor does a link worker's casework on the children in their scope —
+/// contacts, referrals, consent, the family report — so that the console offers it:
+/// link workers and anchor leads (the API judges each action itself).
+pub fn does_casework(actor: &Actor) -> bool {
+    matches!(actor.role, Role::LinkWorker | Role::AnchorLead)
+}
+
 /// May the actor open a child's record outside their scope by break-glass
 /// (`domain::break_glass`)? Link workers and anchor leads — the people a child in
 /// trouble at another school may turn up with. (Backbone admins have every record in

@@ -42,7 +42,7 @@ pub async fn show(
     };
     let c = &data["child"];
     let title = name(c);
-    let may_log = matches!(signed.actor.role, crate::domain::Role::LinkWorker | crate::domain::Role::AnchorLead);
+    let may_log = crate::access::does_casework(&signed.actor);
     let body = html! {
         @if done.done.as_deref() == Some("contact") { (layout::banner("The contact has been logged.")) }
         @if done.done.as_deref() == Some("note") { (layout::banner("The note has been added.")) }

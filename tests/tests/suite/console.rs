@@ -274,6 +274,9 @@ async fn a_childs_page_shows_what_the_api_shows_each_role_and_nothing_more() {
     let narrow = partner.get(&path).await;
     assert_eq!(narrow.status, 200, "{}", narrow.body);
     assert!(narrow.body.contains("Ada"));
+    // Casework is offered to the link worker (access::does_casework), not to the partner.
+    assert!(full.body.contains("Log a contact") && full.body.contains("Record consent"));
+    assert!(!narrow.body.contains("Log a contact") && !narrow.body.contains("Record consent"));
     for withheld in ["Testchild", "07700 900123", "A123456789012", "Pat Testparent", "2016-05-04"] {
         assert!(!narrow.body.contains(withheld), "the partner's page shows {withheld}");
     }
