@@ -91,91 +91,93 @@ fn list(v: &Value) -> Vec<Value> {
 }
 
 fn adults(c: &Value) -> Markup {
-    let rows = list(&c["relationships"]);
-    html! {
-        h2 { "The adults around the child" }
-        @if rows.is_empty() { p { "None recorded, or not shown to you." } } @else {
-            table {
-                thead { tr { th scope="col" { "Name" } th scope="col" { "Relationship" } th scope="col" { "Involvement" } th scope="col" { "Phone" } } }
-                tbody { @for r in &rows { tr {
-                    td { (shown(text(r, "name"))) }
-                    td { (layout::words(text(r, "kind").unwrap_or_default()))
-                         @if r["parentalResponsibility"] == true { " (parental responsibility)" } }
-                    td { (layout::words(text(r, "involvement").unwrap_or_default())) }
-                    td { (shown(text(r, "phone"))) }
-                } } }
-            }
-        }
-    }
+    let rows = list(&c["relationships"])
+        .iter()
+        .map(|r| {
+            vec![
+                shown(text(r, "name")),
+                html! { (layout::words(text(r, "kind").unwrap_or_default()))
+                @if r["parentalResponsibility"] == true { " (parental responsibility)" } },
+                html! { (layout::words(text(r, "involvement").unwrap_or_default())) },
+                shown(text(r, "phone")),
+            ]
+        })
+        .collect();
+    layout::section(
+        "The adults around the child",
+        "None recorded, or not shown to you.",
+        &["Name", "Relationship", "Involvement", "Phone"],
+        rows,
+    )
 }
 
 fn consents(c: &Value) -> Markup {
-    let rows = list(&c["consents"]);
-    html! {
-        h2 { "Consent to share" }
-        @if rows.is_empty() { p { "No consent recorded, or not shown to you." } } @else {
-            table {
-                thead { tr { th scope="col" { "Given by" } th scope="col" { "On" } th scope="col" { "With" } th scope="col" { "State" } } }
-                tbody { @for r in &rows { tr {
-                    td { (layout::words(text(r, "givenBy").unwrap_or_default())) }
-                    td { (layout::day(text(r, "givenOn").unwrap_or_default())) }
-                    td { (list(&r["partners"]).iter().filter_map(|p| text(p, "name")).collect::<Vec<_>>().join(", ")) }
-                    td { @if r["withdrawn"] == true { "Withdrawn " (layout::day(text(r, "withdrawnOn").unwrap_or_default())) } @else { "In force" } }
-                } } }
-            }
-        }
-    }
+    let rows = list(&c["consents"])
+        .iter()
+        .map(|r| {
+            let partners = list(&r["partners"]).iter().filter_map(|p| text(p, "name")).collect::<Vec<_>>().join(", ");
+            vec![
+                html! { (layout::words(text(r, "givenBy").unwrap_or_default())) },
+                html! { (layout::day(text(r, "givenOn").unwrap_or_default())) },
+                html! { (partners) },
+                html! { @if r["withdrawn"] == true { "Withdrawn " (layout::day(text(r, "withdrawnOn").unwrap_or_default())) } @else { "In force" } },
+            ]
+        })
+        .collect();
+    layout::section(
+        "Consent to share",
+        "No consent recorded, or not shown to you.",
+        &["Given by", "On", "With", "State"],
+        rows,
+    )
 }
 
 /// The support package; with `csrf` (the link worker's page), a proposed referral has
 /// its Send button.
 fn referrals(c: &Value, csrf: Option<&str>) -> Markup {
-    let rows = list(&c["supportPackage"]["referrals"]);
-    html! {
-        h2 { "Support package" }
-        @if rows.is_empty() { p { "No referrals." } } @else {
-            table {
-                thead { tr { th scope="col" { "Programme" } th scope="col" { "Partner" } th scope="col" { "Status" } th scope="col" { "Attended" } } }
-                tbody { @for r in &rows {
-                    @let e = &r["engagement"];
-                    tr {
-                        td { (text(&r["programme"], "name").unwrap_or_default()) }
-                        td { (text(&r["partner"], "name").unwrap_or_default()) }
-                        td {
-                            span class="tag" { (layout::words(text(r, "status").unwrap_or_default())) }
-                            @if let (Some(csrf), Some("PROPOSED")) = (csrf, text(r, "status")) {
-                                " " (layout::button_form(&format!("/referrals/{}/send", text(r, "id").unwrap_or_default()), csrf, "Send to the partner", "button button--secondary"))
-                            }
-                        }
-                        td { (e["sessionsAttended"]) " of " (e["sessionsOffered"])
-                             @if let Some(rate) = e["attendanceRate"].as_f64() { " (" (format!("{:.0}", rate * 100.0)) "%)" } }
+    let rows = list(&c["supportPackage"]["referrals"])
+        .iter()
+        .map(|r| {
+            let e = &r["engagement"];
+            vec![
+                html! { (text(&r["programme"], "name").unwrap_or_default()) },
+                html! { (text(&r["partner"], "name").unwrap_or_default()) },
+                html! {
+                    span class="tag" { (layout::words(text(r, "status").unwrap_or_default())) }
+                    @if let (Some(csrf), Some("PROPOSED")) = (csrf, text(r, "status")) {
+                        " " (layout::button_form(&format!("/referrals/{}/send", text(r, "id").unwrap_or_default()), csrf, "Send to the partner", "button button--secondary"))
                     }
-                } }
-            }
-        }
-    }
+                },
+                html! { (e["sessionsAttended"]) " of " (e["sessionsOffered"])
+                        @if let Some(rate) = e["attendanceRate"].as_f64() { " (" (format!("{:.0}", rate * 100.0)) "%)" } },
+            ]
+        })
+        .collect();
+    layout::section("Support package", "No referrals.", &["Programme", "Partner", "Status", "Attended"], rows)
 }
 
 fn contacts(c: &Value) -> Markup {
-    let rows = list(&c["contacts"]["edges"]);
-    html! {
-        h2 { "Recent contacts" }
-        @if rows.is_empty() { p { "None recorded, or not shown to you." } } @else {
-            table {
-                thead { tr { th scope="col" { "On" } th scope="col" { "Kind" } th scope="col" { "With" } th scope="col" { "Minutes" } th scope="col" { "What happened" } } }
-                tbody { @for e in &rows {
-                    @let n = &e["node"];
-                    tr {
-                        td { (layout::day(text(n, "heldOn").unwrap_or_default())) }
-                        td { (layout::words(text(n, "kind").unwrap_or_default())) }
-                        td { (list(&n["withWhom"]).iter().filter_map(Value::as_str).map(layout::words).collect::<Vec<_>>().join(", ")) }
-                        td { (n["minutes"]) }
-                        td { (shown(text(n, "content"))) }
-                    }
-                } }
-            }
-        }
-    }
+    let rows = list(&c["contacts"]["edges"])
+        .iter()
+        .map(|e| {
+            let n = &e["node"];
+            let with =
+                list(&n["withWhom"]).iter().filter_map(Value::as_str).map(layout::words).collect::<Vec<_>>().join(", ");
+            vec![
+                html! { (layout::day(text(n, "heldOn").unwrap_or_default())) },
+                html! { (layout::words(text(n, "kind").unwrap_or_default())) },
+                html! { (with) },
+                html! { (n["minutes"]) },
+                shown(text(n, "content")),
+            ]
+        })
+        .collect();
+    layout::section(
+        "Recent contacts",
+        "None recorded, or not shown to you.",
+        &["On", "Kind", "With", "Minutes", "What happened"],
+        rows,
+    )
 }
 
 fn notes(c: &Value) -> Markup {

@@ -255,6 +255,20 @@ pub fn summary(rows: &[(&str, Markup)]) -> Markup {
     }
 }
 
+/// A section of a page: its heading, then a table with a row per record, or `empty` in
+/// words when there is none.
+pub fn section(heading: &str, empty: &str, columns: &[&str], rows: Vec<Vec<Markup>>) -> Markup {
+    html! {
+        h2 { (heading) }
+        @if rows.is_empty() { p { (empty) } } @else {
+            table {
+                thead { tr { @for c in columns { th scope="col" { (c) } } } }
+                tbody { @for row in &rows { tr { @for cell in row { td { (cell) } } } } }
+            }
+        }
+    }
+}
+
 /// A green confirmation banner.
 pub fn banner(words: &str) -> Markup {
     html! { div class="banner" role="status" { p { (words) } } }
