@@ -37,7 +37,7 @@ use crate::store::{
 };
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement};
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 
 /// What an actor may do to the children in their scope, weakest first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -415,8 +415,22 @@ pub fn may_see_staff(actor: &Actor) -> Result<()> {
 }
 
 /// Loads a child the actor may see, or `NOT_FOUND` — the same answer whether the child
-/// does not exist or is outside the actor's scope, so that existence does not leak.
+/// does not exist or is outside the actor's scope, so that existence does not leak — and
+/// holds the child's record (its row locked on PostgreSQL until the transaction ends;
+/// SQLite has one writer at a time anyway): every use case that changes a child's record
+/// finds the child this way first, so two changes to one child never interleave and a
+/// check (consent, enrolment, a plan's review) still holds when the change is written.
 pub async fn find_child<C: ConnectionTrait>(conn: &C, actor: &Actor, child_id: &str) -> Result<child::Model> {
+    child::Entity::find_by_id(child_id.to_owned())
+        .filter(child_condition(actor))
+        .lock_exclusive()
+        .one(conn)
+        .await?
+        .ok_or(Error::NotFound("child"))
+}
+
+/// Like [`find_child`], without holding the child's record: for reading only.
+pub async fn read_child<C: ConnectionTrait>(conn: &C, actor: &Actor, child_id: &str) -> Result<child::Model> {
     child::Entity::find_by_id(child_id.to_owned())
         .filter(child_condition(actor))
         .one(conn)
@@ -487,15 +501,25 @@ pub async fn refuse_changes<C: ConnectionTrait>(conn: &C, actor: &Actor, mut chi
 }
 
 /// Loads a child to open by break-glass: any child of the partnership ([`may_break_glass`]
-/// has said who may), or `NOT_FOUND`.
+/// has said who may), or `NOT_FOUND`; held as [`find_child`] holds a child.
 pub async fn find_child_to_open<C: ConnectionTrait>(conn: &C, child_id: &str) -> Result<child::Model> {
-    child::Entity::find_by_id(child_id.to_owned()).one(conn).await?.ok_or(Error::NotFound("child"))
+    child::Entity::find_by_id(child_id.to_owned()).lock_exclusive().one(conn).await?.ok_or(Error::NotFound("child"))
 }
 
-/// Loads a referral the actor may see, or `NOT_FOUND`.
+/// Loads a referral the actor may see, or `NOT_FOUND`, holding its child's record and the
+/// referral (as [`find_child`]).
 pub async fn find_referral<C: ConnectionTrait>(conn: &C, actor: &Actor, referral_id: &str) -> Result<referral::Model> {
+    // The referral's child first, then the referral: every use case holds a child's record
+    // before the records hanging off it, so two never wait on each other.
+    let of_referral = Query::select()
+        .column(referral::Column::ChildId)
+        .from(referral::Entity)
+        .and_where(referral::Column::Id.eq(referral_id.to_owned()))
+        .to_owned();
+    child::Entity::find().filter(child::Column::Id.in_subquery(of_referral)).lock_exclusive().one(conn).await?;
     referral::Entity::find_by_id(referral_id.to_owned())
         .filter(referral_condition(actor))
+        .lock_exclusive()
         .one(conn)
         .await?
         .ok_or(Error::NotFound("referral"))

@@ -12,11 +12,16 @@
 //! in this process. Events written before a database had a key (SHA-256 only) are checked
 //! as before; every event from the first keyed one on must carry the key's MAC.
 //!
-//! Every read and write of child-level data goes through an [`Audited`] transaction:
-//! it locks the chain head first (one row, updated, so appends are serialised on SQLite
-//! and PostgreSQL alike, across processes), the domain does its work and records what it
-//! touched, and [`Audited::commit`] appends the events in the same transaction. If the
-//! events cannot be written, neither is the change, and a read returns nothing. A commit
+//! Every read and write of child-level data goes through an [`Audited`] transaction: the
+//! domain does its work and records what it touched, and [`Audited::commit`] writes the
+//! events in the same transaction, each with the writer's MAC of its contents (`mac`) but
+//! no place in the chain yet. If the events cannot be written, neither is the change, and
+//! a read returns nothing. No transaction waits on another to write its events: the chain
+//! (`seq`, `prev_hash`, `hash`) is built afterwards by one sequencer at a time, [`chain`],
+//! in batches, in the order the events became visible, a moment later
+//! (`audit.chain_millis`; [`keep_chaining`] in the running service, and at start-up, so a
+//! crash between a commit and its chaining loses nothing). The sequencer never chains a
+//! row whose MAC is not the key's, and [`verify`] names such a row. A commit
 //! that changes an erased child's record, or one its actor reaches only by break-glass,
 //! is refused (`access::refuse_changes`), whichever use case made the change; a read of a record opened by break-glass carries the opening's
 //! id (`break_glass_id`, part of what is hashed).
@@ -28,8 +33,8 @@ use chrono::{DateTime, SubsecRound, Utc};
 use hmac::{Hmac, Mac};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, NotSet,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -67,9 +72,10 @@ impl Deref for Audited {
 }
 
 /// Begins a transaction that holds the chain head's lock (a no-op update of its row: a
-/// row lock on PostgreSQL, the write lock on SQLite) from its first statement.
+/// row lock on PostgreSQL, the write lock on SQLite) from its first statement: the
+/// sequencer, binding a key and purging take it; requests never do on PostgreSQL.
 async fn lock_head(db: &DatabaseConnection) -> Result<DatabaseTransaction> {
-    let tx = db.begin().await?;
+    let tx = crate::store::db::begin_writing(db).await?;
     let lock = Query::update()
         .table(audit_head::Entity)
         .value(audit_head::Column::Seq, Expr::col(audit_head::Column::Seq))
@@ -80,10 +86,13 @@ async fn lock_head(db: &DatabaseConnection) -> Result<DatabaseTransaction> {
 }
 
 impl Audited {
-    /// Begins a transaction and takes the chain lock before anything else, so that on
-    /// SQLite the transaction is a writer from its first statement (no stale snapshot).
+    /// Begins a transaction. On PostgreSQL it takes no lock: concurrent transactions
+    /// write their events side by side, and the use cases lock the rows they change
+    /// (`access::find_child`, …). On SQLite, which has one writer at a time anyway, it is
+    /// a writer from its `BEGIN` (`store::db::begin_writing`), so that it never works from
+    /// a stale snapshot (and is never refused for upgrading one).
     pub async fn begin(db: &DatabaseConnection, actor: &Actor) -> Result<Audited> {
-        let tx = lock_head(db).await?;
+        let tx = crate::store::db::begin_writing(db).await?;
         Ok(Audited { tx, actor: actor.clone(), pending: Vec::new() })
     }
 
@@ -133,22 +142,11 @@ impl Audited {
             writes.record_in(&tx, &actor.user_id, &touched).await?;
         }
         if !pending.is_empty() {
-            let head = audit_head::Entity::find_by_id(1)
-                .one(&tx)
-                .await?
-                .ok_or_else(|| Error::Internal(anyhow::anyhow!("audit head row missing")))?;
-            let key = head.key_id.as_deref().and_then(bound_key).ok_or_else(|| {
-                Error::Internal(anyhow::anyhow!(
-                    "the audit key of this database is not loaded in this process (audit::bind was not called)"
-                ))
-            })?;
-            let (mut seq, mut prev) = (head.seq, head.hash);
+            let key = head_row(&tx).await?.key_id.as_deref().and_then(bound_key).ok_or_else(unbound)?;
             let at = now();
             let mut rows = Vec::with_capacity(pending.len());
             for p in pending {
-                seq += 1;
-                let event = EventContent {
-                    seq,
+                let entry = Entry {
                     at: stamp(&at),
                     actor_user_id: Some(actor.user_id.clone()),
                     actor_organisation_id: Some(actor.organisation_id.clone()),
@@ -157,33 +155,31 @@ impl Audited {
                     child_id: p.child_id,
                     fields: serde_json::to_string(&p.fields).map_err(|e| Error::Internal(e.into()))?,
                     request_id: actor.request_id.clone(),
-                    prev_hash: prev.clone(),
                     break_glass_id: p.break_glass_id,
                 };
-                let hash = event.mac(&key);
+                let mac = entry.mac(&key);
                 rows.push(audit_event::ActiveModel {
-                    seq: Set(seq),
+                    id: NotSet,
+                    seq: Set(None),
                     at: Set(at),
-                    actor_user_id: Set(event.actor_user_id),
-                    actor_organisation_id: Set(event.actor_organisation_id),
-                    actor_role: Set(event.actor_role),
-                    action: Set(event.action),
-                    child_id: Set(event.child_id),
-                    fields: Set(event.fields),
-                    request_id: Set(event.request_id),
-                    prev_hash: Set(event.prev_hash),
-                    hash: Set(hash.clone()),
-                    break_glass_id: Set(event.break_glass_id),
+                    actor_user_id: Set(entry.actor_user_id),
+                    actor_organisation_id: Set(entry.actor_organisation_id),
+                    actor_role: Set(entry.actor_role),
+                    action: Set(entry.action),
+                    child_id: Set(entry.child_id),
+                    fields: Set(entry.fields),
+                    request_id: Set(entry.request_id),
+                    prev_hash: Set(None),
+                    hash: Set(None),
+                    break_glass_id: Set(entry.break_glass_id),
+                    mac: Set(Some(mac)),
                 });
-                prev = hash;
             }
             // One statement per 500 events, however long the list that was read.
             while !rows.is_empty() {
                 let chunk: Vec<_> = rows.drain(..rows.len().min(500)).collect();
                 audit_event::Entity::insert_many(chunk).exec(&tx).await?;
             }
-            let head = audit_head::ActiveModel { id: Set(1), seq: Set(seq), hash: Set(prev), ..Default::default() };
-            head.update(&tx).await?;
         }
         tx.commit().await?;
         if let Some(writes) = &actor.writes {
@@ -261,6 +257,86 @@ impl ReadLog {
     }
 }
 
+/// How many events one pass of the sequencer chains in one transaction.
+const CHAIN_BATCH: u64 = 1000;
+
+/// The sequencer: gives every event written but not yet chained its place — `seq`, the
+/// previous event's hash and its own (the MAC of its contents and place) — in the order
+/// they were written, a batch per transaction under the chain head's lock (so one
+/// sequencer at a time, whichever process runs it), and moves the head. A row whose
+/// writer's MAC is not the key's is never chained (it is logged, and [`verify`] names
+/// it). Answers how many events were chained.
+pub async fn chain(db: &DatabaseConnection) -> Result<u64> {
+    let mut chained = 0u64;
+    // Within one call, rows already passed over (refused ones) are not read again.
+    let mut after = 0i64;
+    loop {
+        let tx = lock_head(db).await?;
+        let head = head_row(&tx).await?;
+        // A database never bound to a key has nothing waiting: writing needs the key.
+        let Some(key_id) = head.key_id.as_deref() else { return Ok(chained) };
+        let key = bound_key(key_id).ok_or_else(unbound)?;
+        let rows = audit_event::Entity::find()
+            .filter(audit_event::Column::Seq.is_null())
+            .filter(audit_event::Column::Id.gt(after))
+            .order_by_asc(audit_event::Column::Id)
+            .limit(CHAIN_BATCH)
+            .all(&tx)
+            .await?;
+        let Some(last) = rows.last() else {
+            tx.commit().await?;
+            return Ok(chained);
+        };
+        after = last.id;
+        let (mut seq, mut prev) = (head.seq, head.hash);
+        let mut places = Vec::with_capacity(rows.len());
+        for row in &rows {
+            if !Entry::signed(row, &key) {
+                tracing::error!(
+                    row = row.id,
+                    "an audit event awaiting chaining is not signed with the audit key (not written by the service, \
+                     or altered): it is left unchained, and `audit verify` reports it"
+                );
+                continue;
+            }
+            seq += 1;
+            let hash = EventContent::at_place(row, seq, &prev).mac(&key);
+            // Every value is a number or hex written here, never text from a request.
+            places.push(format!("({}, {seq}, '{prev}', '{hash}')", row.id));
+            prev = hash;
+        }
+        if !places.is_empty() {
+            let update = format!(
+                "WITH v (id, seq, prev_hash, hash) AS (VALUES {}) \
+                 UPDATE audit_events SET seq = v.seq, prev_hash = v.prev_hash, hash = v.hash \
+                 FROM v WHERE audit_events.id = v.id",
+                places.join(", ")
+            );
+            tx.execute_unprepared(&update).await?;
+            let moved = audit_head::ActiveModel { id: Set(1), seq: Set(seq), hash: Set(prev), ..Default::default() };
+            moved.update(&tx).await?;
+        }
+        tx.commit().await?;
+        chained += places.len() as u64;
+        if (rows.len() as u64) < CHAIN_BATCH {
+            return Ok(chained);
+        }
+    }
+}
+
+/// The running service's sequencer: [`chain`] every `every`, so an event is chained
+/// that long (and a batch's work) after its transaction commits.
+pub async fn keep_chaining(db: DatabaseConnection, every: std::time::Duration) {
+    let mut ticks = tokio::time::interval(every);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        if let Err(e) = chain(&db).await {
+            tracing::error!(error = %e, "audit chaining failed; it is tried again");
+        }
+    }
+}
+
 /// The current time at the precision both engines store (microseconds), so that what is
 /// hashed is exactly what is read back.
 pub fn now() -> DateTime<Utc> {
@@ -288,6 +364,59 @@ struct EventContent {
     /// as it did.
     #[serde(skip_serializing_if = "Option::is_none")]
     break_glass_id: Option<String>,
+    /// The writer's MAC of the entry; left out when empty (events from before the
+    /// sequencer), so that they hash as they did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mac: Option<String>,
+}
+
+/// What the writer of an event knows and MACs: the event without its place in the chain.
+#[derive(Serialize)]
+struct Entry {
+    at: String,
+    actor_user_id: Option<String>,
+    actor_organisation_id: Option<String>,
+    actor_role: String,
+    action: String,
+    child_id: Option<String>,
+    fields: String,
+    request_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    break_glass_id: Option<String>,
+}
+
+impl Entry {
+    fn of(row: &audit_event::Model) -> Entry {
+        Entry {
+            at: stamp(&row.at),
+            actor_user_id: row.actor_user_id.clone(),
+            actor_organisation_id: row.actor_organisation_id.clone(),
+            actor_role: row.actor_role.clone(),
+            action: row.action.clone(),
+            child_id: row.child_id.clone(),
+            fields: row.fields.clone(),
+            request_id: row.request_id.clone(),
+            break_glass_id: row.break_glass_id.clone(),
+        }
+    }
+
+    /// The writer's MAC: under the audit key, apart from the chain's own MACs.
+    fn mac(&self, key: &Key) -> String {
+        let mut bytes = b"backbone audit entry\n".to_vec();
+        bytes.extend(serde_json::to_vec(self).unwrap_or_default());
+        key.mac(&bytes)
+    }
+
+    /// Whether `row` was written by the service (its MAC is the key's).
+    fn signed(row: &audit_event::Model, key: &Key) -> bool {
+        row.mac.as_deref() == Some(Entry::of(row).mac(key).as_str())
+    }
+}
+
+fn unbound() -> Error {
+    Error::Internal(anyhow::anyhow!(
+        "the audit key of this database is not loaded in this process (audit::bind was not called)"
+    ))
 }
 
 impl EventContent {
@@ -306,9 +435,10 @@ impl EventContent {
         key.mac(&self.canonical())
     }
 
-    fn of(row: &audit_event::Model) -> EventContent {
+    /// A row's contents at a place in the chain (its own, once chained).
+    fn at_place(row: &audit_event::Model, seq: i64, prev_hash: &str) -> EventContent {
         EventContent {
-            seq: row.seq,
+            seq,
             at: stamp(&row.at),
             actor_user_id: row.actor_user_id.clone(),
             actor_organisation_id: row.actor_organisation_id.clone(),
@@ -317,9 +447,14 @@ impl EventContent {
             child_id: row.child_id.clone(),
             fields: row.fields.clone(),
             request_id: row.request_id.clone(),
-            prev_hash: row.prev_hash.clone(),
+            prev_hash: prev_hash.to_owned(),
             break_glass_id: row.break_glass_id.clone(),
+            mac: row.mac.clone(),
         }
+    }
+
+    fn of(row: &audit_event::Model) -> EventContent {
+        EventContent::at_place(row, row.seq.unwrap_or_default(), row.prev_hash.as_deref().unwrap_or_default())
     }
 }
 
@@ -504,6 +639,20 @@ pub async fn bind(db: &DatabaseConnection, trust: &Trust) -> Result<()> {
     }
 }
 
+/// Chains what is waiting, with `trust`'s key, when it is the key the database is bound
+/// to (a command that verifies does not bind a database itself). Answers how many events
+/// were chained.
+pub async fn settle(db: &DatabaseConnection, trust: &Trust) -> Result<u64> {
+    let id = trust.key.id();
+    if head_row(db).await?.key_id.as_deref() != Some(id.as_str()) {
+        return Ok(0);
+    }
+    if let Ok(mut keys) = BOUND.write() {
+        keys.insert(id, trust.key.clone());
+    }
+    chain(db).await
+}
+
 async fn head_row<C: ConnectionTrait>(conn: &C) -> Result<audit_head::Model> {
     audit_head::Entity::find_by_id(1)
         .one(conn)
@@ -603,29 +752,33 @@ async fn append_checkpoint(trust: &Trust, mut cp: Checkpoint) -> Result<Checkpoi
 /// the key removing events — still breaks the chain. The purge is itself an audit event
 /// (`audit.purge`). Answers how many events were deleted.
 pub async fn purge_before(db: &DatabaseConnection, trust: &Trust, cutoff: DateTime<Utc>) -> Result<u64> {
-    let mut tx = Audited::begin(db, &Actor::system()).await?;
+    // Everything written so far is chained first; then the chain is held still.
+    chain(db).await?;
+    let mut tx = Audited { tx: lock_head(db).await?, actor: Actor::system(), pending: Vec::new() };
     let head = head_row(&*tx).await?;
-    let first_kept = audit_event::Entity::find()
+    let chained = || audit_event::Entity::find().filter(audit_event::Column::Seq.is_not_null());
+    let first_kept = chained()
         .filter(audit_event::Column::At.gte(cutoff))
         .order_by_asc(audit_event::Column::Seq)
         .one(&*tx)
         .await?
-        .map_or(head.seq + 1, |e| e.seq);
+        .and_then(|e| e.seq)
+        .unwrap_or(head.seq + 1);
     let through = first_kept - 1;
-    let oldest = audit_event::Entity::find().order_by_asc(audit_event::Column::Seq).one(&*tx).await?;
-    let Some(oldest) = oldest.filter(|o| o.seq <= through) else {
+    let oldest = chained().order_by_asc(audit_event::Column::Seq).one(&*tx).await?.and_then(|o| o.seq);
+    let Some(oldest) = oldest.filter(|o| *o <= through) else {
         return Ok(0);
     };
-    let last = audit_event::Entity::find_by_id(through)
-        .one(&*tx)
-        .await?
-        .ok_or_else(|| Error::Internal(anyhow::anyhow!("audit event {through} is missing: verify the chain first")))?;
+    let last =
+        chained().filter(audit_event::Column::Seq.eq(through)).one(&*tx).await?.and_then(|e| e.hash).ok_or_else(
+            || Error::Internal(anyhow::anyhow!("audit event {through} is missing: verify the chain first")),
+        )?;
     let (Some(key_id), Some(keyed_from)) = (head.key_id, head.keyed_from) else {
         return Err(Error::Internal(anyhow::anyhow!("the audit chain is not keyed yet (audit::bind first)")));
     };
     let signed = Checkpoint {
         seq: through,
-        hash: last.hash,
+        hash: last,
         at: stamp(&now()),
         key_id,
         keyed_from,
@@ -638,7 +791,7 @@ pub async fn purge_before(db: &DatabaseConnection, trust: &Trust, cutoff: DateTi
         .exec(&*tx)
         .await?
         .rows_affected;
-    tx.record_fields("audit.purge", None, vec![format!("from:{}", oldest.seq), format!("through:{through}")]);
+    tx.record_fields("audit.purge", None, vec![format!("from:{oldest}"), format!("through:{through}")]);
     tx.commit().await?;
     Ok(deleted)
 }
@@ -716,6 +869,8 @@ pub enum Verdict {
         unkeyed: u64,
         /// Checkpoints the chain was checked against.
         checkpoints: usize,
+        /// Events written but not chained yet (each signed by the service).
+        pending: u64,
     },
     /// The first event (by sequence number) at which the chain breaks, and why.
     Broken { seq: i64, reason: String },
@@ -758,15 +913,33 @@ pub async fn verify(db: &DatabaseConnection, trust: &Trust, mut progress: impl F
             });
         }
     }
-    let total = audit_event::Entity::find().count(db).await?;
-    let mut pages = audit_event::Entity::find().order_by_asc(audit_event::Column::Seq).paginate(db, 1000);
+    // Events awaiting the sequencer are not in the chain yet, but each must be the service's.
+    let waiting = || audit_event::Entity::find().filter(audit_event::Column::Seq.is_null());
+    let pending = waiting().count(db).await?;
+    let mut unchained = waiting().order_by_asc(audit_event::Column::Id).paginate(db, 1000);
+    while let Some(rows) = unchained.fetch_and_next().await? {
+        if let Some(row) = rows.iter().find(|r| !Entry::signed(r, &trust.key)) {
+            return Ok(Verdict::Broken {
+                seq: head.seq + 1,
+                reason: format!(
+                    "the event written at {} (row {}), awaiting chaining, is not signed with the key: it was not \
+                     written by the service, or was altered",
+                    stamp(&row.at),
+                    row.id
+                ),
+            });
+        }
+    }
+    let chained = || audit_event::Entity::find().filter(audit_event::Column::Seq.is_not_null());
+    let total = chained().count(db).await?;
+    let mut pages = chained().order_by_asc(audit_event::Column::Seq).paginate(db, 1000);
     let (mut expected_seq, mut prev, mut done, mut unkeyed) = (1i64, GENESIS.to_owned(), 0u64, 0u64);
     // Events purged under the retention schedule: the chain goes on from the signed point
     // of the latest purge (unless the events are still there: a purge that did not finish).
     let purged = checkpoints.iter().filter(|c| c.purged_through.is_some()).max_by_key(|c| c.seq);
-    let first = audit_event::Entity::find().order_by_asc(audit_event::Column::Seq).one(db).await?;
+    let first = chained().order_by_asc(audit_event::Column::Seq).one(db).await?.and_then(|f| f.seq);
     if let Some(cp) = purged
-        && first.as_ref().is_none_or(|f| f.seq > cp.seq)
+        && first.is_none_or(|f| f > cp.seq)
     {
         expected_seq = cp.seq + 1;
         prev = cp.hash.clone();
@@ -774,25 +947,27 @@ pub async fn verify(db: &DatabaseConnection, trust: &Trust, mut progress: impl F
     let mut keyed_seen = false;
     while let Some(rows) = pages.fetch_and_next().await? {
         for row in rows {
-            let broken = |reason: String| Ok(Verdict::Broken { seq: row.seq, reason });
-            if row.seq != expected_seq {
+            let seq = row.seq.unwrap_or_default();
+            let broken = |reason: String| Ok(Verdict::Broken { seq, reason });
+            if seq != expected_seq {
                 return Ok(Verdict::Broken {
                     seq: expected_seq,
-                    reason: format!("event {expected_seq} is missing (next is {})", row.seq),
+                    reason: format!("event {expected_seq} is missing (next is {seq})"),
                 });
             }
-            if row.prev_hash != prev {
+            if row.prev_hash.as_deref() != Some(prev.as_str()) {
                 return broken("its previous-hash does not match the event before it".into());
             }
             let content = EventContent::of(&row);
-            if content.mac(&trust.key) == row.hash {
+            let hash = row.hash.clone().unwrap_or_default();
+            if content.mac(&trust.key) == hash {
                 keyed_seen = true;
-            } else if content.unkeyed_hash() == row.hash {
-                if keyed_seen || keyed_from.is_some_and(|k| row.seq >= k) {
+            } else if content.unkeyed_hash() == hash {
+                if keyed_seen || keyed_from.is_some_and(|k| seq >= k) {
                     return broken(format!(
                         "it is hashed without the key although the chain is keyed from event {} on (the chain was \
                          re-hashed by someone without the key)",
-                        keyed_from.unwrap_or(row.seq)
+                        keyed_from.unwrap_or(seq)
                     ));
                 }
                 unkeyed += 1;
@@ -803,10 +978,10 @@ pub async fn verify(db: &DatabaseConnection, trust: &Trust, mut progress: impl F
                         .into(),
                 );
             }
-            if let Some(cp) = pinned.get(&row.seq).filter(|cp| cp.hash != row.hash) {
+            if let Some(cp) = pinned.get(&seq).filter(|cp| cp.hash != hash) {
                 return broken(format!("it differs from the checkpoint of {} (events up to it were rewritten)", cp.at));
             }
-            prev = row.hash;
+            prev = hash;
             expected_seq += 1;
             done += 1;
         }
@@ -832,7 +1007,7 @@ pub async fn verify(db: &DatabaseConnection, trust: &Trust, mut progress: impl F
             ),
         });
     }
-    Ok(Verdict::Intact { events: done, unkeyed, checkpoints: checkpoints.len() })
+    Ok(Verdict::Intact { events: done, unkeyed, checkpoints: checkpoints.len(), pending })
 }
 
 #[cfg(test)]
@@ -864,6 +1039,7 @@ mod tests {
             request_id: None,
             prev_hash: GENESIS.into(),
             break_glass_id: None,
+            mac: None,
         }
     }
 

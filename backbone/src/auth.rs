@@ -12,7 +12,7 @@ use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, FromQueryResult, QueryFilter, Set};
 use sha2::{Digest, Sha256};
 
 pub mod throttle;
@@ -249,11 +249,8 @@ pub async fn authenticate(
     request_id: Option<String>,
 ) -> Result<Actor> {
     const BAD_TOKEN: &str = "the token is invalid, expired or revoked: log in again";
-    let (row, mut actor) =
-        resolve(db, token, TokenKind::Api, allow_demo).await?.ok_or(Error::Unauthenticated(BAD_TOKEN))?;
-    actor.token_id = Some(row.id);
-    actor.request_id = request_id;
-    Ok(actor)
+    let found = resolve(db, token, TokenKind::Api, allow_demo).await?.ok_or(Error::Unauthenticated(BAD_TOKEN))?;
+    found.actor(request_id)
 }
 
 /// Resolves a console session's cookie to its [`Actor`], as [`authenticate`] does a
@@ -267,48 +264,89 @@ pub async fn authenticate_session(
     request_id: Option<String>,
 ) -> Result<Actor> {
     const ENDED: &str = "your session has ended: sign in again";
-    let (row, mut actor) =
-        resolve(db, token, TokenKind::Console, allow_demo).await?.ok_or(Error::Unauthenticated(ENDED))?;
+    let found = resolve(db, token, TokenKind::Console, allow_demo).await?.ok_or(Error::Unauthenticated(ENDED))?;
     let now = Utc::now();
-    let last = row.last_used_at.unwrap_or(row.created_at);
+    let last = found.last_used_at.unwrap_or(found.created_at);
     if last + Duration::minutes(idle_minutes) <= now {
         return Err(Error::Unauthenticated(ENDED));
     }
     if now - last >= Duration::minutes(1) {
-        let mut used: auth_token::ActiveModel = row.clone().into();
-        used.last_used_at = Set(Some(now));
+        let used = auth_token::ActiveModel {
+            id: Set(found.token_id.clone()),
+            last_used_at: Set(Some(now)),
+            ..Default::default()
+        };
         used.update(db).await?;
     }
-    actor.token_id = Some(row.id);
-    actor.request_id = request_id;
-    Ok(actor)
+    found.actor(request_id)
 }
 
-/// The token row and its actor, if the token is known, of `kind`, in force, and its
-/// account may sign in.
-async fn resolve(
-    db: &DatabaseConnection,
-    token: &str,
-    kind: TokenKind,
-    allow_demo: bool,
-) -> Result<Option<(auth_token::Model, Actor)>> {
-    let Some(row) = auth_token::Entity::find()
-        .filter(auth_token::Column::TokenHash.eq(token_digest(token)))
-        .filter(auth_token::Column::Kind.eq(kind.as_str()))
-        .one(db)
-        .await?
-    else {
-        return Ok(None);
-    };
-    if row.revoked_at.is_some() || row.expires_at <= Utc::now() {
-        return Ok(None);
+/// A token in force and who holds it: everything a request's identity needs, read in one
+/// statement (token, account, membership and organisation joined), never cached, so a
+/// revocation or a disabled account takes effect on the next request.
+#[derive(Debug, sea_orm::FromQueryResult)]
+struct Resolved {
+    token_id: String,
+    created_at: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+    revoked_at: Option<DateTime<Utc>>,
+    last_used_at: Option<DateTime<Utc>>,
+    user_id: String,
+    organisation_id: String,
+    organisation_kind: String,
+    role: String,
+    designated_safeguarding_lead: bool,
+}
+
+impl Resolved {
+    fn actor(self, request_id: Option<String>) -> Result<Actor> {
+        Ok(Actor {
+            user_id: self.user_id,
+            organisation_id: self.organisation_id,
+            organisation_kind: OrganisationKind::from_stored(&self.organisation_kind)?,
+            role: Role::from_stored(&self.role)?,
+            designated_safeguarding_lead: self.designated_safeguarding_lead,
+            token_id: Some(self.token_id),
+            request_id,
+            writes: None,
+        })
     }
-    let Some(found) = user::Entity::find_by_id(row.user_id.clone()).one(db).await? else { return Ok(None) };
-    if found.disabled || (found.is_demo && !allow_demo) {
-        return Ok(None);
+}
+
+/// The token of `kind` with this digest, if it is in force and its account may sign in
+/// (not disabled; a demo account only when `allow_demo`), with its holder's membership:
+/// one statement.
+async fn resolve(db: &DatabaseConnection, token: &str, kind: TokenKind, allow_demo: bool) -> Result<Option<Resolved>> {
+    use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
+    let (t, u, m, o) = (auth_token::Entity, user::Entity, membership::Entity, organisation::Entity);
+    let mut q = Query::select();
+    for (column, name) in [
+        (Expr::col((t, auth_token::Column::Id)), "token_id"),
+        (Expr::col((t, auth_token::Column::CreatedAt)), "created_at"),
+        (Expr::col((t, auth_token::Column::ExpiresAt)), "expires_at"),
+        (Expr::col((t, auth_token::Column::RevokedAt)), "revoked_at"),
+        (Expr::col((t, auth_token::Column::LastUsedAt)), "last_used_at"),
+        (Expr::col((u, user::Column::Id)), "user_id"),
+        (Expr::col((m, membership::Column::OrganisationId)), "organisation_id"),
+        (Expr::col((o, organisation::Column::Kind)), "organisation_kind"),
+        (Expr::col((m, membership::Column::Role)), "role"),
+        (Expr::col((m, membership::Column::DesignatedSafeguardingLead)), "designated_safeguarding_lead"),
+    ] {
+        q.expr_as(column, Alias::new(name));
     }
-    let actor = actor_for(db, &found).await?;
-    Ok(Some((row, actor)))
+    q.from(t)
+        .inner_join(u, Expr::col((u, user::Column::Id)).equals((t, auth_token::Column::UserId)))
+        .inner_join(m, Expr::col((m, membership::Column::UserId)).equals((u, user::Column::Id)))
+        .inner_join(o, Expr::col((o, organisation::Column::Id)).equals((m, membership::Column::OrganisationId)))
+        .and_where(Expr::col((t, auth_token::Column::TokenHash)).eq(token_digest(token)))
+        .and_where(Expr::col((t, auth_token::Column::Kind)).eq(kind.as_str()))
+        .and_where(Expr::col((u, user::Column::Disabled)).eq(false))
+        .limit(1);
+    if !allow_demo {
+        q.and_where(Expr::col((u, user::Column::IsDemo)).eq(false));
+    }
+    let found = Resolved::find_by_statement(db.get_database_backend().build(&q)).one(db).await?;
+    Ok(found.filter(|r| r.revoked_at.is_none() && r.expires_at > Utc::now()))
 }
 
 /// Revokes the token the actor is using.

@@ -215,14 +215,33 @@ pub enum AuditWhat {
     },
 }
 
-/// Opens the database for use: connects, migrates, and binds the audit key (created
-/// beside a SQLite file the first time), so that whatever the command writes is audited.
-async fn open(settings: &Settings) -> anyhow::Result<sea_orm::DatabaseConnection> {
-    let conn = db::connect(&settings.database_url(), 2).await?;
-    db::migrate(&conn).await?;
-    let trust = audit::Trust::load(settings, audit::IfMissing::Create)?;
-    audit::bind(&conn, &trust).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-    Ok(conn)
+/// The databases a command opened, so that the events it wrote are chained before the
+/// process exits (a running service's sequencer would do it too, a moment later).
+#[derive(Default)]
+struct Opened(Vec<sea_orm::DatabaseConnection>);
+
+impl Opened {
+    /// Opens the database for use: connects, migrates, binds the audit key (created beside
+    /// a SQLite file the first time), so that whatever the command writes is audited, and
+    /// chains any events left unchained (by a process that stopped before its sequencer
+    /// ran).
+    async fn open(&mut self, settings: &Settings) -> anyhow::Result<sea_orm::DatabaseConnection> {
+        let conn = db::connect(&settings.database_url(), 2).await?;
+        db::migrate(&conn).await?;
+        let trust = audit::Trust::load(settings, audit::IfMissing::Create)?;
+        audit::bind(&conn, &trust).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        audit::chain(&conn).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        self.0.push(conn.clone());
+        Ok(conn)
+    }
+
+    /// Chains the events the command wrote.
+    async fn finish(self) -> anyhow::Result<()> {
+        for conn in self.0 {
+            audit::chain(&conn).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        }
+        Ok(())
+    }
 }
 
 /// Parses the command line and runs it.
@@ -246,6 +265,13 @@ pub fn main() -> ExitCode {
 }
 
 async fn run(command: Command) -> anyhow::Result<ExitCode> {
+    let mut opened = Opened::default();
+    let code = run_command(command, &mut opened).await?;
+    opened.finish().await?;
+    Ok(code)
+}
+
+async fn run_command(command: Command, opened: &mut Opened) -> anyhow::Result<ExitCode> {
     let mut settings = Settings::load()?;
     match command {
         Command::Serve { demo, bind } => {
@@ -271,7 +297,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Seed { what: SeedWhat::Demo } => {
-            let conn = open(&settings).await?;
+            let conn = opened.open(&settings).await?;
             let wrote = crate::demo::seed(&conn, |done, total| {
                 eprint!("\rseeding the demo zone: {done}/{total} steps");
                 let _ = std::io::stderr().flush();
@@ -291,7 +317,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Framework { what: FrameworkWhat::Load { file } } => {
             let text =
                 std::fs::read_to_string(&file).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
-            let conn = open(&settings).await?;
+            let conn = opened.open(&settings).await?;
             match crate::domain::outcomes::load(&conn, &crate::auth::Actor::system(), &text).await {
                 Ok(v) => {
                     println!("loaded \"{}\" as version {} (now live)", v.framework.name, v.model.version);
@@ -310,7 +336,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Export { what: ExportWhat::Metrics { period, group_by, as_funder, out } } => {
             use crate::domain::disclosure::Audience;
             use crate::domain::metrics::{self, Dimension};
-            let conn = open(&settings).await?;
+            let conn = opened.open(&settings).await?;
             let dimension = group_by
                 .as_deref()
                 .map(|g| Dimension::from_name(g, "--group-by"))
@@ -342,7 +368,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
         }
         Command::Export { what: ExportWhat::Claims { contract, as_funder, out } } => {
             use crate::domain::contracts;
-            let conn = open(&settings).await?;
+            let conn = opened.open(&settings).await?;
             let system = crate::auth::Actor::system();
             let id = contracts::id_by_id_or_name(&conn, &contract).await.map_err(|e| anyhow::anyhow!("{e}"))?;
             let csv = if as_funder {
@@ -361,7 +387,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Erase { child, reason } => {
-            let conn = open(&settings).await?;
+            let conn = opened.open(&settings).await?;
             let system = crate::auth::Actor::system();
             let erased = crate::domain::erasure::erase(&conn, &system, child.trim(), &reason)
                 .await
@@ -379,7 +405,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                 "html" => false,
                 other => anyhow::bail!("--format must be json or html, not {other:?}"),
             };
-            let conn = open(&settings).await?;
+            let conn = opened.open(&settings).await?;
             let system = crate::auth::Actor::system();
             let answer = subject_access::export(&conn, &system, child.trim(), release_safeguarding)
                 .await
@@ -404,7 +430,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
         }
         Command::Export { what: ExportWhat::Indigo { contract, out } } => {
             use crate::domain::contracts;
-            let conn = open(&settings).await?;
+            let conn = opened.open(&settings).await?;
             let system = crate::auth::Actor::system();
             let id = contracts::id_by_id_or_name(&conn, &contract).await.map_err(|e| anyhow::anyhow!("{e}"))?;
             let data = contracts::indigo(&conn, &system, &id, &settings.disclosure)
@@ -421,7 +447,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Export { what: ExportWhat::Directory { out } } => {
-            let conn = open(&settings).await?;
+            let conn = opened.open(&settings).await?;
             let page = crate::domain::directory::oruk_services(&conn).await.map_err(|e| anyhow::anyhow!("{e}"))?;
             let json = serde_json::to_string_pretty(&page)?;
             match out {
@@ -436,7 +462,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Import { what: ImportWhat::AnchorData { file, anchor, replace_all } } => {
             use crate::domain::screening::{self, Step};
             let bytes = std::fs::read(&file).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
-            let conn = open(&settings).await?;
+            let conn = opened.open(&settings).await?;
             let anchor_id = crate::domain::accounts::organisation_id_by_id_or_name(&conn, &anchor)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?
@@ -481,7 +507,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Metrics { what: MetricsWhat::Refresh } => {
-            let conn = open(&settings).await?;
+            let conn = opened.open(&settings).await?;
             let started = std::time::Instant::now();
             crate::domain::metrics::refresh(&conn, None).await.map_err(|e| anyhow::anyhow!("{e}"))?;
             println!("metrics summary tables rebuilt in {:.1} s", started.elapsed().as_secs_f64());
@@ -489,7 +515,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
         }
         Command::Purge { dry_run, as_of } => {
             use crate::domain::retention;
-            let conn = open(&settings).await?;
+            let conn = opened.open(&settings).await?;
             let system = crate::auth::Actor::system();
             let schedule = backbone_seeds::retention::default_schedule();
             let now = chrono::Utc::now();
@@ -517,6 +543,8 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                 .map_err(|e| anyhow::anyhow!("cannot verify the audit chain: {e}"))?;
             let conn = db::connect(&settings.database_url(), 2).await?;
             db::migrate(&conn).await?;
+            // What was written but not chained yet is chained first, when this is the key.
+            audit::settle(&conn, &trust).await.map_err(|e| anyhow::anyhow!("{e}"))?;
             let verdict = audit::verify(&conn, &trust, |done, total| {
                 eprint!("\rverifying the audit chain: {done}/{total} events");
                 let _ = std::io::stderr().flush();
@@ -525,11 +553,16 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             .map_err(|e| anyhow::anyhow!("{e}"))?;
             eprintln!();
             match verdict {
-                Verdict::Intact { events, unkeyed, checkpoints } => {
+                Verdict::Intact { events, unkeyed, checkpoints, pending } => {
                     println!(
                         "audit chain intact: {events} events verified ({unkeyed} from before the key), \
-                         agreeing with {checkpoints} checkpoints in {}",
-                        trust.checkpoint_file.display()
+                         agreeing with {checkpoints} checkpoints in {}{}",
+                        trust.checkpoint_file.display(),
+                        if pending > 0 {
+                            format!("; {pending} more written meanwhile, not chained yet")
+                        } else {
+                            String::new()
+                        }
                     );
                     Ok(ExitCode::SUCCESS)
                 }
@@ -540,7 +573,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Audit { what: AuditWhat::Checkpoint } => {
-            let conn = open(&settings).await?;
+            let conn = opened.open(&settings).await?;
             let trust = audit::Trust::load(&settings, audit::IfMissing::Refuse)?;
             let cp = audit::checkpoint(&conn, &trust).await.map_err(|e| anyhow::anyhow!("{e}"))?;
             println!("checkpoint of event {} appended to {}", cp.seq, trust.checkpoint_file.display());

@@ -87,6 +87,9 @@ impl Error {
             (Some(SqlErr::UniqueConstraintViolation(_)), None) => {
                 Error::conflict("a record with these details already exists")
             }
+            _ if is_collision(&err) => Error::conflict(
+                "someone else was changing the same record at the same moment; nothing of this was saved: try again",
+            ),
             _ => Error::Internal(err.into()),
         }
     }
@@ -105,6 +108,19 @@ pub fn is_storage_fault(err: &DbErr) -> bool {
         | DbErr::Conn(RuntimeErr::SqlxError(e)) => is_sqlx_storage_fault(e),
         _ => false,
     }
+}
+
+/// Whether PostgreSQL gave up one of two transactions that waited on each other
+/// (`deadlock_detected`, 40P01) or could not be serialised (40001): nothing of it was
+/// written, and the same request again will go through.
+fn is_collision(err: &DbErr) -> bool {
+    use sea_orm::RuntimeErr;
+    let (DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e))) = err else {
+        return false;
+    };
+    let sea_orm::sqlx::Error::Database(e) = &**e else { return false };
+    e.try_downcast_ref::<sea_orm::sqlx::postgres::PgDatabaseError>().is_some()
+        && matches!(e.code().as_deref(), Some("40P01" | "40001"))
 }
 
 fn is_sqlx_storage_fault(err: &sea_orm::sqlx::Error) -> bool {

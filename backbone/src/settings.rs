@@ -83,6 +83,10 @@ pub struct AuditSettings {
     /// The running service appends a checkpoint this often when the chain has grown since
     /// the last one; 0 turns it off.
     pub checkpoint_minutes: u64,
+    /// How soon after its transaction commits an event is chained: the sequencer runs this
+    /// often (milliseconds). 0 means this process never chains (another one sharing the
+    /// database does; or a test that drives `audit::chain` itself).
+    pub chain_millis: u64,
 }
 
 impl fmt::Debug for AuditSettings {
@@ -92,6 +96,7 @@ impl fmt::Debug for AuditSettings {
             .field("key_file", &self.key_file)
             .field("checkpoint_file", &self.checkpoint_file)
             .field("checkpoint_minutes", &self.checkpoint_minutes)
+            .field("chain_millis", &self.chain_millis)
             .finish()
     }
 }
@@ -269,6 +274,7 @@ impl Default for Settings {
                 key_file: PathBuf::new(),
                 checkpoint_file: PathBuf::new(),
                 checkpoint_minutes: 15,
+                chain_millis: 200,
             },
             corrections: CorrectionSettings { partner_window_days: 14 },
             worklist: WorklistSettings {

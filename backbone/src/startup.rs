@@ -54,10 +54,9 @@ impl CommitFault {
     /// Called with every statement run: trips on a write's last one when armed.
     fn saw(&self, sql: &str, close: &dyn Fn()) {
         use std::sync::atomic::Ordering::SeqCst;
-        // `UPDATE "audit_head" SET "seq" = …, "hash" = …`: `Audited::commit`'s last
-        // statement (the lock taken by `Audited::begin` sets only `seq`).
-        let head_moved = sql.starts_with("UPDATE \"audit_head\"") && sql.contains("\"hash\"");
-        if head_moved && self.armed.swap(false, SeqCst) {
+        // `INSERT INTO "audit_events" …`: `Audited::commit`'s last statement.
+        let events_written = sql.starts_with("INSERT INTO \"audit_events\"");
+        if events_written && self.armed.swap(false, SeqCst) {
             self.tripped.store(true, SeqCst);
             close();
         }
@@ -115,6 +114,12 @@ impl Application {
         db::migrate(&db).await?;
         let trust = crate::audit::Trust::load(&settings, crate::audit::IfMissing::Create)?;
         crate::audit::bind(&db, &trust).await?;
+        if settings.audit.chain_millis > 0 {
+            // Events a stopped process wrote but never chained are chained now.
+            crate::audit::chain(&db).await?;
+            let every = std::time::Duration::from_millis(settings.audit.chain_millis);
+            tokio::spawn(crate::audit::keep_chaining(db.clone(), every));
+        }
         if settings.audit.checkpoint_minutes > 0 {
             let every = std::time::Duration::from_secs(settings.audit.checkpoint_minutes * 60);
             tokio::spawn(crate::audit::keep_checkpointing(db.clone(), trust.clone(), every));

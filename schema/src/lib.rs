@@ -58,6 +58,7 @@ mod m20261203_000020_add_child_erasure;
 mod m20261203_000030_create_share_refusals;
 mod m20261203_000040_create_break_glasses;
 mod m20261203_000050_add_token_kind;
+mod m20261203_000060_audit_events_chained_later;
 pub mod names;
 
 /// Every migration, oldest first.
@@ -117,6 +118,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000030_create_share_refusals::Migration),
             Box::new(m20261203_000040_create_break_glasses::Migration),
             Box::new(m20261203_000050_add_token_kind::Migration),
+            Box::new(m20261203_000060_audit_events_chained_later::Migration),
         ]
     }
 }

@@ -121,6 +121,12 @@ impl TestApp {
         TestApp { address, db, database_url, audit, settings, http: reqwest::Client::new(), _dir: dir, _stop: stop }
     }
 
+    /// Chains every audit event written so far (what the service's sequencer does a moment
+    /// after each commit), so that a test reads the chain as it stands.
+    pub async fn chain_audit(&self) {
+        backbone::audit::chain(&self.db).await.expect("audit events chained");
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.address, path)
     }
@@ -357,6 +363,8 @@ impl Zone {
         let child_a1 = add("Ada", &anchor_a, &link_worker.id).await;
         let child_a2 = add("Bea", &anchor_a, &link_worker_2.id).await;
         let child_b1 = add("Cal", &anchor_b, &link_worker_b.id).await;
+        // The fixture's own events are chained, as the sequencer would soon after.
+        app.chain_audit().await;
         Zone {
             app,
             anchor_a,

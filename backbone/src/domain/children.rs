@@ -11,7 +11,8 @@ use crate::store::{child, child_name_word, enrolment as enrolment_store, enrolme
 use backbone_migration::names;
 use sea_orm::sea_query::Query;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 use validator::Validate;
 
@@ -221,6 +222,9 @@ pub(crate) async fn refuse_duplicate(
     same: Same<'_>,
     confirmed: bool,
 ) -> Result<Option<String>> {
+    // The anchor is held (its row locked on PostgreSQL) to the end of the transaction, so
+    // the same child identified twice at the same moment is still found the second time.
+    crate::store::organisation::Entity::find_by_id(same.anchor_id.to_owned()).lock_exclusive().one(&**tx).await?;
     let mut matches = sea_orm::Condition::all()
         .add(child::Column::AnchorId.eq(same.anchor_id))
         .add(child::Column::NameKey.eq(same.name_key))
@@ -237,7 +241,7 @@ pub(crate) async fn refuse_duplicate(
     if by_upn.is_none() && confirmed {
         return Ok(Some(existing.id.clone()));
     }
-    let visible = access::find_child(&**tx, actor, &existing.id).await.is_ok();
+    let visible = access::read_child(&**tx, actor, &existing.id).await.is_ok();
     let message = match (by_upn.is_some(), visible) {
         (true, true) => format!(
             "a child with this UPN is already recorded: {} {} (existingChildId); open their record instead",
@@ -295,7 +299,7 @@ pub async fn get(db: &DatabaseConnection, actor: &Actor, child_id: &str) -> Resu
     if uuid::Uuid::parse_str(child_id).is_err() {
         return Err(Error::NotFound("child"));
     }
-    access::find_child(db, actor, child_id).await
+    access::read_child(db, actor, child_id).await
 }
 
 /// Narrows a list of children.

@@ -497,6 +497,9 @@ pub async fn evaluate(db: &DatabaseConnection, actor: &Actor, contract_id: &str,
     let as_of = validate::past_date_in("asOf", as_of)?;
     let mut tx = Audited::begin(db, actor).await?;
     let c = get(&*tx, actor, contract_id).await?;
+    // Held to the end, so two evaluations of one contract never claim the same milestone.
+    contract::Entity::find_by_id(c.model.id.clone()).lock_exclusive().one(&*tx).await?;
+    let c = get(&*tx, actor, contract_id).await?;
     if let Some(last) = c.model.evaluated_as_of
         && as_of < last
     {

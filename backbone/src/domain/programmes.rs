@@ -138,6 +138,12 @@ pub async fn update(
     access::may_manage_programmes(actor, &found.organisation_id)?;
     fields.check()?;
     let mut tx = Audited::begin(db, actor).await?;
+    // Held to the end (as `ensure_open` holds it), so no referral takes a place meanwhile.
+    let found = programme::Entity::find_by_id(found.id)
+        .lock_exclusive()
+        .one(&*tx)
+        .await?
+        .ok_or(Error::NotFound("programme"))?;
     let taken = places_taken_in(&*tx, &found.id).await?;
     if i64::from(fields.capacity) < taken {
         return Err(Error::conflict(format!(
@@ -270,8 +276,14 @@ async fn places_taken_in<C: ConnectionTrait>(conn: &C, programme_id: &str) -> Re
 }
 
 /// Refuses with `CONFLICT` when the programme cannot take another child: paused, or every
-/// place taken.
+/// place taken. The programme is held (its row locked on PostgreSQL) to the end of the
+/// transaction, so two referrals never take its last place at once.
 pub async fn ensure_open<C: ConnectionTrait>(conn: &C, programme: &programme::Model) -> Result<()> {
+    let programme = &programme::Entity::find_by_id(programme.id.clone())
+        .lock_exclusive()
+        .one(conn)
+        .await?
+        .ok_or(Error::NotFound("programme"))?;
     if programme.status != ProgrammeStatus::Active.as_str() {
         return Err(Error::conflict(format!("the programme \"{}\" is paused and takes no referrals", programme.name)));
     }

@@ -478,6 +478,8 @@ pub async fn import(
     }
 
     let mut tx = Audited::begin(db, actor).await?;
+    // The anchor is held to the end, so two imports for it never interleave.
+    crate::store::organisation::Entity::find_by_id(anchor_id.clone()).lock_exclusive().one(&*tx).await?;
     let earlier = || {
         screening::Entity::delete_many()
             .filter(screening::Column::AnchorId.eq(anchor_id.clone()))

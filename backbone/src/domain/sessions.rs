@@ -13,7 +13,8 @@ use crate::error::{Error, FieldError, Result};
 use crate::settings::BrokeringSettings;
 use crate::store::{attendance, child, referral, session};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 use std::collections::{HashMap, HashSet};
 
@@ -122,6 +123,10 @@ pub(crate) async fn placed_referrals<C: ConnectionTrait>(
         .filter(referral::Column::ChildId.is_in(child_ids))
         .filter(referral::Column::Status.is_in(ReferralStatus::spellings(ReferralStatus::PLACED)))
         .filter(access::referral_condition(actor))
+        // Held to the end of the transaction (in one order), so a register and a change
+        // to the same referral never interleave.
+        .order_by_asc(referral::Column::Id)
+        .lock_exclusive()
         .all(conn)
         .await?
         .into_iter()

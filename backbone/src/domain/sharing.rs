@@ -175,7 +175,7 @@ pub async fn entries(db: &DatabaseConnection, actor: &Actor, subject: &Subject) 
             if uuid::Uuid::parse_str(id).is_err() {
                 return Err(Error::NotFound("child"));
             }
-            access::find_child(db, actor, id).await?;
+            access::read_child(db, actor, id).await?;
             (Some(id.as_str()), None)
         }
         Subject::Organisation(id) => {
@@ -317,7 +317,7 @@ pub(crate) async fn gather(
         let (Some(child), Some(org)) = (e.child_id.clone(), e.actor_organisation_id.clone()) else { continue };
         let fields: Vec<String> = serde_json::from_str(&e.fields).unwrap_or_default();
         out.push(ShareEntry {
-            key: format!("read-{}", e.seq),
+            key: format!("read-{}", e.id),
             kind: ShareKind::Read,
             at: e.at,
             what: format!("read {} ({})", e.action.trim_end_matches(".read").replace('_', " "), fields.join(", ")),

@@ -58,6 +58,17 @@ pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Begins a transaction that will write. On SQLite it is a writer from its `BEGIN`
+/// (`BEGIN IMMEDIATE`: it waits its turn behind another writer, within the busy timeout,
+/// instead of reading first and being refused at once when it comes to write after
+/// another writer committed); on PostgreSQL it is an ordinary transaction.
+pub async fn begin_writing(db: &DatabaseConnection) -> Result<sea_orm::DatabaseTransaction, DbErr> {
+    use sea_orm::{SqliteTransactionMode, TransactionOptions, TransactionTrait};
+    let options =
+        TransactionOptions { sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate), ..Default::default() };
+    db.begin_with_options(options).await
+}
+
 /// A short name of the engine, for logs and `/readyz`.
 pub fn engine(db: &DatabaseConnection) -> &'static str {
     match db.get_database_backend() {

@@ -188,7 +188,7 @@ async fn lockouts(app: &TestApp) -> Vec<(String, Option<String>, String)> {
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
     audit_event::Entity::find()
         .filter(audit_event::Column::Action.eq("auth.lockout"))
-        .order_by_asc(audit_event::Column::Seq)
+        .order_by_asc(audit_event::Column::Id)
         .all(&app.db)
         .await
         .expect("audit events")

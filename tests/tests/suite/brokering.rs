@@ -195,7 +195,7 @@ async fn log_session(zone: &Zone, who: &Account, programme: &str, held_on: &str,
 async fn audit_events_for(zone: &Zone, child: &str) -> Vec<audit_event::Model> {
     audit_event::Entity::find()
         .filter(audit_event::Column::ChildId.eq(child.to_owned()))
-        .order_by_asc(audit_event::Column::Seq)
+        .order_by_asc(audit_event::Column::Id)
         .all(&zone.app.db)
         .await
         .expect("audit events")

@@ -30,6 +30,7 @@ mod retention;
 mod schema_walk;
 mod screening;
 mod search;
+mod sequencer;
 mod sharing;
 mod storage;
 mod subject_access;

@@ -108,6 +108,7 @@ async fn the_schedule_applies_as_the_clock_moves_and_holds_what_it_must() {
         ["audit.purge"],
         "only the purge's own event"
     );
+    zone.app.chain_audit().await;
     match backbone::audit::verify(db, &zone.app.audit, |_, _| {}).await.expect("verify") {
         backbone::audit::Verdict::Intact { events, .. } => assert_eq!(events, 1),
         broken => panic!("the chain after a purge: {broken:?}"),

@@ -664,7 +664,7 @@ async fn ensure(db: &DatabaseConnection, rules: &Rules, engaged_after: i64) -> R
         "built the protected metrics catalogue"
     );
     let store = async {
-        let tx = db.begin().await?;
+        let tx = crate::store::db::begin_writing(db).await?;
         if built(&tx, &current).await? {
             return Ok(());
         }

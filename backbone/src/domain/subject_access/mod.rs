@@ -239,7 +239,7 @@ async fn shares_newest_first(
 pub(crate) async fn access_log(tx: &Audited, child_id: &str) -> Result<Vec<AccessEntry>> {
     let events = audit_event::Entity::find()
         .filter(audit_event::Column::ChildId.eq(child_id))
-        .order_by_asc(audit_event::Column::Seq)
+        .order_by_asc(audit_event::Column::Id)
         .all(&**tx)
         .await?;
     let user_ids: Vec<String> = events.iter().filter_map(|e| e.actor_user_id.clone()).collect();
