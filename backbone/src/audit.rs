@@ -325,16 +325,16 @@ pub async fn chain(db: &DatabaseConnection) -> Result<u64> {
 }
 
 /// The running service's sequencer: [`chain`] every `every`, so an event is chained
-/// that long (and a batch's work) after its transaction commits.
+/// that long (and a batch's work) after its transaction commits — in one process at a
+/// time of those sharing the database (`store::db::Duty::ChainAudit`), another taking
+/// over when that one stops.
 pub async fn keep_chaining(db: DatabaseConnection, every: std::time::Duration) {
-    let mut ticks = tokio::time::interval(every);
-    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        ticks.tick().await;
+    crate::store::db::keep_doing(db, crate::store::db::Duty::ChainAudit, every, |db| async move {
         if let Err(e) = chain(&db).await {
             tracing::error!(error = %e, "audit chaining failed; it is tried again");
         }
-    }
+    })
+    .await
 }
 
 /// The current time at the precision both engines store (microseconds), so that what is

@@ -141,8 +141,8 @@ impl Application {
         let address = listener.local_addr()?;
         let allow_demo_logins = options.demo && address.ip().is_loopback();
         crate::domain::validate::configure(settings.validation);
-        let services =
-            Services { db: db.clone(), settings: settings.clone(), allow_demo_logins, events: Default::default() };
+        let events = crate::events::Bus::connect(&db).await?;
+        let services = Services { db: db.clone(), settings: settings.clone(), allow_demo_logins, events };
         let schema = build_schema(&settings.graphql, Some(services));
         let state = Arc::new(AppState {
             schema,

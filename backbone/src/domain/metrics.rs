@@ -137,15 +137,15 @@ pub async fn refresh_now(db: &DatabaseConnection, actor: &Actor) -> Result<DateT
     refresh(db, Some(actor)).await
 }
 
-/// Keeps the summary tables fresh while the service runs: a rebuild every `every`.
+/// Keeps the summary tables fresh while the service runs: a rebuild every `every`, by one
+/// process at a time of those sharing the database (`store::db::Duty::RefreshMetrics`).
 pub async fn keep_fresh(db: DatabaseConnection, every: std::time::Duration) {
-    let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
-    loop {
-        ticks.tick().await;
+    crate::store::db::keep_doing(db, crate::store::db::Duty::RefreshMetrics, every, |db| async move {
         if let Err(e) = refresh(&db, None).await {
             tracing::error!(error = %e, "refreshing the metrics summary tables failed");
         }
-    }
+    })
+    .await
 }
 
 /// When the summary tables were last rebuilt.

@@ -69,6 +69,98 @@ pub async fn begin_writing(db: &DatabaseConnection) -> Result<sea_orm::DatabaseT
     db.begin_with_options(options).await
 }
 
+/// A duty one process at a time performs for every process on the database: the audit
+/// sequencer, the metrics refresh.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Duty {
+    ChainAudit = 1,
+    RefreshMetrics = 2,
+}
+
+/// A process's claim to a [`Duty`]: on PostgreSQL a session advisory lock, taken on a
+/// connection of its own and held as long as that connection lives, so that the duty is
+/// free again the moment the connection goes (the process stopped or died, the server
+/// restarted) and another process takes it up; on SQLite, a file one process serves,
+/// always held.
+pub struct Lead {
+    duty: Duty,
+    postgres: bool,
+    conn: Option<sqlx::PgConnection>,
+    held: bool,
+}
+
+/// The first key of the advisory locks backbone takes (its second is the [`Duty`]).
+const LEAD_SPACE: i32 = 0x6262;
+
+impl Lead {
+    pub fn new(db: &DatabaseConnection, duty: Duty) -> Lead {
+        Lead { duty, postgres: db.get_database_backend() == DbBackend::Postgres, conn: None, held: false }
+    }
+
+    /// Whether this process holds the duty now: takes it up when it is free, and notices
+    /// when its connection (and so the duty) went.
+    pub async fn check(&mut self, db: &DatabaseConnection) -> bool {
+        if !self.postgres {
+            return true;
+        }
+        if self.conn.is_none() {
+            let options = db.get_postgres_connection_pool().connect_options();
+            match sqlx::PgConnection::connect_with(&options).await {
+                Ok(conn) => self.conn = Some(conn),
+                Err(e) => {
+                    tracing::warn!(duty = ?self.duty, error = %e, "cannot tell who holds the duty; trying again");
+                    return false;
+                }
+            }
+        }
+        let Some(conn) = self.conn.as_mut() else { return false };
+        let answer = if self.held {
+            conn.ping().await.map(|()| true)
+        } else {
+            sqlx::query_scalar("SELECT pg_try_advisory_lock($1, $2)")
+                .bind(LEAD_SPACE)
+                .bind(self.duty as i32)
+                .fetch_one(&mut *conn)
+                .await
+        };
+        match answer {
+            Ok(true) if !self.held => {
+                tracing::info!(duty = ?self.duty, "this process has taken up the duty");
+                self.held = true;
+                true
+            }
+            Ok(held) => held,
+            Err(e) => {
+                if self.held {
+                    tracing::warn!(duty = ?self.duty, error = %e, "the duty's connection went; taking it up again");
+                }
+                (self.conn, self.held) = (None, false);
+                false
+            }
+        }
+    }
+}
+
+/// Does `work` every `every` while this process holds `duty`; when another process holds
+/// it, asks again every second (or `every`, if shorter), so the duty is taken up soon
+/// after that process goes.
+pub async fn keep_doing<F, Fut>(db: DatabaseConnection, duty: Duty, every: std::time::Duration, mut work: F)
+where
+    F: FnMut(DatabaseConnection) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let ask = every.min(Duration::from_secs(1));
+    let mut lead = Lead::new(&db, duty);
+    let mut due = tokio::time::Instant::now() + every;
+    loop {
+        if lead.check(&db).await && tokio::time::Instant::now() >= due {
+            work(db.clone()).await;
+            due = tokio::time::Instant::now() + every;
+        }
+        tokio::time::sleep(ask).await;
+    }
+}
+
 /// A short name of the engine, for logs and `/readyz`.
 pub fn engine(db: &DatabaseConnection) -> &'static str {
     match db.get_database_backend() {
