@@ -503,6 +503,33 @@ class Check:
         self.go(self.button("Add the note"))
         self.step("note-added", expect=["The note has been added.", new_name, note], path=new_path)
 
+        # The adults around the new child: a carer with parental responsibility.
+        self.go(self.link("Add an adult around the child"))
+        self.step("adult-form", expect=["Add an adult around the child", "Who are they to the child?",
+                                        "How are they involved?"], path=f"{new_path}/adults/new")
+        self.tick("kind-1")
+        self.type_into("name", "Robin Browsercarer")
+        self.tick("involvement-0")
+        self.tick("parental-responsibility-0")
+        self.go(self.button("Add them"))
+        self.step("adult-added", expect=["The adult has been added.", "Robin Browsercarer", "parental responsibility"],
+                  path=new_path)
+
+        # The agreement to take part: the form's own check first, then recorded.
+        self.go(self.link("Record the agreement to take part"))
+        self.step("participation-form", expect=["Agreement to take part", "Who agreed?", "When did they agree?"],
+                  path=f"{new_path}/participation")
+        self.type_into("agreed-by-name", "Robin Browsercarer")
+        self.type_into("evidence", "Paper form, school office file")
+        self.go(self.button("Record the agreement"))
+        self.step("participation-errors", expect=["There is a problem", "Choose who agreed"], status=400,
+                  path=f"{new_path}/participation")
+        self.summary_links_to("agreed-by-0")
+        self.tick("agreed-by-1")
+        self.go(self.button("Record the agreement"))
+        self.step("participation-recorded", expect=["The agreement to take part has been recorded.", new_name],
+                  path=new_path)
+
         self.sign_out("linkworker")
 
     def partner(self):

@@ -18,7 +18,7 @@ const QUERY: &str = "query($c: ID!) { child(id: $c) { id firstName lastName date
     contactPhone contactEmail postcode anchor { name } \
     enrolment { status cohort linkWorker { displayName } } \
     relationships { kind name involvement parentalResponsibility phone } \
-    consents { givenBy givenOn withdrawn withdrawnOn purposes partners { name } } \
+    consents { id givenBy givenOn withdrawn withdrawnOn purposes partners { name } } \
     supportPackage { referrals { id status programme { name } partner { name } needs \
       engagement { sessionsOffered sessionsAttended attendanceRate } } } \
     contacts(first: 10) { edges { node { heldOn minutes kind withWhom content linkWorker { displayName } } } } \
@@ -49,6 +49,7 @@ pub async fn show(
         @if done.done.as_deref() == Some("proposed") { (layout::banner("The referral has been proposed. Send it to the partner when you are ready.")) }
         @if done.done.as_deref() == Some("consent") { (layout::banner("The consent has been recorded.")) }
         @if done.done.as_deref() == Some("sent") { (layout::banner("The referral has been sent to the partner.")) }
+        @if let Some(words) = done.done.as_deref().and_then(super::steps::done_banner) { (layout::banner(words)) }
         span class="caption" { (text(&c["anchor"], "name").unwrap_or_default()) }
         h1 { (title) }
         @if may_log {
@@ -61,8 +62,10 @@ pub async fn show(
             a class="button button--secondary" href={ "/children/" (id) "/family-report" } { "Family report (to print)" }
         }
         (details(c))
+        @if may_log { (steps(&id, text(&c["enrolment"], "status").unwrap_or_default())) }
         (adults(c))
-        (consents(c))
+        @if may_log { a href={ "/children/" (id) "/adults/new" } { "Add an adult around the child" } }
+        (consents(c, may_log.then_some(id.as_str())))
         (referrals(c, may_log.then_some(signed.csrf.as_str())))
         (contacts(c))
         (notes(c))
@@ -84,6 +87,26 @@ fn details(c: &Value) -> Markup {
         ("Cohort", shown(text(enrolment, "cohort"))),
         ("Link worker", shown(text(&enrolment["linkWorker"], "displayName"))),
     ])
+}
+
+/// The next steps of the record the link worker can take from here, by its status.
+fn steps(id: &str, status: &str) -> Markup {
+    let links: &[(&str, &str)] = match status {
+        "IDENTIFIED" | "CONSENTED" => &[
+            ("participation", "Record the agreement to take part"),
+            ("lawful-basis", "Record the lawful basis"),
+            ("enrol", "Enrol"),
+        ],
+        "ENROLLED" | "ACTIVE" => &[("exit", "End the enrolment")],
+        _ => &[],
+    };
+    html! {
+        @if !links.is_empty() {
+            ul class="actions" {
+                @for (slug, words) in links { li { a href={ "/children/" (id) "/" (slug) } { (words) } } }
+            }
+        }
+    }
 }
 
 fn list(v: &Value) -> Vec<Value> {
@@ -111,16 +134,27 @@ fn adults(c: &Value) -> Markup {
     )
 }
 
-fn consents(c: &Value) -> Markup {
+/// The consent history; with the child's id (the link worker's page), a consent in force
+/// can be withdrawn.
+fn consents(c: &Value, child: Option<&str>) -> Markup {
     let rows = list(&c["consents"])
         .iter()
         .map(|r| {
             let partners = list(&r["partners"]).iter().filter_map(|p| text(p, "name")).collect::<Vec<_>>().join(", ");
+            let consent = text(r, "id").unwrap_or_default();
             vec![
                 html! { (layout::words(text(r, "givenBy").unwrap_or_default())) },
                 html! { (layout::day(text(r, "givenOn").unwrap_or_default())) },
                 html! { (partners) },
-                html! { @if r["withdrawn"] == true { "Withdrawn " (layout::day(text(r, "withdrawnOn").unwrap_or_default())) } @else { "In force" } },
+                html! {
+                    @if r["withdrawn"] == true { "Withdrawn " (layout::day(text(r, "withdrawnOn").unwrap_or_default())) }
+                    @else {
+                        "In force"
+                        @if let Some(id) = child {
+                            " " a href={ "/children/" (id) "/consents/" (consent) "/withdraw" } { "Withdraw" span class="visually-hidden" { " this consent" } }
+                        }
+                    }
+                },
             ]
         })
         .collect();

@@ -11,7 +11,7 @@ use maud::html;
 use serde_json::{Value, json};
 use std::sync::Arc;
 
-const GIVERS: &[(&str, &str)] = &[("PARENT", "A parent"), ("CARER", "A carer"), ("CHILD", "The child")];
+pub(super) const GIVERS: &[(&str, &str)] = &[("PARENT", "A parent"), ("CARER", "A carer"), ("CHILD", "The child")];
 const PURPOSES: &[(&str, &str)] = &[
     ("REFERRAL", "Referral to a partner's programme"),
     ("PROGRESS_MONITORING", "Following the child's progress"),

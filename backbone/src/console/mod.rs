@@ -33,6 +33,7 @@ mod referrals;
 mod registers;
 mod rights;
 mod sign_in;
+mod steps;
 
 use crate::auth::{self, Actor, ClientAddress};
 use crate::error::Error;
@@ -66,6 +67,10 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/children/{id}/family-report", get(rights::family_report))
         .route("/children/{id}/refer", get(referrals::form).post(referrals::propose))
         .route("/children/{id}/consent", get(consent::form).post(consent::record))
+        .route("/children/{id}/adults/new", get(steps::adult_form).post(steps::add_adult))
+        .route("/children/{id}/consents/{consent}/withdraw", get(steps::withdraw_form).post(steps::withdraw))
+        // Participation, lawful basis, enrol, exit (`steps::step_at`); a fixed address above wins.
+        .route("/children/{id}/{step}", get(steps::form).post(steps::save))
         .route("/referrals/{id}/send", post(referrals::send))
         .route("/break-glass/{id}", get(rights::opening))
         .route("/break-glass/{id}/review", post(rights::review))

@@ -46,14 +46,10 @@ async fn audit_count(zone: &Zone) -> u64 {
 /// of the children were referred (and have relationships, consents and notes).
 async fn a_caseload_of_100() -> (Zone, Arc<AtomicU64>, Vec<String>, usize) {
     let counter = Arc::new(AtomicU64::new(0));
+    // The default limits: a caseload of 100 with this selection is the product's own use.
     let app = TestApp::spawn_with(
-        // A caseload of 100 with this selection is well past the default complexity limit;
-        // the limit is not what this test is about.
-        |s| {
-            s.graphql.max_complexity = 1_000_000;
-            // The audit sequencer's statements are not the request's (nothing here reads the chain).
-            s.audit.chain_millis = 0;
-        },
+        // The audit sequencer's statements are not the request's (nothing here reads the chain).
+        |s| s.audit.chain_millis = 0,
         StartOptions { statement_counter: Some(counter.clone()), ..Default::default() },
     )
     .await;
@@ -220,4 +216,35 @@ fn alpha(mut i: usize) -> String {
     }
     out.reverse();
     String::from_utf8(out).unwrap_or_default()
+}
+
+/// Who is calling — token, account, membership, organisation — is read in one statement
+/// per request, and nothing of it is kept between requests: a token revoked a moment ago
+/// is refused on the next one, in one statement too.
+#[tokio::test]
+async fn who_is_calling_is_resolved_in_one_statement_and_never_cached() {
+    let counter = Arc::new(AtomicU64::new(0));
+    let options = StartOptions { statement_counter: Some(counter.clone()), ..Default::default() };
+    // The audit sequencer's statements are not the request's (nothing here reads the chain).
+    let zone = Zone::from_app(TestApp::spawn_with(|s| s.audit.chain_millis = 0, options).await).await;
+    let (db, counter) = (&zone.app.db, &counter);
+    let resolve = |token: String| async move {
+        let before = counter.load(Ordering::SeqCst);
+        let actor = backbone::auth::authenticate(db, &token, false, None).await;
+        (actor, counter.load(Ordering::SeqCst) - before)
+    };
+    for who in [&zone.link_worker, &zone.partner_lead, &zone.funder] {
+        let (actor, statements) = resolve(who.token.clone()).await;
+        let actor = actor.expect("a token in force");
+        assert_eq!((actor.user_id.as_str(), statements), (who.id.as_str(), 1));
+    }
+    let (actor, _) = resolve(zone.link_worker.token.clone()).await;
+    assert_eq!(actor.expect("in force").role, backbone::domain::Role::LinkWorker);
+
+    assert_ok(&zone.as_(&zone.link_worker, "mutation { logout }", json!({})).await);
+    let (refused, statements) = resolve(zone.link_worker.token.clone()).await;
+    assert!(matches!(refused, Err(backbone::error::Error::Unauthenticated(_))), "{refused:?}");
+    assert_eq!(statements, 1);
+    let (unknown, _) = resolve(format!("bb_{}", "0".repeat(64))).await;
+    assert!(matches!(unknown, Err(backbone::error::Error::Unauthenticated(_))), "{unknown:?}");
 }

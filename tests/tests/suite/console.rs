@@ -804,3 +804,148 @@ async fn a_link_worker_records_consent_with_its_partners_and_purposes() {
     assert!(matches!(refused.status, 403 | 404), "{}", refused.status);
     assert_eq!(consents().await, before + 1);
 }
+
+#[tokio::test]
+async fn a_link_worker_takes_a_child_from_identified_to_enrolled_and_out() {
+    let zone = Zone::new().await;
+    let a1 = zone.child_a1.clone();
+    let status = || async {
+        backbone::store::enrolment::Entity::find()
+            .filter(backbone::store::enrolment::Column::ChildId.eq(a1.clone()))
+            .one(&zone.app.db)
+            .await
+            .expect("enrolment")
+            .expect("a row")
+            .status
+    };
+    let (mut b, csrf) = Browser::signed_in(&zone, &zone.link_worker).await;
+    let page = b.get(&format!("/children/{a1}")).await;
+    for link in ["/participation", "/lawful-basis", "/enrol", "/adults/new"] {
+        assert!(page.body.contains(&format!("/children/{a1}{link}")), "{link}: {}", page.body);
+    }
+    assert!(!page.body.contains("/exit\""), "not enrolled yet: no exit");
+
+    // Each step: a problem the form sees, named on its field, nothing written; then done.
+    let participation = format!("/children/{a1}/participation");
+    assert_eq!(b.get(&participation).await.status, 200);
+    let mut agreed = vec![
+        ("csrf", csrf.as_str()),
+        ("agreed-by-name", "Pat Testparent"),
+        ("agreed-on-day", "10"),
+        ("agreed-on-month", "1"),
+        ("agreed-on-year", "2025"),
+        ("evidence", "Paper form, school office file"),
+    ];
+    let missing = b.post(&participation, &agreed).await;
+    assert_eq!(missing.status, 400);
+    assert!(missing.body.contains("href=\"#agreed-by-0\""), "{}", missing.body);
+    assert_eq!(status().await, "identified");
+    agreed.push(("agreed-by", "PARENT"));
+    let done = b.post(&participation, &agreed).await;
+    assert_eq!(done.location.as_deref(), Some(format!("/children/{a1}?done=participation").as_str()), "{}", done.body);
+    let shown = b.get(done.location.as_deref().unwrap_or_default()).await;
+    assert!(shown.body.contains("The agreement to take part has been recorded."), "{}", shown.body);
+
+    let basis = [("csrf", csrf.as_str()), ("basis", "PUBLIC_TASK"), ("agreement", "Test DSA")];
+    let done = b.post(&format!("/children/{a1}/lawful-basis"), &basis).await;
+    assert_eq!(done.location.as_deref(), Some(format!("/children/{a1}?done=lawful-basis").as_str()), "{}", done.body);
+
+    // The API's own refusal (a day that does not exist) lands on the date's field.
+    let enrol = format!("/children/{a1}/enrol");
+    let mut when =
+        vec![("csrf", csrf.as_str()), ("cohort", "2025/26"), ("on-day", "31"), ("on-month", "2"), ("on-year", "2025")];
+    let refused = b.post(&enrol, &when).await;
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    assert!(refused.body.contains("href=\"#on-day\""), "{}", refused.body);
+    assert_ne!(status().await, "enrolled");
+    when[2] = ("on-day", "1");
+    let done = b.post(&enrol, &when).await;
+    assert_eq!(done.location.as_deref(), Some(format!("/children/{a1}?done=enrol").as_str()), "{}", done.body);
+    assert_eq!(status().await, "enrolled");
+    let page = b.get(&format!("/children/{a1}")).await;
+    assert!(page.body.contains(&format!("/children/{a1}/exit")), "{}", page.body);
+
+    // A partner reaches none of it: the child is not theirs to see; nothing is written.
+    let (mut partner, pcsrf) = Browser::signed_in(&zone, &zone.partner_worker).await;
+    assert_eq!(partner.get(&format!("/children/{a1}/exit")).await.status, 404);
+    let leave =
+        [("csrf", pcsrf.as_str()), ("reason", "MOVED_AWAY"), ("on-day", "1"), ("on-month", "11"), ("on-year", "2026")];
+    let refused = partner.post(&format!("/children/{a1}/exit"), &leave).await;
+    assert!(matches!(refused.status, 403 | 404), "{}", refused.status);
+    assert_eq!(status().await, "enrolled");
+
+    let exit = format!("/children/{a1}/exit");
+    let no_reason =
+        b.post(&exit, &[("csrf", csrf.as_str()), ("on-day", "1"), ("on-month", "11"), ("on-year", "2026")]).await;
+    assert!(no_reason.body.contains("href=\"#reason-0\""), "{}", no_reason.body);
+    let leave =
+        [("csrf", csrf.as_str()), ("reason", "MOVED_AWAY"), ("on-day", "1"), ("on-month", "11"), ("on-year", "2026")];
+    let done = b.post(&exit, &leave).await;
+    assert_eq!(done.location.as_deref(), Some(format!("/children/{a1}?done=exit").as_str()), "{}", done.body);
+    assert_eq!(status().await, "exited");
+    assert_eq!(b.get(&format!("/children/{a1}/no-such-step")).await.status, 404);
+}
+
+#[tokio::test]
+async fn a_link_worker_adds_an_adult_around_the_child_and_withdraws_a_consent() {
+    let zone = Zone::new().await;
+    let a1 = zone.child_a1.clone();
+    let consent = zone.ready_for_referral(&a1, &[&zone.partner_1]).await;
+    let adults = || async { backbone::store::relationship::Entity::find().count(&zone.app.db).await.expect("count") };
+    let before = adults().await;
+    let (mut b, csrf) = Browser::signed_in(&zone, &zone.link_worker).await;
+    let path = format!("/children/{a1}/adults/new");
+    assert_eq!(b.get(&path).await.status, 200);
+    let mut adult = vec![("csrf", csrf.as_str()), ("kind", "CARER"), ("involvement", "ATTENDS_REVIEWS"), ("name", "")];
+    let missing = b.post(&path, &adult).await;
+    assert_eq!(missing.status, 400);
+    assert!(missing.body.contains("href=\"#name\""), "{}", missing.body);
+    assert_eq!(adults().await, before);
+    adult[3] = ("name", "Robin Testcarer");
+    adult.push(("parental-responsibility", "yes"));
+    let done = b.post(&path, &adult).await;
+    assert_eq!(done.location.as_deref(), Some(format!("/children/{a1}?done=adults-new").as_str()), "{}", done.body);
+    assert_eq!(adults().await, before + 1);
+    let page = b.get(&format!("/children/{a1}")).await;
+    assert!(page.body.contains("Robin Testcarer") && page.body.contains("parental responsibility"), "{}", page.body);
+
+    // Withdrawing the consent in force, from its row.
+    let withdraw = format!("/children/{a1}/consents/{consent}/withdraw");
+    assert!(page.body.contains(&withdraw), "{}", page.body);
+    let withdrawn = || async {
+        backbone::store::consent::Entity::find_by_id(consent.clone())
+            .one(&zone.app.db)
+            .await
+            .expect("consent")
+            .expect("a row")
+            .withdrawn_at
+            .is_some()
+    };
+    let mut why = vec![
+        ("csrf", csrf.as_str()),
+        ("withdrawn-on-day", "2"),
+        ("withdrawn-on-month", "11"),
+        ("withdrawn-on-year", "2026"),
+    ];
+    let missing = b.post(&withdraw, &why).await;
+    assert!(missing.body.contains("href=\"#reason\""), "{}", missing.body);
+    assert!(!withdrawn().await);
+    // A partner may not withdraw it.
+    let (mut partner, pcsrf) = Browser::signed_in(&zone, &zone.partner_worker).await;
+    let theirs = [
+        ("csrf", pcsrf.as_str()),
+        ("reason", "The family asked"),
+        ("withdrawn-on-day", "2"),
+        ("withdrawn-on-month", "11"),
+        ("withdrawn-on-year", "2026"),
+    ];
+    let refused = partner.post(&withdraw, &theirs).await;
+    assert!(matches!(refused.status, 403 | 404), "{}", refused.status);
+    assert!(!withdrawn().await);
+    why.push(("reason", "The family asked for sharing to stop"));
+    let done = b.post(&withdraw, &why).await;
+    assert_eq!(done.location.as_deref(), Some(format!("/children/{a1}?done=withdraw").as_str()), "{}", done.body);
+    assert!(withdrawn().await);
+    let page = b.get(&format!("/children/{a1}?done=withdraw")).await;
+    assert!(page.body.contains("The consent has been withdrawn.") && page.body.contains("Withdrawn"), "{}", page.body);
+}
