@@ -57,6 +57,10 @@ pub async fn show(State(state): State<Arc<AppState>>, signed: Signed, Query(choi
         Err(r) => return r.page(Some(&signed.who)),
     };
     let m = &data["metrics"];
+    let contracts = match milestones(&state, &signed).await {
+        Ok(c) => c,
+        Err(r) => return r.page(Some(&signed.who)),
+    };
     let mut params = Vec::new();
     if !period.is_empty() {
         params.push(format!("period={}", super::encode(period)));
@@ -81,11 +85,97 @@ pub async fn show(State(state): State<Arc<AppState>>, signed: Signed, Query(choi
         (funnel(m))
         (referrals(&m["total"]))
         (outcomes(&m["total"]))
+        (contracts)
         h2 { "Charts and downloads" }
         p { img src={ "/charts/funnel.svg?" (chart_query) } alt="The funnel: children identified, consented, enrolled, receiving support, completed and exited, as in the table above" width="640"; }
         p { a href={ "/exports/metrics.csv?" (csv_query) } download { "Download these figures (CSV)" } }
     };
     signed.page("Dashboard", &[], body)
+}
+
+const CONTRACTS: &str = "query { contracts(first: 20) { edges { node { id name currency } } } }";
+const TOTALS: &str = "asOf exact children childrenSuppressed amountPayablePence \
+    milestones { code name pricePence children suppressed amountPayablePence } \
+    payers { organisation { name } sharePercent amountPence }";
+
+/// The outcomes contracts the caller may see (a funder those it pays into), each with its
+/// milestones achieved and the amounts payable as of its latest evaluation — for funders
+/// under disclosure control, as the API gives them. Nothing when there are none; a role
+/// that sees no contracts (`FORBIDDEN`) gets no section.
+async fn milestones(state: &AppState, signed: &super::Signed) -> Result<Markup, super::Refusal> {
+    let listed = match signed.ask(state, CONTRACTS, json!({})).await {
+        Ok(d) => d,
+        Err(r) if r.code == "FORBIDDEN" => return Ok(html! {}),
+        Err(r) => return Err(r),
+    };
+    let contracts = listed["contracts"]["edges"].as_array().cloned().unwrap_or_default();
+    if contracts.is_empty() {
+        return Ok(html! {});
+    }
+    // One request for every contract's totals, one alias each.
+    let fields: Vec<String> =
+        (0..contracts.len()).map(|i| format!("m{i}: milestones(contractId: $c{i}) {{ {TOTALS} }}")).collect();
+    let params: Vec<String> = (0..contracts.len()).map(|i| format!("$c{i}: ID!")).collect();
+    let query = format!("query({}) {{ {} }}", params.join(", "), fields.join(" "));
+    let mut variables = serde_json::Map::new();
+    for (i, c) in contracts.iter().enumerate() {
+        variables.insert(format!("c{i}"), c["node"]["id"].clone());
+    }
+    let totals = signed.ask(state, &query, Value::Object(variables)).await?;
+    Ok(html! {
+        h2 { "Outcomes contracts" }
+        @for (i, c) in contracts.iter().enumerate() {
+            (contract(&c["node"], &totals[format!("m{i}")]))
+        }
+    })
+}
+
+/// Pence as pounds (`£1,234.50`), or words when withheld.
+fn money(pence: &Value) -> Markup {
+    match pence.as_i64() {
+        Some(p) => {
+            let pounds = (p / 100).to_string();
+            let mut grouped = String::new();
+            for (i, d) in pounds.chars().enumerate() {
+                if i > 0 && (pounds.len() - i) % 3 == 0 {
+                    grouped.push(',');
+                }
+                grouped.push(d);
+            }
+            html! { "£" (grouped) "." (format!("{:02}", p % 100)) }
+        }
+        None => html! { "withheld" span class="visually-hidden" { " (it would reveal a suppressed count)" } },
+    }
+}
+
+fn contract(c: &Value, t: &Value) -> Markup {
+    let count = |value: &Value, suppressed: &Value| cell(&json!({ "value": value, "suppressed": suppressed }));
+    let rows = t["milestones"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|m| {
+            vec![
+                html! { (text(m, "name").unwrap_or_default()) },
+                money(&m["pricePence"]),
+                count(&m["children"], &m["suppressed"]),
+                money(&m["amountPayablePence"]),
+            ]
+        })
+        .collect::<Vec<_>>();
+    html! {
+        h3 { (text(c, "name").unwrap_or_default()) }
+        p class="hint" { @match text(t, "asOf") {
+            Some(day) => { "Achieved as of " (layout::day(day)) "." },
+            None => { "Not evaluated yet: nothing is payable so far." },
+        } }
+        (layout::table(&["Milestone", "Price per child", "Children", "Amount payable"], &rows))
+        (layout::summary(&[
+            ("Children with a milestone achieved", count(&t["children"], &t["childrenSuppressed"])),
+            ("Amount payable in all", money(&t["amountPayablePence"])),
+        ]))
+    }
 }
 
 fn form(period: &str, group_by: &str, problems: &[layout::Problem]) -> Markup {

@@ -260,11 +260,16 @@ pub fn summary(rows: &[(&str, Markup)]) -> Markup {
 pub fn section(heading: &str, empty: &str, columns: &[&str], rows: Vec<Vec<Markup>>) -> Markup {
     html! {
         h2 { (heading) }
-        @if rows.is_empty() { p { (empty) } } @else {
-            table {
-                thead { tr { @for c in columns { th scope="col" { (c) } } } }
-                tbody { @for row in &rows { tr { @for cell in row { td { (cell) } } } } }
-            }
+        @if rows.is_empty() { p { (empty) } } @else { (table(columns, &rows)) }
+    }
+}
+
+/// A table: its column headings, then a row per record.
+pub fn table(columns: &[&str], rows: &[Vec<Markup>]) -> Markup {
+    html! {
+        table {
+            thead { tr { @for c in columns { th scope="col" { (c) } } } }
+            tbody { @for row in rows { tr { @for cell in row { td { (cell) } } } } }
         }
     }
 }

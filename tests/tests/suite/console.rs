@@ -479,7 +479,8 @@ async fn a_partner_takes_a_register_whole_or_not_at_all() {
 
 #[tokio::test]
 async fn a_funder_sees_protected_figures_and_their_charts_and_download_from_the_page() {
-    let zone = Zone::new().await;
+    // (Outcomes contracts are written against the live framework.)
+    let zone = Zone::with_framework().await;
     backbone::domain::metrics::refresh(&zone.app.db, None).await.expect("refresh");
     let (mut funder, _) = Browser::signed_in(&zone, &zone.funder).await;
     assert_eq!(funder.get("/").await.location.as_deref(), Some("/dashboard"));
@@ -505,6 +506,34 @@ async fn a_funder_sees_protected_figures_and_their_charts_and_download_from_the_
     let bad = funder.get("/dashboard?period=last%20month").await;
     assert_eq!(bad.status, 400);
     assert!(bad.body.contains("href=\"#period\""), "{}", bad.body);
+    assert!(!page.body.contains("Outcomes contracts"), "no contract yet, no section");
+
+    // An outcomes contract the funder pays into: its milestones on the dashboard, the one
+    // child's achievement suppressed and the amount it would reveal withheld.
+    zone.ready_for_referral(&zone.child_a1, &[&zone.partner_1]).await;
+    let record = "mutation($i: RecordContractInput!) { recordContract(input: $i) { id } }";
+    let contract = json!({ "i": {
+        "name": "Test outcomes fund", "periodStart": "2025-01-01", "periodEnd": "2027-12-31",
+        "anchorIds": [zone.anchor_a], "payers": [{"organisationId": zone.funder_org, "sharePercent": 100}],
+        "rateCard": { "milestones": [{ "code": "enrolled", "name": "Enrolled with consent",
+            "rule": {"kind": "ENROLLED_WITH_CONSENT"}, "pricePence": 125_000,
+            "verifiedBy": "The backbone team", "evidence": "Records in the backbone" }] } } });
+    let recorded = zone.as_(&zone.admin, record, contract).await;
+    assert_ok(&recorded);
+    let id = recorded["data"]["recordContract"]["id"].as_str().expect("id").to_owned();
+    let evaluate = "mutation($c: ID!, $d: String!) { evaluateMilestones(contractId: $c, asOf: $d) { active } }";
+    let today = backbone::domain::validate::today().format("%Y-%m-%d").to_string();
+    assert_ok(&zone.as_(&zone.admin, evaluate, json!({"c": id, "d": today})).await);
+    let page = funder.get("/dashboard").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    for shown in ["Outcomes contracts", "Test outcomes fund", "Enrolled with consent", "£1,250.00", "Achieved as of"] {
+        assert!(page.body.contains(shown), "{shown}: {}", page.body);
+    }
+    assert!(page.body.contains("withheld"), "one child's amount would reveal them: {}", page.body);
+    // The analyst sees the exact figures of the same contract.
+    let (mut analyst, _) = Browser::signed_in(&zone, &zone.analyst).await;
+    let exact = analyst.get("/dashboard").await;
+    assert!(exact.body.contains("Test outcomes fund") && !exact.body.contains(">withheld"), "{}", exact.body);
 }
 
 /// Every console page `who` reaches by following links from their home page (same
