@@ -530,6 +530,12 @@ class Check:
         self.step("participation-recorded", expect=["The agreement to take part has been recorded.", new_name],
                   path=new_path)
 
+        # Screening candidates from the anchor's data: the list, then one dismissed.
+        self.go(self.link("Candidates", within="//header"))
+        self.step("candidates", expect=["Candidates", "Flagged", "Areas at risk", "Why"], path="/candidates")
+        self.go(self.button("Dismiss"))
+        self.step("candidate-dismissed", expect=["The candidate has been dismissed.", "Candidates"], path="/candidates")
+
         self.sign_out("linkworker")
 
     def partner(self):

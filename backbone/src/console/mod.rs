@@ -21,6 +21,7 @@
 //! form's `INVALID_INPUT` and `CONFLICT` come back on the form, with the error summary
 //! linking to each field.
 
+mod candidates;
 mod child;
 mod consent;
 mod dashboard;
@@ -61,6 +62,9 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/sign-in", get(sign_in::show).post(sign_in::submit))
         .route("/sign-out", post(sign_in::sign_out))
         .route("/children/new", get(identify::form).post(identify::identify))
+        .route("/candidates", get(candidates::list))
+        .route("/candidates/{id}/accept", get(identify::accept_form).post(identify::accept))
+        .route("/candidates/{id}/dismiss", post(candidates::dismiss))
         .route("/children/{id}", get(child::show))
         .route("/children/{id}/contacts/new", get(child::contact_form).post(child::log_contact))
         .route("/children/{id}/notes/new", get(child::note_form).post(child::add_note))
@@ -167,7 +171,7 @@ pub struct Signed {
 fn nav(role: crate::domain::Role) -> Vec<(&'static str, &'static str)> {
     use crate::domain::Role;
     match role {
-        Role::LinkWorker | Role::AnchorLead => vec![("/", "Worklist and children")],
+        Role::LinkWorker | Role::AnchorLead => vec![("/", "Worklist and children"), ("/candidates", "Candidates")],
         Role::PartnerWorker | Role::PartnerLead => vec![("/inbox", "Referrals"), ("/registers", "Registers")],
         Role::Funder | Role::BackboneAnalyst | Role::BackboneAdmin | Role::System => vec![("/dashboard", "Dashboard")],
     }

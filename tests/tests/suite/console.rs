@@ -978,3 +978,80 @@ async fn a_link_worker_adds_an_adult_around_the_child_and_withdraws_a_consent() 
     let page = b.get(&format!("/children/{a1}?done=withdraw")).await;
     assert!(page.body.contains("The consent has been withdrawn.") && page.body.contains("Withdrawn"), "{}", page.body);
 }
+
+#[tokio::test]
+async fn a_link_worker_accepts_one_screening_candidate_and_dismisses_another() {
+    let zone = Zone::with_framework().await;
+    let upn = |n: u64| {
+        let body = format!("{:012}", 990_000_000_000u64 + n);
+        format!("{}{body}", backbone_seeds::upn_check_letter(&body).expect("twelve digits"))
+    };
+    let csv = format!(
+        "upn,attendance_percent,attainment,wellbeing_score,practitioner_concern,statutory_support\n\
+         {},70.0,below,20,yes,\n{},80.0,below,20,yes,\n{},75.0,below,20,yes,in_care\n",
+        upn(1),
+        upn(2),
+        upn(3)
+    );
+    let import = "mutation($file: Upload!) { importAnchorData(file: $file) { candidates } }";
+    let imported = zone.app.upload(&zone.anchor_lead.token, import, json!({}), csv.as_bytes()).await;
+    assert_ok(&imported);
+    let (mut b, csrf) = Browser::signed_in(&zone, &zone.link_worker).await;
+    let home = b.get("/").await;
+    assert!(home.body.contains("href=\"/candidates\""), "in the header");
+    let list = b.get("/candidates").await;
+    assert_eq!(list.status, 200, "{}", list.body);
+    for shown in [upn(1), upn(2), upn(3), "Already receiving statutory support".to_owned()] {
+        assert!(list.body.contains(&shown), "{shown}: {}", list.body);
+    }
+    let rows = backbone::domain::screening::candidates(
+        &zone.app.db,
+        &backbone::auth::Actor::system(),
+        None,
+        backbone::domain::PageRequest { first: 10, after: None },
+    )
+    .await
+    .expect("candidates")
+    .items;
+    let id_of = |n: u64| rows.iter().find(|r| r.upn == upn(n)).map(|r| r.id.clone()).expect("listed");
+    let (first, second, in_care) = (id_of(1), id_of(2), id_of(3));
+    assert!(!list.body.contains(&format!("/candidates/{in_care}/accept")), "an excluded pupil has nothing to do");
+
+    // Accept: the identify form, the UPN from the data; a problem first, then identified.
+    let accept = format!("/candidates/{first}/accept");
+    let form = b.get(&accept).await;
+    assert!(form.status == 200 && form.body.contains(&upn(1)), "{}", form.body);
+    let mut fields = vec![
+        ("csrf", csrf.as_str()),
+        ("first-name", "Ivo"),
+        ("last-name", "Testchild"),
+        ("date-of-birth-day", "4"),
+        ("date-of-birth-month", "5"),
+        ("date-of-birth-year", "2016"),
+        ("year-group", "five"),
+    ];
+    let wrong = b.post(&accept, &fields).await;
+    assert_eq!(wrong.status, 400);
+    assert!(wrong.body.contains("href=\"#year-group\""), "{}", wrong.body);
+    fields[6] = ("year-group", "5");
+    let done = b.post(&accept, &fields).await;
+    let child = done.location.clone().unwrap_or_else(|| panic!("to the child's page: {}", done.body));
+    let page = b.get(&child).await;
+    assert!(page.body.contains("Ivo Testchild") && page.body.contains(&upn(1)), "{}", page.body);
+
+    // A partner neither sees the list nor dismisses; the link worker dismisses the other.
+    let (mut partner, pcsrf) = Browser::signed_in(&zone, &zone.partner_worker).await;
+    assert_eq!(partner.get("/candidates").await.status, 403);
+    let refused = partner.post(&format!("/candidates/{second}/dismiss"), &[("csrf", pcsrf.as_str())]).await;
+    assert!(matches!(refused.status, 403 | 404), "{}", refused.status);
+    assert!(b.get("/candidates").await.body.contains(&upn(2)), "still listed after the partner's try");
+    let dismissed = b.post(&format!("/candidates/{second}/dismiss"), &[("csrf", csrf.as_str())]).await;
+    assert_eq!(dismissed.location.as_deref(), Some("/candidates?done=dismissed"), "{}", dismissed.body);
+    let after = b.get("/candidates?done=dismissed").await;
+    assert!(
+        after.body.contains("The candidate has been dismissed.") && !after.body.contains(&upn(2)),
+        "{}",
+        after.body
+    );
+    assert_eq!(b.get(&format!("/candidates/{second}/accept")).await.status, 404, "gone");
+}
