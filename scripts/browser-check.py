@@ -722,6 +722,26 @@ class Check:
 
         self.sign_out("funder")
 
+    def partner_lead(self):
+        """The partner lead lands on the inbox, then changes a programme's places."""
+        self.start("partnerlead")
+        self.sign_in("partnerlead@demo.zone")
+        self.step("home-partnerlead", expect=["Referrals", "New"], path="/inbox")
+        self.go(self.link("Registers", within="//header"))
+        self.step("registers-partnerlead", expect=["Registers", "Add a programme", "Change"], path="/registers")
+        self.go(self.find("//a[starts-with(normalize-space(), 'Change')]", 'link "Change"'))
+        self.step("programme-form", expect=["Change a programme", "Places", "Is it taking referrals?"])
+        here = urlparse(self.driver.current_url).path
+        self.type_into("capacity", "many")
+        self.go(self.button("Save the programme"))
+        self.step("programme-errors", expect=["There is a problem", "Enter the places as a whole number"], status=400,
+                  path=here)
+        self.summary_links_to("capacity")
+        self.type_into("capacity", "40")
+        self.go(self.button("Save the programme"))
+        self.step("programme-saved", expect=["The programme has been saved."], path=here)
+        self.sign_out("partnerlead")
+
     def other(self, account, expect, path):
         who = account.split("@")[0]
         self.start(who)
@@ -737,7 +757,7 @@ class Check:
             ("link worker", self.link_worker),
             ("partner worker", self.partner),
             ("anchor lead", lambda: self.other("anchorlead@demo.zone", ["Your worklist", "Children"], "/")),
-            ("partner lead", lambda: self.other("partnerlead@demo.zone", ["Referrals", "New"], "/inbox")),
+            ("partner lead", self.partner_lead),
             ("funder", self.funder),
         ] + [
             # Their pages are being built: their home page (wherever it is) must load,

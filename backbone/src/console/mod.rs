@@ -30,6 +30,7 @@ mod home;
 mod identify;
 mod inbox;
 pub mod layout;
+mod programmes;
 mod referrals;
 mod registers;
 mod rights;
@@ -84,6 +85,8 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/registers", get(registers::list))
         .route("/dashboard", get(dashboard::show))
         .route("/programmes/{id}/register", get(registers::form).post(registers::save))
+        .route("/programmes/new", get(programmes::new_form).post(programmes::create))
+        .route("/programmes/{id}", get(programmes::edit_form).post(programmes::update))
 }
 
 async fn stylesheet() -> Response {

@@ -14,8 +14,13 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use std::sync::Arc;
 
-const PROGRAMMES: &str = "query($org: ID) { programmes(filter: {partnerId: $org}, first: 100) { edges { node { \
-    id name schedule capacity placesTaken status } } } }";
+/// The organisation's programmes, those taking referrals and those paused (whose children
+/// still come to sessions).
+const PROGRAMMES: &str = "query($org: ID) { \
+    active: programmes(filter: {partnerId: $org, status: ACTIVE}, first: 100) { edges { node { \
+      id name schedule capacity placesTaken status } } } \
+    paused: programmes(filter: {partnerId: $org, status: PAUSED}, first: 100) { edges { node { \
+      id name schedule capacity placesTaken status } } } }";
 
 #[derive(Deserialize, Default)]
 pub struct Done {
@@ -31,10 +36,14 @@ pub async fn list(State(state): State<Arc<AppState>>, signed: Signed, Query(done
         Ok(d) => d,
         Err(r) => return r.page(Some(&signed.who)),
     };
-    let rows = data["programmes"]["edges"].as_array().cloned().unwrap_or_default();
+    let edges = |list: &str| data[list]["edges"].as_array().cloned().unwrap_or_default();
+    let rows: Vec<Value> = edges("active").into_iter().chain(edges("paused")).collect();
+    // The programmes' leads change them (the API judges each change again).
+    let manages = crate::access::may_manage_programmes(&signed.actor, &signed.actor.organisation_id).is_ok();
     let body = html! {
         @if done.done.as_deref() == Some("register") { (layout::banner("The register has been saved.")) }
         h1 { "Registers" }
+        @if manages { p { a class="button button--secondary" href="/programmes/new" { "Add a programme" } } }
         @if rows.is_empty() { p { "Your organisation has no programmes." } } @else {
             table {
                 thead { tr { th scope="col" { "Programme" } th scope="col" { "When" } th scope="col" { "Places taken" } th scope="col" { span class="visually-hidden" { "Action" } } } }
@@ -43,8 +52,11 @@ pub async fn list(State(state): State<Arc<AppState>>, signed: Signed, Query(done
                     tr {
                         td { (text(p, "name").unwrap_or_default()) }
                         td { (text(p, "schedule").unwrap_or_default()) }
-                        td { (p["placesTaken"]) " of " (p["capacity"]) }
-                        td { a href={ "/programmes/" (text(p, "id").unwrap_or_default()) "/register" } { "Take a register" span class="visually-hidden" { " for " (text(p, "name").unwrap_or_default()) } } }
+                        td { (p["placesTaken"]) " of " (p["capacity"]) @if p["status"] == "PAUSED" { " (paused)" } }
+                        td {
+                            a href={ "/programmes/" (text(p, "id").unwrap_or_default()) "/register" } { "Take a register" span class="visually-hidden" { " for " (text(p, "name").unwrap_or_default()) } }
+                            @if manages { " " a href={ "/programmes/" (text(p, "id").unwrap_or_default()) } { "Change" span class="visually-hidden" { " " (text(p, "name").unwrap_or_default()) } } }
+                        }
                     }
                 } }
             }

@@ -1055,3 +1055,65 @@ async fn a_link_worker_accepts_one_screening_candidate_and_dismisses_another() {
     );
     assert_eq!(b.get(&format!("/candidates/{second}/accept")).await.status, 404, "gone");
 }
+
+#[tokio::test]
+async fn a_partner_lead_adds_a_programme_then_changes_its_places_and_pauses_it() {
+    let zone = Zone::new().await;
+    let programmes = || async { backbone::store::programme::Entity::find().count(&zone.app.db).await.expect("count") };
+    let before = programmes().await;
+    let (mut lead, csrf) = Browser::signed_in(&zone, &zone.partner_lead).await;
+    let registers = lead.get("/registers").await;
+    assert!(registers.body.contains("href=\"/programmes/new\""), "{}", registers.body);
+    assert_eq!(lead.get("/programmes/new").await.status, 200);
+    let mut fields = vec![
+        ("csrf", csrf.as_str()),
+        ("name", "Chess Club"),
+        ("description", "Chess after school, for all abilities"),
+        ("domains", "CONFIDENCE_ASPIRATION"),
+        ("minimum-age", "7"),
+        ("maximum-age", "11"),
+        ("attending", "IN_PERSON"),
+        ("location", "Test Library"),
+        ("postcode", "ZZ1 1ZZ"),
+        ("schedule", "Wednesdays 15:30 to 16:30"),
+        ("capacity", "ten"),
+    ];
+    let wrong = lead.post("/programmes/new", &fields).await;
+    assert_eq!(wrong.status, 400);
+    assert!(wrong.body.contains("href=\"#capacity\""), "{}", wrong.body);
+    assert_eq!(programmes().await, before);
+    fields[10] = ("capacity", "10");
+    let done = lead.post("/programmes/new", &fields).await;
+    let path = done.location.clone().unwrap_or_else(|| panic!("to the programme: {}", done.body));
+    assert!(path.ends_with("?done=saved"), "{path}");
+    assert_eq!(programmes().await, before + 1);
+    let saved = lead.get(&path).await;
+    assert!(
+        saved.body.contains("The programme has been saved.") && saved.body.contains("Chess Club"),
+        "{}",
+        saved.body
+    );
+    let edit = path.trim_end_matches("?done=saved").to_owned();
+
+    // Another partner's worker, and the lead's own worker, may not change it.
+    let (mut worker, wcsrf) = Browser::signed_in(&zone, &zone.partner_worker).await;
+    assert_eq!(worker.get("/programmes/new").await.status, 403);
+    assert_eq!(worker.get(&edit).await.status, 403);
+    let mut theirs = fields.clone();
+    theirs[0] = ("csrf", wcsrf.as_str());
+    theirs.push(("status", "PAUSED"));
+    assert_eq!(worker.post(&edit, &theirs).await.status, 403);
+
+    fields[10] = ("capacity", "4");
+    fields.push(("status", "PAUSED"));
+    let changed = lead.post(&edit, &fields).await;
+    assert_eq!(changed.location.as_deref(), Some(path.as_str()), "{}", changed.body);
+    let id = edit.trim_start_matches("/programmes/");
+    let stored = backbone::store::programme::Entity::find_by_id(id.to_owned())
+        .one(&zone.app.db)
+        .await
+        .expect("programme")
+        .expect("a row");
+    assert_eq!((stored.capacity, stored.status.as_str()), (4, "paused"));
+    assert!(lead.get("/registers").await.body.contains("(paused)"));
+}
