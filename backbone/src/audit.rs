@@ -936,7 +936,13 @@ pub async fn verify(db: &DatabaseConnection, trust: &Trust, mut progress: impl F
             });
         }
     }
-    let chained = || audit_event::Entity::find().filter(audit_event::Column::Seq.is_not_null());
+    // The chain as the head stood when verifying began: a sequencer running meanwhile
+    // chains events after it, which the checks at the end tell apart from tampering.
+    let chained = || {
+        audit_event::Entity::find()
+            .filter(audit_event::Column::Seq.is_not_null())
+            .filter(audit_event::Column::Seq.lte(head.seq))
+    };
     let total = chained().count(db).await?;
     let mut pages = chained().order_by_asc(audit_event::Column::Seq).paginate(db, 1000);
     let (mut expected_seq, mut prev, mut done, mut unkeyed) = (1i64, GENESIS.to_owned(), 0u64, 0u64);
@@ -994,7 +1000,37 @@ pub async fn verify(db: &DatabaseConnection, trust: &Trust, mut progress: impl F
         progress(done, total);
     }
     let last = expected_seq - 1;
-    if let Some(cp) = checkpoints.iter().filter(|c| c.seq > last).max_by_key(|c| c.seq) {
+    // Events past the head it began with: chained since (the head has moved past them),
+    // or put there by someone else.
+    let beyond = audit_event::Entity::find()
+        .filter(audit_event::Column::Seq.gt(head.seq))
+        .order_by_desc(audit_event::Column::Seq)
+        .one(db)
+        .await?;
+    let moved_to = match &beyond {
+        Some(_) => head_row(db).await?.seq,
+        None => head.seq,
+    };
+    if let Some(after) = beyond.as_ref().and_then(|e| e.seq).filter(|s| *s > moved_to) {
+        return Ok(Verdict::Broken {
+            seq: head.seq + 1,
+            reason: format!(
+                "event {after} is past the chain head (event {moved_to}): it was not chained by the service"
+            ),
+        });
+    }
+    // A checkpoint past the end is deleted events — unless it was taken meanwhile, of an
+    // event chained since, still there as it recorded it.
+    for cp in checkpoints.iter().filter(|c| c.seq > last && c.seq <= moved_to) {
+        let there = audit_event::Entity::find().filter(audit_event::Column::Seq.eq(cp.seq)).one(db).await?;
+        if there.and_then(|e| e.hash).as_deref() != Some(cp.hash.as_str()) {
+            return Ok(Verdict::Broken {
+                seq: cp.seq,
+                reason: format!("event {} differs from the checkpoint of {} or is missing", cp.seq, cp.at),
+            });
+        }
+    }
+    if let Some(cp) = checkpoints.iter().filter(|c| c.seq > moved_to).max_by_key(|c| c.seq) {
         return Ok(Verdict::Broken {
             seq: last + 1,
             reason: format!(
