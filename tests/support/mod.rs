@@ -223,17 +223,10 @@ pub fn missing_id() -> String {
 /// The day the fixture's children were identified.
 pub const IDENTIFIED_ON: &str = "2025-01-06";
 
-/// Identifies a child at `anchor` (as the system) and hands them to `worker`'s caseload,
-/// with an optional handover note. Returns the child's id.
-pub async fn add_child(
-    db: &DatabaseConnection,
-    first: &str,
-    anchor: &str,
-    worker: &str,
-    note: Option<String>,
-) -> String {
-    let system = Actor::system();
-    let input = children::NewChild {
+/// The fixture's way of describing a new child at `anchor`: a Year 5 "Testchild" born
+/// 4 May 2016, identified on [`IDENTIFIED_ON`].
+pub fn new_child(first: &str, anchor: &str) -> children::NewChild {
+    children::NewChild {
         first_name: first.into(),
         last_name: "Testchild".into(),
         date_of_birth: "2016-05-04".into(),
@@ -251,8 +244,20 @@ pub async fn add_child(
         // Before the fixture's agreement to take part (see `Zone::ready_for_referral`).
         on: Some(IDENTIFIED_ON.into()),
         confirm_not_duplicate: false,
-    };
-    let c = children::identify(db, &system, input).await.expect("child");
+    }
+}
+
+/// Identifies a child at `anchor` (as the system) and hands them to `worker`'s caseload,
+/// with an optional handover note. Returns the child's id.
+pub async fn add_child(
+    db: &DatabaseConnection,
+    first: &str,
+    anchor: &str,
+    worker: &str,
+    note: Option<String>,
+) -> String {
+    let system = Actor::system();
+    let c = children::identify(db, &system, new_child(first, anchor)).await.expect("child");
     backbone::domain::casework::hand_over(db, &system, &c.id, worker, note).await.expect("assign");
     c.id
 }

@@ -220,24 +220,7 @@ async fn when_two_changes_meet_the_last_place_goes_once_and_a_child_is_identifie
         assert!(conflict(&a) || conflict(&b), "the other is refused as full: {a:?} {b:?}");
 
         // The same child identified twice at the same moment: recorded once.
-        let same = || children::NewChild {
-            first_name: format!("Zia{round}"),
-            last_name: "Testchild".into(),
-            date_of_birth: "2016-05-04".into(),
-            anchor_id: Some(zone.anchor_a.clone()),
-            year_group: 5,
-            upn: None,
-            contact_phone: None,
-            contact_email: None,
-            postcode: None,
-            free_school_meals: false,
-            send: false,
-            eal: false,
-            looked_after: false,
-            note: None,
-            on: Some(IDENTIFIED_ON.into()),
-            confirm_not_duplicate: false,
-        };
+        let same = || new_child(&format!("Zia{round}"), &zone.anchor_a);
         let (a, b) = tokio::join!(children::identify(db, &system, same()), children::identify(db, &system, same()));
         assert_eq!([a.is_ok(), b.is_ok()].iter().filter(|ok| **ok).count(), 1, "recorded once: {a:?} {b:?}");
         assert!(conflict(&a) || conflict(&b), "the other is the duplicate question: {a:?} {b:?}");
