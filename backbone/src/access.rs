@@ -31,13 +31,14 @@
 use crate::auth::Actor;
 use crate::domain::{NoteVisibility, OrganisationKind, ReferralStatus, Role};
 use crate::error::{Error, Result};
+use crate::store::db::Hold;
 use crate::store::{
     assessment, attendance, break_glass, child, consent, consent_partner, contract, contract_payer, enrolment,
     progress_note, referral, safeguarding_concern, screening, session,
 };
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement};
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter};
 
 /// What an actor may do to the children in their scope, weakest first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -423,7 +424,7 @@ pub fn may_see_staff(actor: &Actor) -> Result<()> {
 pub async fn find_child<C: ConnectionTrait>(conn: &C, actor: &Actor, child_id: &str) -> Result<child::Model> {
     child::Entity::find_by_id(child_id.to_owned())
         .filter(child_condition(actor))
-        .lock_exclusive()
+        .held()
         .one(conn)
         .await?
         .ok_or(Error::NotFound("child"))
@@ -503,7 +504,7 @@ pub async fn refuse_changes<C: ConnectionTrait>(conn: &C, actor: &Actor, mut chi
 /// Loads a child to open by break-glass: any child of the partnership ([`may_break_glass`]
 /// has said who may), or `NOT_FOUND`; held as [`find_child`] holds a child.
 pub async fn find_child_to_open<C: ConnectionTrait>(conn: &C, child_id: &str) -> Result<child::Model> {
-    child::Entity::find_by_id(child_id.to_owned()).lock_exclusive().one(conn).await?.ok_or(Error::NotFound("child"))
+    child::Entity::find_by_id(child_id.to_owned()).held().one(conn).await?.ok_or(Error::NotFound("child"))
 }
 
 /// Loads a referral the actor may see, or `NOT_FOUND`, holding its child's record and the
@@ -516,10 +517,19 @@ pub async fn find_referral<C: ConnectionTrait>(conn: &C, actor: &Actor, referral
         .from(referral::Entity)
         .and_where(referral::Column::Id.eq(referral_id.to_owned()))
         .to_owned();
-    child::Entity::find().filter(child::Column::Id.in_subquery(of_referral)).lock_exclusive().one(conn).await?;
+    child::Entity::find().filter(child::Column::Id.in_subquery(of_referral)).held().one(conn).await?;
     referral::Entity::find_by_id(referral_id.to_owned())
         .filter(referral_condition(actor))
-        .lock_exclusive()
+        .held()
+        .one(conn)
+        .await?
+        .ok_or(Error::NotFound("referral"))
+}
+
+/// Like [`find_referral`], holding nothing: for reading only.
+pub async fn read_referral<C: ConnectionTrait>(conn: &C, actor: &Actor, referral_id: &str) -> Result<referral::Model> {
+    referral::Entity::find_by_id(referral_id.to_owned())
+        .filter(referral_condition(actor))
         .one(conn)
         .await?
         .ok_or(Error::NotFound("referral"))

@@ -18,10 +18,11 @@ use crate::audit::Audited;
 use crate::auth::{Actor, ClientAddress};
 use crate::error::{Error, Result};
 use crate::settings::AuthSettings;
+use crate::store::db::Hold;
 use crate::store::login_throttle;
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::{OnConflict, Query};
-use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QuerySelect, Set, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseConnection, EntityTrait, Set, TransactionTrait};
 use sha2::{Digest, Sha256};
 
 /// What a key is counted for.
@@ -181,7 +182,7 @@ pub async fn fail(
             .to_owned();
         tx.execute(&create).await?;
         let row = login_throttle::Entity::find_by_id(key.key.clone())
-            .lock_exclusive()
+            .held()
             .one(&tx)
             .await?
             .ok_or_else(|| Error::Internal(anyhow::anyhow!("login throttle row missing after insert")))?;

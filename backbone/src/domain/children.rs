@@ -7,12 +7,12 @@ use crate::auth::Actor;
 use crate::domain::enrolment;
 use crate::domain::{EnrolmentStatus, Involvement, OrganisationKind, Page, PageRequest, RelationshipKind};
 use crate::error::{Error, Result};
+use crate::store::db::Hold;
 use crate::store::{child, child_name_word, enrolment as enrolment_store, enrolment_transition, relationship, user};
 use backbone_migration::names;
 use sea_orm::sea_query::Query;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
 };
 use validator::Validate;
 
@@ -224,7 +224,7 @@ pub(crate) async fn refuse_duplicate(
 ) -> Result<Option<String>> {
     // The anchor is held (its row locked on PostgreSQL) to the end of the transaction, so
     // the same child identified twice at the same moment is still found the second time.
-    crate::store::organisation::Entity::find_by_id(same.anchor_id.to_owned()).lock_exclusive().one(&**tx).await?;
+    crate::store::organisation::Entity::find_by_id(same.anchor_id.to_owned()).held().one(&**tx).await?;
     let mut matches = sea_orm::Condition::all()
         .add(child::Column::AnchorId.eq(same.anchor_id))
         .add(child::Column::NameKey.eq(same.name_key))

@@ -19,6 +19,7 @@ use crate::domain::milestones::{self, ChildEvidence, ConsentFact, Dated, NewRate
 use crate::domain::validate::Problems;
 use crate::domain::{EnrolmentStatus, OrganisationKind, Page, PageRequest, keyset_page, validate};
 use crate::error::{Error, Result};
+use crate::store::db::Hold;
 use crate::store::{
     assessment, attendance, child, claim, consent, contract, contract_anchor, contract_payer, enrolment,
     enrolment_transition, organisation, session,
@@ -498,7 +499,7 @@ pub async fn evaluate(db: &DatabaseConnection, actor: &Actor, contract_id: &str,
     let mut tx = Audited::begin(db, actor).await?;
     let c = get(&*tx, actor, contract_id).await?;
     // Held to the end, so two evaluations of one contract never claim the same milestone.
-    contract::Entity::find_by_id(c.model.id.clone()).lock_exclusive().one(&*tx).await?;
+    contract::Entity::find_by_id(c.model.id.clone()).held().one(&*tx).await?;
     let c = get(&*tx, actor, contract_id).await?;
     if let Some(last) = c.model.evaluated_as_of
         && as_of < last

@@ -10,6 +10,7 @@ use crate::domain::{
     AttendingType, OrganisationKind, OutcomeDomain, Page, PageRequest, ProgrammeStatus, ReferralStatus, join_list,
 };
 use crate::error::{Error, Result};
+use crate::store::db::Hold;
 use crate::store::{programme, referral};
 use sea_orm::Condition;
 use sea_orm::sea_query::{Expr, ExprTrait, Func, Query};
@@ -139,11 +140,7 @@ pub async fn update(
     fields.check()?;
     let mut tx = Audited::begin(db, actor).await?;
     // Held to the end (as `ensure_open` holds it), so no referral takes a place meanwhile.
-    let found = programme::Entity::find_by_id(found.id)
-        .lock_exclusive()
-        .one(&*tx)
-        .await?
-        .ok_or(Error::NotFound("programme"))?;
+    let found = programme::Entity::find_by_id(found.id).held().one(&*tx).await?.ok_or(Error::NotFound("programme"))?;
     let taken = places_taken_in(&*tx, &found.id).await?;
     if i64::from(fields.capacity) < taken {
         return Err(Error::conflict(format!(
@@ -280,7 +277,7 @@ async fn places_taken_in<C: ConnectionTrait>(conn: &C, programme_id: &str) -> Re
 /// transaction, so two referrals never take its last place at once.
 pub async fn ensure_open<C: ConnectionTrait>(conn: &C, programme: &programme::Model) -> Result<()> {
     let programme = &programme::Entity::find_by_id(programme.id.clone())
-        .lock_exclusive()
+        .held()
         .one(conn)
         .await?
         .ok_or(Error::NotFound("programme"))?;

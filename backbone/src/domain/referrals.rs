@@ -377,7 +377,8 @@ pub async fn get(db: &DatabaseConnection, actor: &Actor, referral_id: &str) -> R
     if uuid::Uuid::parse_str(referral_id).is_err() {
         return Err(Error::NotFound("referral"));
     }
-    let (mut tx, found) = begin_for(db, actor, referral_id).await?;
+    let mut tx = Audited::begin(db, actor).await?;
+    let found = access::read_referral(&*tx, actor, referral_id).await?;
     tx.record("referral.read", Some(&found.child_id), &["referral"]);
     tx.commit().await?;
     Ok(found)

@@ -18,6 +18,7 @@ use crate::domain::{
     EnrolmentStatus, Page, PageRequest, ScreeningReason, ScreeningStatus, StatutorySupport, outcomes, validate,
 };
 use crate::error::{Error, FieldError, Result};
+use crate::store::db::Hold;
 use crate::store::{child, enrolment, screening};
 use backbone_seeds::framework::{Framework, Measure, RawValue};
 use chrono::{DateTime, Utc};
@@ -479,7 +480,7 @@ pub async fn import(
 
     let mut tx = Audited::begin(db, actor).await?;
     // The anchor is held to the end, so two imports for it never interleave.
-    crate::store::organisation::Entity::find_by_id(anchor_id.clone()).lock_exclusive().one(&*tx).await?;
+    crate::store::organisation::Entity::find_by_id(anchor_id.clone()).held().one(&*tx).await?;
     let earlier = || {
         screening::Entity::delete_many()
             .filter(screening::Column::AnchorId.eq(anchor_id.clone()))

@@ -11,10 +11,10 @@ use crate::domain::referrals::{self, Move};
 use crate::domain::{AttendanceStatus, Engagement, ReferralStatus, SessionKind, validate};
 use crate::error::{Error, FieldError, Result};
 use crate::settings::BrokeringSettings;
+use crate::store::db::Hold;
 use crate::store::{attendance, child, referral, session};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
 };
 use std::collections::{HashMap, HashSet};
 
@@ -126,7 +126,7 @@ pub(crate) async fn placed_referrals<C: ConnectionTrait>(
         // Held to the end of the transaction (in one order), so a register and a change
         // to the same referral never interleave.
         .order_by_asc(referral::Column::Id)
-        .lock_exclusive()
+        .held()
         .all(conn)
         .await?
         .into_iter()

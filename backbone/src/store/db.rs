@@ -69,6 +69,21 @@ pub async fn begin_writing(db: &DatabaseConnection) -> Result<sea_orm::DatabaseT
     db.begin_with_options(options).await
 }
 
+/// Holds the rows a use case checks to the end of its transaction, so that two use cases
+/// checking the same record run one after the other: `FOR NO KEY UPDATE` on PostgreSQL
+/// (SQLite has one writer at a time and no row locks). It is the weakest lock that still
+/// excludes another holder, so it never blocks another transaction inserting a row that
+/// refers to the held one (a foreign key's check takes only `FOR KEY SHARE`); a register
+/// holding referrals and writing attendance against their children cannot then wait on
+/// someone holding one of those children, the wait that can close a cycle.
+pub trait Hold: sea_orm::QuerySelect + Sized {
+    fn held(self) -> Self {
+        self.lock(sea_orm::sea_query::LockType::NoKeyUpdate)
+    }
+}
+
+impl<T: sea_orm::QuerySelect> Hold for T {}
+
 /// A duty one process at a time performs for every process on the database: the audit
 /// sequencer, the metrics refresh.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -7,8 +7,13 @@
 
 use backbone::audit::{self, Audited, Verdict};
 use backbone::auth::Actor;
-use backbone::domain::{ReferralStatus, children, referrals};
+use backbone::domain::casework::{self, NewNote};
+use backbone::domain::sessions::{self, Attendee, NewSession};
+use backbone::domain::{
+    AttendanceStatus, Engagement, NoteVisibility, ReferralStatus, SessionKind, children, referrals,
+};
 use backbone::error::Error;
+use backbone::settings::Settings;
 use backbone::startup::{Application, StartOptions};
 use backbone::store::{audit_event, audit_head};
 use backbone_tests::*;
@@ -224,5 +229,66 @@ async fn when_two_changes_meet_the_last_place_goes_once_and_a_child_is_identifie
         let (a, b) = tokio::join!(children::identify(db, &system, same()), children::identify(db, &system, same()));
         assert_eq!([a.is_ok(), b.is_ok()].iter().filter(|ok| **ok).count(), 1, "recorded once: {a:?} {b:?}");
         assert!(conflict(&a) || conflict(&b), "the other is the duplicate question: {a:?} {b:?}");
+    }
+}
+
+#[tokio::test]
+async fn registers_reads_and_notes_on_the_same_referrals_at_once_are_all_answered() {
+    // A register holds its referrals and writes attendance against their children; a
+    // note holds a child, then its referral; a read holds nothing. None waits on another
+    // in a cycle, so none is refused as a conflict.
+    let zone = Zone::new().await;
+    let (db, system) = (&zone.app.db, Actor::system());
+    let programme = zone.programme(&zone.partner_1, "Busy hall", 30).await;
+    let mut placed = Vec::new();
+    for name in ["Marguerite", "Leopold", "Henrietta", "Octavius", "Philippa", "Quentin"] {
+        let child = zone.add_child(name, &zone.anchor_a, &zone.link_worker.id).await;
+        zone.ready_for_referral(&child, &[&zone.partner_1]).await;
+        let referral = zone.refer(&child, &programme, ReferralStatus::Accepted).await;
+        placed.push((child, referral));
+    }
+    let today = chrono::Utc::now().date_naive();
+    for round in 0..20_i64 {
+        let register = |days_ago: i64| NewSession {
+            programme_id: programme.clone(),
+            held_on: (today - chrono::Duration::days(days_ago)).format("%Y-%m-%d").to_string(),
+            duration_minutes: 60,
+            kind: SessionKind::Group,
+            notes: None,
+            attendees: placed
+                .iter()
+                .map(|(child, _)| Attendee {
+                    child_id: child.clone(),
+                    status: AttendanceStatus::Attended,
+                    engagement: Some(Engagement::FullyEngaged),
+                })
+                .collect(),
+        };
+        let registers =
+            (0..2).map(|k| sessions::log(db, &system, register(round * 2 + k), Settings::default().brokering));
+        let reads = placed.iter().map(|(_, r)| referrals::get(db, &system, r));
+        let notes = placed.iter().map(|(child, r)| {
+            let note = NewNote {
+                child_id: child.clone(),
+                referral_id: Some(r.clone()),
+                body: "Settled in well today".into(),
+                visibility: NoteVisibility::SharedWithLinkWorker,
+            };
+            casework::add_note(db, &system, note)
+        });
+        let (registers, reads, notes) = tokio::join!(
+            futures_util::future::join_all(registers),
+            futures_util::future::join_all(reads),
+            futures_util::future::join_all(notes)
+        );
+        for logged in &registers {
+            assert!(logged.is_ok(), "round {round}: {logged:?}");
+        }
+        for read in &reads {
+            assert!(read.is_ok(), "round {round}: {read:?}");
+        }
+        for note in &notes {
+            assert!(note.is_ok(), "round {round}: {note:?}");
+        }
     }
 }
