@@ -233,7 +233,7 @@ async fn graphql(
     let request_id = request_id(&headers);
     let client = client_address(&headers, peer, &state.trusted_proxies);
     if let Some(token) = bearer(&headers)
-        && let Err(e) = state.rate.take(token)
+        && let Err(e) = state.rate.take(token).await
     {
         return failure(&e, &request_id);
     }

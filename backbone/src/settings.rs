@@ -207,8 +207,8 @@ pub struct AuthSettings {
     /// socket peer is one of these has its client address taken from `X-Forwarded-For`;
     /// empty (the default) means the header is ignored.
     pub trusted_proxies: Vec<std::net::IpAddr>,
-    /// Requests per minute one bearer token may make to `/graphql`, counted in each
-    /// process separately (several processes each allow this many). Over it the answer is
+    /// Requests per minute one bearer token may make to `/graphql`, counted across every
+    /// process on one PostgreSQL database (on SQLite, in the one process). Over it the answer is
     /// `429` with `Retry-After`. 0 turns the limit off.
     pub requests_per_minute: u32,
     /// How long a console session lives at most, in hours, however busy.

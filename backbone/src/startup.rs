@@ -129,7 +129,12 @@ impl Application {
             crate::domain::metrics::refresh(&db, None).await?;
         }
         let every = std::time::Duration::from_secs(settings.metrics.refresh_minutes.max(1) * 60);
-        tokio::spawn(crate::domain::metrics::keep_fresh(db.clone(), every));
+        tokio::spawn(crate::domain::metrics::keep_fresh(
+            db.clone(),
+            every,
+            settings.disclosure,
+            settings.metrics.engaged_after_sessions,
+        ));
         let day = std::time::Duration::from_secs(24 * 60 * 60);
         tokio::spawn(crate::domain::retention::keep_applying(
             db.clone(),
@@ -151,7 +156,7 @@ impl Application {
             allow_demo_logins,
             idempotency_ttl: chrono::Duration::hours(settings.graphql.idempotency_key_hours.max(1)),
             trusted_proxies: settings.auth.trusted_proxies.clone(),
-            rate: crate::http::RateLimiter::new(settings.auth.requests_per_minute),
+            rate: crate::http::RateLimiter::new(settings.auth.requests_per_minute, Some(&db)),
             max_value_depth: settings.graphql.max_value_depth,
             max_ws_message: settings.server.max_body_bytes,
             auth: settings.auth.clone(),

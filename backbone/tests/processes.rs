@@ -114,7 +114,7 @@ async fn unchained(url: &str) -> i64 {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_processes_share_events_duties_sessions_and_the_login_throttle() {
+async fn two_processes_share_events_duties_sessions_the_login_throttle_and_rate_limits() {
     let dir = tempfile::tempdir().expect("temp dir");
     let dir = dir.path();
     let target = target(dir).await;
@@ -130,6 +130,7 @@ async fn two_processes_share_events_duties_sessions_and_the_login_throttle() {
         ("RUST_LOG", "warn,backbone::store::db=info"),
         ("BACKBONE_AUTH__MAX_FAILURES_PER_ACCOUNT", "3"),
         ("BACKBONE_METRICS__REFRESH_MINUTES", "1"),
+        ("BACKBONE_AUTH__REQUESTS_PER_MINUTE", "30"),
     ];
 
     // The first process takes up both duties; the second, started after, neither.
@@ -186,6 +187,21 @@ async fn two_processes_share_events_duties_sessions_and_the_login_throttle() {
     }
     let locked = wrong(on_a.clone()).await;
     assert_eq!(locked["errors"][0]["extensions"]["code"], "TOO_MANY_REQUESTS", "{locked}");
+
+    // A token's allowance is one, whichever process answers: 30 a minute in all, not 30
+    // on each (a minute's allowance plus the little refilled while the burst runs).
+    let burst = token_of(&on_a, LINK_WORKER).await;
+    let mut served = [0, 0];
+    for n in 0..60 {
+        let body = graphql([&on_a, &on_b][n % 2], Some(&burst), "{ me { id } }", json!({})).await;
+        if body["errors"][0]["extensions"]["code"] == "TOO_MANY_REQUESTS" {
+            break;
+        }
+        ok(&body);
+        served[n % 2] += 1;
+    }
+    let total = served[0] + served[1];
+    assert!((30..40).contains(&total), "served {served:?} before the shared allowance ran out");
 
     // Only A did the duties all along; B takes them up when A is killed, and chains the
     // events written through it.

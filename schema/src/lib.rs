@@ -59,6 +59,7 @@ mod m20261203_000030_create_share_refusals;
 mod m20261203_000040_create_break_glasses;
 mod m20261203_000050_add_token_kind;
 mod m20261203_000060_audit_events_chained_later;
+mod m20261203_000070_create_request_rates;
 pub mod names;
 
 /// Every migration, oldest first.
@@ -119,6 +120,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000040_create_break_glasses::Migration),
             Box::new(m20261203_000050_add_token_kind::Migration),
             Box::new(m20261203_000060_audit_events_chained_later::Migration),
+            Box::new(m20261203_000070_create_request_rates::Migration),
         ]
     }
 }

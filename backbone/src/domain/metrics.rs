@@ -138,10 +138,16 @@ pub async fn refresh_now(db: &DatabaseConnection, actor: &Actor) -> Result<DateT
 }
 
 /// Keeps the summary tables fresh while the service runs: a rebuild every `every`, by one
-/// process at a time of those sharing the database (`store::db::Duty::RefreshMetrics`).
-pub async fn keep_fresh(db: DatabaseConnection, every: std::time::Duration) {
-    crate::store::db::keep_doing(db, crate::store::db::Duty::RefreshMetrics, every, |db| async move {
-        if let Err(e) = refresh(&db, None).await {
+/// process at a time of those sharing the database (`store::db::Duty::RefreshMetrics`),
+/// followed by the funders' protected catalogue for `rules`, so that no funder's request
+/// waits for it to be built.
+pub async fn keep_fresh(db: DatabaseConnection, every: std::time::Duration, rules: Rules, engaged_after: i64) {
+    crate::store::db::keep_doing(db, crate::store::db::Duty::RefreshMetrics, every, move |db| async move {
+        let done = async {
+            refresh(&db, None).await?;
+            protected::prepare(&db, &rules, engaged_after).await
+        };
+        if let Err(e) = done.await {
             tracing::error!(error = %e, "refreshing the metrics summary tables failed");
         }
     })

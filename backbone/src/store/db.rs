@@ -12,7 +12,10 @@
 //! (`recycle_check`): when the one place that converts database errors
 //! (`error::Error::from_db`) sees a storage fault it calls [`storage_fault`], and every
 //! connection opened before that moment is closed on its next acquire and replaced by a
-//! fresh one. Until a fresh connection has shown it can write
+//! fresh one. Each pool keeps its own account of a fault ([`Health`]): a fault makes every
+//! pool of the process suspect (an error does not say which database it came from), and
+//! only a pool's own write probe ends its suspicion, so a pool on another, writable
+//! database (a test's, a command's) cannot end it. Until a fresh connection has shown it can write
 //! again (a write probe, [`probe_writable`]), every connection is probed before use; the
 //! first success closes every connection opened during the fault, and the service is back
 //! to normal — no restart, and no cost outside a fault. `/readyz` runs the same probe, so
@@ -34,6 +37,8 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 /// Connects to `url` (`sqlite://…` or `postgres://…`).
 pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<DatabaseConnection> {
     let _ = epoch();
+    let health = std::sync::Arc::new(Health::default());
+    let (sqlite, postgres) = (health.clone(), health.clone());
     let mut options = ConnectOptions::new(url.to_owned());
     options
         .max_connections(max_connections)
@@ -46,9 +51,20 @@ pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Database
                 .foreign_keys(true)
                 .busy_timeout(BUSY_TIMEOUT)
         })
-        .map_sqlx_sqlite_before_acquire(|conn, meta| Box::pin(recycle_check(conn, meta)))
-        .map_sqlx_postgres_before_acquire(|conn, meta| Box::pin(recycle_check(conn, meta)));
+        .map_sqlx_sqlite_before_acquire(move |conn, meta| {
+            let health = sqlite.clone();
+            Box::pin(async move { health.recycle_check(conn, meta).await })
+        })
+        .map_sqlx_postgres_before_acquire(move |conn, meta| {
+            let health = postgres.clone();
+            Box::pin(async move { health.recycle_check(conn, meta).await })
+        });
     let db = Database::connect(options).await?;
+    if let Some(key) = pool_key(&db) {
+        let mut pools = POOLS.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        pools.retain(|(_, h)| h.strong_count() > 0);
+        pools.push((key, std::sync::Arc::downgrade(&health)));
+    }
     Ok(db)
 }
 
@@ -198,58 +214,93 @@ fn now() -> u64 {
     u64::try_from(epoch().elapsed().as_nanos()).unwrap_or(u64::MAX).max(1)
 }
 
-/// Connections opened at or before this moment are closed on their next acquire (the
-/// generation: bumped by a fault, and once more when the fault is over).
-static RECYCLE_BEFORE: AtomicU64 = AtomicU64::new(0);
-/// Set by a fault, cleared by the first successful write probe after it: while set, every
-/// connection is probed before it is handed out.
-static SUSPECT: AtomicBool = AtomicBool::new(false);
+/// One pool's account of storage faults.
+#[derive(Default)]
+struct Health {
+    /// Connections opened at or before this moment are closed on their next acquire (the
+    /// generation: bumped by a fault, and once more when the fault is over).
+    recycle_before: AtomicU64,
+    /// Set by a fault, cleared by this pool's first successful write probe after it:
+    /// while set, every connection is probed before it is handed out.
+    suspect: AtomicBool,
+}
 
-/// Records a storage fault (a read-only database, a disk I/O error): every connection
-/// opened until now is replaced on its next acquire, and connections are probed until
-/// one can write again. Called by `error::Error::from_db`, and by the write probe.
-/// Process-wide: several pools in one process (tests) only reconnect once more.
+/// Every pool of the process, by the database it opens (see [`pool_key`]).
+static POOLS: std::sync::Mutex<Vec<(String, std::sync::Weak<Health>)>> = std::sync::Mutex::new(Vec::new());
+
+/// The database a pool opens: the SQLite file, or the PostgreSQL server and database.
+fn pool_key(db: &DatabaseConnection) -> Option<String> {
+    match db.get_database_backend() {
+        DbBackend::Sqlite => {
+            Some(format!("sqlite:{}", db.get_sqlite_connection_pool().connect_options().get_filename().display()))
+        }
+        DbBackend::Postgres => {
+            let o = db.get_postgres_connection_pool().connect_options();
+            Some(format!("postgres:{}:{}/{}", o.get_host(), o.get_port(), o.get_database().unwrap_or_default()))
+        }
+        _ => None,
+    }
+}
+
+/// The live pools: all of them, or those opening `key`'s database.
+fn pools(key: Option<&str>) -> Vec<std::sync::Arc<Health>> {
+    let pools = POOLS.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    pools.iter().filter(|(k, _)| key.is_none_or(|key| key == k)).filter_map(|(_, h)| h.upgrade()).collect()
+}
+
+/// Records a storage fault (a read-only database, a disk I/O error): in every pool of the
+/// process, every connection opened until now is replaced on its next acquire, and
+/// connections are probed until one of that pool's can write again. Called by
+/// `error::Error::from_db`, and by the write probe.
 pub fn storage_fault() {
-    RECYCLE_BEFORE.fetch_max(now(), Ordering::SeqCst);
-    if !SUSPECT.swap(true, Ordering::SeqCst) {
-        tracing::warn!("storage fault: the database refused a write; connections will be replaced");
+    for health in pools(None) {
+        health.fault();
     }
 }
 
-/// Whether a connection of this age was opened at or before the last recycle.
-fn opened_before_recycle(age: Duration) -> bool {
-    let opened = now().saturating_sub(u64::try_from(age.as_nanos()).unwrap_or(u64::MAX));
-    opened <= RECYCLE_BEFORE.load(Ordering::SeqCst)
-}
-
-/// The pools' `before_acquire` hook: `Ok(false)` closes the connection (the pool opens a
-/// fresh one). Costs two atomic loads outside a fault.
-async fn recycle_check<C: Probe>(conn: &mut C, meta: PoolConnectionMetadata) -> Result<bool, sqlx::Error> {
-    if opened_before_recycle(meta.age) {
-        return Ok(false);
-    }
-    if !SUSPECT.load(Ordering::SeqCst) {
-        return Ok(true);
-    }
-    match conn.probe().await {
-        Ok(()) => {
-            fault_over();
-            Ok(true)
-        }
-        Err(e) => {
-            tracing::warn!(error = %e, "a database connection cannot write; replacing it");
-            storage_fault();
-            Ok(false)
+impl Health {
+    fn fault(&self) {
+        self.recycle_before.fetch_max(now(), Ordering::SeqCst);
+        if !self.suspect.swap(true, Ordering::SeqCst) {
+            tracing::warn!("storage fault: the database refused a write; connections will be replaced");
         }
     }
-}
 
-/// A fresh connection wrote: the fault is over. Connections opened during it (read-only
-/// ones among them) are replaced once more.
-fn fault_over() {
-    if SUSPECT.swap(false, Ordering::SeqCst) {
-        RECYCLE_BEFORE.fetch_max(now(), Ordering::SeqCst);
-        tracing::info!("storage fault over: the database takes writes again");
+    /// A fresh connection wrote: the fault is over. Connections opened during it
+    /// (read-only ones among them) are replaced once more.
+    fn over(&self) {
+        if self.suspect.swap(false, Ordering::SeqCst) {
+            self.recycle_before.fetch_max(now(), Ordering::SeqCst);
+            tracing::info!("storage fault over: the database takes writes again");
+        }
+    }
+
+    /// Whether a connection of this age was opened at or before the last recycle.
+    fn opened_before_recycle(&self, age: Duration) -> bool {
+        let opened = now().saturating_sub(u64::try_from(age.as_nanos()).unwrap_or(u64::MAX));
+        opened <= self.recycle_before.load(Ordering::SeqCst)
+    }
+
+    /// The pool's `before_acquire` hook: `Ok(false)` closes the connection (the pool opens
+    /// a fresh one). Costs two atomic loads outside a fault.
+    async fn recycle_check<C: Probe>(&self, conn: &mut C, meta: PoolConnectionMetadata) -> Result<bool, sqlx::Error> {
+        if self.opened_before_recycle(meta.age) {
+            return Ok(false);
+        }
+        if !self.suspect.load(Ordering::SeqCst) {
+            return Ok(true);
+        }
+        match conn.probe().await {
+            Ok(()) => {
+                self.over();
+                Ok(true)
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "a database connection cannot write; replacing it");
+                storage_fault();
+                Ok(false)
+            }
+        }
     }
 }
 
@@ -320,7 +371,9 @@ pub async fn probe_writable(db: &DatabaseConnection) -> Result<(), DbErr> {
     };
     match outcome {
         Ok(()) => {
-            fault_over();
+            for health in pool_key(db).map(|key| pools(Some(&key))).unwrap_or_default() {
+                health.over();
+            }
             Ok(())
         }
         Err(ProbeError::ReadOnly(why)) => {
@@ -342,19 +395,39 @@ mod tests {
     #[test]
     fn a_fault_recycles_older_connections_only() {
         let _ = epoch();
+        let health = Health::default();
         std::thread::sleep(Duration::from_millis(2));
         // A connection opened 1 ms ago, before the fault below…
         let before = Instant::now();
-        storage_fault();
+        health.fault();
         let since_fault = before.elapsed();
-        assert!(opened_before_recycle(since_fault + Duration::from_millis(1)), "opened before the fault");
+        assert!(health.opened_before_recycle(since_fault + Duration::from_millis(1)), "opened before the fault");
         // …and one opened after it.
         std::thread::sleep(Duration::from_millis(2));
-        assert!(!opened_before_recycle(Duration::from_micros(100)), "opened after the fault");
-        assert!(SUSPECT.load(Ordering::SeqCst));
-        fault_over();
-        assert!(!SUSPECT.load(Ordering::SeqCst));
+        assert!(!health.opened_before_recycle(Duration::from_micros(100)), "opened after the fault");
+        assert!(health.suspect.load(Ordering::SeqCst));
+        health.over();
+        assert!(!health.suspect.load(Ordering::SeqCst));
         // The end of the fault recycles what was opened during it.
-        assert!(opened_before_recycle(Duration::from_millis(1)));
+        assert!(health.opened_before_recycle(Duration::from_millis(1)));
+    }
+
+    #[tokio::test]
+    async fn only_a_pools_own_probe_ends_its_suspicion() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = |name: &str| format!("sqlite://{}?mode=rwc", dir.path().join(name).display());
+        let (a, b) = (connect(&url("a.db"), 1).await.expect("a"), connect(&url("b.db"), 1).await.expect("b"));
+        for db in [&a, &b] {
+            migrate(db).await.expect("migrated");
+        }
+        let health = |db: &DatabaseConnection| pools(pool_key(db).as_deref()).pop().expect("registered");
+        storage_fault();
+        assert!(health(&a).suspect.load(Ordering::SeqCst) && health(&b).suspect.load(Ordering::SeqCst));
+        // b's database takes a write: b is well again, a is still suspect.
+        probe_writable(&b).await.expect("b is writable");
+        assert!(!health(&b).suspect.load(Ordering::SeqCst), "b's own probe ends b's suspicion");
+        assert!(health(&a).suspect.load(Ordering::SeqCst), "b's recovery says nothing of a");
+        probe_writable(&a).await.expect("a is writable");
+        assert!(!health(&a).suspect.load(Ordering::SeqCst));
     }
 }

@@ -365,3 +365,31 @@ async fn a_token_over_its_rate_is_refused_with_429() {
     let (status, _, body) = me(zone.analyst.token.clone()).await;
     assert_eq!((status, &body["data"]["me"]["role"]), (200, &json!("BACKBONE_ANALYST")), "{body}");
 }
+
+#[tokio::test]
+async fn a_tokens_allowance_is_shared_by_every_process_on_one_postgres_database() {
+    use backbone::http::RateLimiter;
+    let zone = Zone::new().await;
+    let db = &zone.app.db;
+    let postgres = db.get_database_backend() == sea_orm::DbBackend::Postgres;
+    // Two limiters over one database stand for two processes.
+    let (a, b) = (RateLimiter::new(4, Some(db)), RateLimiter::new(4, Some(db)));
+    let token = zone.funder.token.as_str();
+    for (n, limiter) in [&a, &b, &a, &b].into_iter().enumerate() {
+        assert!(limiter.take(token).await.is_ok(), "request {n} is within the allowance");
+    }
+    let fifth = b.take(token).await;
+    if postgres {
+        assert!(
+            matches!(fifth, Err(backbone::error::Error::TooManyRequests { retry_after_secs: 15.., .. })),
+            "{fifth:?}"
+        );
+        assert!(a.take(token).await.is_err(), "refused on the other process too");
+    } else {
+        // SQLite: one process serves the file, and counts on its own.
+        assert!(fifth.is_ok(), "{fifth:?}");
+        assert!(b.take(token).await.is_ok(), "the fourth on one limiter");
+        assert!(b.take(token).await.is_err(), "the fifth on one limiter is refused");
+    }
+    assert!(a.take(&zone.analyst.token).await.is_ok(), "another token has its own allowance");
+}

@@ -634,6 +634,12 @@ async fn built<C: ConnectionTrait>(conn: &C, basis: &str) -> Result<bool> {
 }
 
 /// Builds and stores the protected catalogue for the current refresh and settings unless it
+/// is there (the refresh duty does so after each refresh).
+pub(super) async fn prepare(db: &DatabaseConnection, rules: &Rules, engaged_after: i64) -> Result<()> {
+    ensure(db, rules, engaged_after).await.map(drop)
+}
+
+/// Builds and stores the protected catalogue for the current refresh and settings unless it
 /// is there; returns its basis.
 async fn ensure(db: &DatabaseConnection, rules: &Rules, engaged_after: i64) -> Result<String> {
     // One build at a time in this process (others wait, then find it built).
