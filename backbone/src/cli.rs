@@ -280,7 +280,7 @@ async fn run_command(command: Command, opened: &mut Opened) -> anyhow::Result<Ex
             }
             tracing::info!(database = %crate::settings::redact_url(&settings.database_url()), "starting");
             if demo {
-                eprintln!("Preparing the demo zone (first run seeds ~200 synthetic children)...");
+                seed_demo_apart(&settings).await?;
             }
             let app = Application::build(settings, StartOptions { demo, ..Default::default() }).await?;
             print_banner(app.address(), demo);
@@ -592,6 +592,27 @@ async fn run_command(command: Command, opened: &mut Opened) -> anyhow::Result<Ex
 
 /// Opens GraphiQL in the user's browser when run from a terminal (best effort; set
 /// `BACKBONE_NO_BROWSER=1` to skip). Failure is silent: the address is printed anyway.
+/// Seeds the demo zone, the first time, in a process of its own (`backbone seed demo`),
+/// so that the memory the seeding took (a password hash alone takes 19 MiB) goes back to
+/// the system when it exits, and the service starts as lean as on a restart.
+async fn seed_demo_apart(settings: &Settings) -> anyhow::Result<()> {
+    let seeded = match db::connect(&settings.database_url(), 1).await {
+        Ok(conn) => {
+            let seeded = crate::demo::is_seeded(&conn).await.unwrap_or(false);
+            conn.close().await.ok();
+            seeded
+        }
+        Err(_) => false,
+    };
+    if seeded {
+        return Ok(());
+    }
+    eprintln!("Preparing the demo zone (the first run seeds ~200 synthetic children)...");
+    let status = std::process::Command::new(std::env::current_exe()?).args(["seed", "demo"]).status()?;
+    anyhow::ensure!(status.success(), "seeding the demo zone failed ({status}); see the messages above");
+    Ok(())
+}
+
 fn open_browser(url: &str) {
     use std::io::IsTerminal;
     if std::env::var_os("BACKBONE_NO_BROWSER").is_some() || !std::io::stdout().is_terminal() {

@@ -27,6 +27,12 @@ use backbone_seeds as seeds;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use std::collections::HashMap;
 
+/// Whether the database already holds the demo zone (its backbone organisation).
+pub async fn is_seeded(db: &DatabaseConnection) -> anyhow::Result<bool> {
+    let marker = seeds::demo_zone().organisations[0].name.clone();
+    Ok(organisation::Entity::find().filter(organisation::Column::Name.eq(marker)).one(db).await?.is_some())
+}
+
 /// The demo accounts, as printed at start-up: (email, what they show).
 pub const DEMO_ACCOUNTS: &[(&str, &str)] = &[
     ("linkworker@demo.zone", "link worker: a caseload at the primary school, with referrals and contacts"),
@@ -294,12 +300,10 @@ impl<F: FnMut(usize, usize)> Steps<F> {
 /// finished), or the outcomes contract (recorded and evaluated): twice the number of
 /// children plus the referrals and sessions, plus one.
 pub async fn seed(db: &DatabaseConnection, progress: impl FnMut(usize, usize)) -> anyhow::Result<bool> {
-    let zone = seeds::demo_zone();
-    let marker = &zone.organisations[0].name;
-    let exists = organisation::Entity::find().filter(organisation::Column::Name.eq(marker.clone())).one(db).await?;
-    if exists.is_some() {
+    if is_seeded(db).await? {
         return Ok(false);
     }
+    let zone = seeds::demo_zone();
     let system = Actor::system();
     // The default outcomes framework, unless that very file is already live.
     match crate::domain::outcomes::load(db, &system, seeds::framework::DEFAULT_TOML).await {

@@ -124,10 +124,20 @@ impl Server {
     /// As [`Server::start`], with settings of its own (`BACKBONE_…` variables); its log is
     /// `serve-{cycle}.log` in `dir`.
     pub fn start_with(dir: &Path, url: &str, cycle: usize, env: &[(&str, &str)]) -> Server {
+        Server::spawn(dir, url, cycle, env, &[])
+    }
+
+    /// `backbone serve --demo` on `url` (seeding the demo zone the first time).
+    pub fn start_demo(dir: &Path, url: &str, cycle: usize) -> Server {
+        Server::spawn(dir, url, cycle, &[], &["--demo"])
+    }
+
+    fn spawn(dir: &Path, url: &str, cycle: usize, env: &[(&str, &str)], args: &[&str]) -> Server {
         let log = std::fs::File::create(dir.join(format!("serve-{cycle}.log"))).expect("log file");
         let mut child = backbone(dir, url)
             .envs(env.iter().copied())
             .args(["serve", "--bind", "127.0.0.1:0"])
+            .args(args)
             .stdout(Stdio::piped())
             .stderr(log)
             .spawn()
