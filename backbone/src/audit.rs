@@ -62,6 +62,8 @@ pub struct Audited {
     tx: DatabaseTransaction,
     actor: Actor,
     pending: Vec<Pending>,
+    /// The key the database is bound to, when this process bound it.
+    key: Option<Key>,
 }
 
 impl Deref for Audited {
@@ -93,7 +95,7 @@ impl Audited {
     /// a stale snapshot (and is never refused for upgrading one).
     pub async fn begin(db: &DatabaseConnection, actor: &Actor) -> Result<Audited> {
         let tx = crate::store::db::begin_writing(db).await?;
-        Ok(Audited { tx, actor: actor.clone(), pending: Vec::new() })
+        Ok(Audited { tx, actor: actor.clone(), pending: Vec::new(), key: key_of(db) })
     }
 
     /// The actor this transaction acts for.
@@ -125,7 +127,7 @@ impl Audited {
     /// request carries an idempotency key (`actor.writes`), the key is recorded in this same
     /// transaction, so a committed change always has its key and a rolled-back one never.
     pub async fn commit(self) -> Result<()> {
-        let Audited { tx, actor, pending } = self;
+        let Audited { tx, actor, pending, key } = self;
         let mut touched: Vec<String> = Vec::new();
         for id in pending.iter().filter_map(|p| p.child_id.as_ref()) {
             if !touched.contains(id) {
@@ -142,7 +144,10 @@ impl Audited {
             writes.record_in(&tx, &actor.user_id, &touched).await?;
         }
         if !pending.is_empty() {
-            let key = head_row(&tx).await?.key_id.as_deref().and_then(bound_key).ok_or_else(unbound)?;
+            let key = match key {
+                Some(key) => key,
+                None => head_row(&tx).await?.key_id.as_deref().and_then(bound_key).ok_or_else(unbound)?,
+            };
             let at = now();
             let mut rows = Vec::with_capacity(pending.len());
             for p in pending {
@@ -537,6 +542,23 @@ fn bound_key(id: &str) -> Option<Key> {
     BOUND.read().ok().and_then(|keys| keys.get(id).cloned())
 }
 
+/// The key each database was bound to in this process, by the database's identity
+/// (`store::db::identity`). A database's chain is bound to one key for good ([`bind`]
+/// refuses another), so a request need not read the chain head to learn it: one statement
+/// fewer per audited transaction. A database not bound here is asked.
+static BOUND_TO: LazyLock<RwLock<HashMap<String, Key>>> = LazyLock::new(Default::default);
+
+fn key_of(db: &DatabaseConnection) -> Option<Key> {
+    let identity = crate::store::db::identity(db)?;
+    BOUND_TO.read().ok().and_then(|keys| keys.get(&identity).cloned())
+}
+
+fn note_bound(db: &DatabaseConnection, key: &Key) {
+    if let (Some(identity), Ok(mut keys)) = (crate::store::db::identity(db), BOUND_TO.write()) {
+        keys.insert(identity, key.clone());
+    }
+}
+
 /// What verification trusts, both outside the database: the key and the checkpoint file.
 #[derive(Clone, Debug)]
 pub struct Trust {
@@ -624,6 +646,7 @@ pub async fn bind(db: &DatabaseConnection, trust: &Trust) -> Result<()> {
     match head.key_id.as_deref() {
         Some(bound) if bound == id => {
             tx.commit().await?;
+            note_bound(db, &trust.key);
             Ok(())
         }
         Some(other) => Err(Error::Internal(anyhow::anyhow!(
@@ -639,6 +662,7 @@ pub async fn bind(db: &DatabaseConnection, trust: &Trust) -> Result<()> {
             };
             anchor.update(&tx).await?;
             tx.commit().await?;
+            note_bound(db, &trust.key);
             tracing::info!(keyed_from = head.seq + 1, "the audit chain is keyed from now on");
             checkpoint(db, trust).await.map(|_| ())
         }
@@ -760,7 +784,7 @@ async fn append_checkpoint(trust: &Trust, mut cp: Checkpoint) -> Result<Checkpoi
 pub async fn purge_before(db: &DatabaseConnection, trust: &Trust, cutoff: DateTime<Utc>) -> Result<u64> {
     // Everything written so far is chained first; then the chain is held still.
     chain(db).await?;
-    let mut tx = Audited { tx: lock_head(db).await?, actor: Actor::system(), pending: Vec::new() };
+    let mut tx = Audited { tx: lock_head(db).await?, actor: Actor::system(), pending: Vec::new(), key: key_of(db) };
     let head = head_row(&*tx).await?;
     let chained = || audit_event::Entity::find().filter(audit_event::Column::Seq.is_not_null());
     let first_kept = chained()

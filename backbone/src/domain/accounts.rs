@@ -4,6 +4,7 @@ use crate::audit::{Audited, now};
 use crate::auth::{self, Actor};
 use crate::domain::{OrganisationKind, Role};
 use crate::error::{Error, Result};
+use crate::store::bundle::{Read, Reader};
 use crate::store::{membership, organisation, user};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 use validator::Validate;
@@ -141,12 +142,12 @@ pub async fn organisation_id_by_id_or_name<C: ConnectionTrait>(db: &C, id_or_nam
 }
 
 /// Organisations by id (for the per-request loader). Not personal data: no scope.
-pub async fn organisations_by_ids<C: ConnectionTrait>(
-    db: &C,
+pub async fn organisations_by_ids<R: Reader>(
+    db: &R,
     _actor: &Actor,
     ids: &[String],
 ) -> Result<Vec<organisation::Model>> {
-    Ok(organisation::Entity::find().filter(organisation::Column::Id.is_in(ids.to_vec())).all(db).await?)
+    Ok(organisation::Entity::find().filter(organisation::Column::Id.is_in(ids.to_vec())).read(db).await?)
 }
 
 /// The membership of a user, if any.

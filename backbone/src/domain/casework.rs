@@ -11,11 +11,10 @@ use crate::domain::{
 };
 use crate::domain::{enrolment, validate};
 use crate::error::{Error, Result};
+use crate::store::bundle::{Read, Reader};
 use crate::store::{child, contact, handover, plan_review, progress_note, referral, safeguarding_concern};
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set};
 use validator::Validate;
 
 #[derive(Debug, Clone, Validate)]
@@ -137,16 +136,12 @@ pub async fn add_note(db: &DatabaseConnection, actor: &Actor, mut input: NewNote
 }
 
 /// Progress notes of many children the caller may read, newest first (loader).
-pub async fn notes_of<C: ConnectionTrait>(
-    conn: &C,
-    actor: &Actor,
-    child_ids: &[String],
-) -> Result<Vec<progress_note::Model>> {
+pub async fn notes_of<R: Reader>(conn: &R, actor: &Actor, child_ids: &[String]) -> Result<Vec<progress_note::Model>> {
     Ok(progress_note::Entity::find()
         .filter(progress_note::Column::ChildId.is_in(child_ids.to_vec()))
         .filter(access::note_condition(actor))
         .order_by_desc(progress_note::Column::Id)
-        .all(conn)
+        .read(conn)
         .await?)
 }
 
@@ -181,8 +176,8 @@ pub async fn raise_concern(
 
 /// Safeguarding concerns of many children, newest first: `FORBIDDEN` for anyone but the
 /// designated leads and admins, whether or not any exist (loader).
-pub async fn concerns_of<C: ConnectionTrait>(
-    conn: &C,
+pub async fn concerns_of<R: Reader>(
+    conn: &R,
     actor: &Actor,
     child_ids: &[String],
 ) -> Result<Vec<safeguarding_concern::Model>> {
@@ -192,7 +187,7 @@ pub async fn concerns_of<C: ConnectionTrait>(
         .filter(safeguarding_concern::Column::ChildId.in_subquery(access::visible_child_ids(actor)))
         .filter(access::safeguarding_condition(actor))
         .order_by_desc(safeguarding_concern::Column::Id)
-        .all(conn)
+        .read(conn)
         .await?)
 }
 
@@ -280,15 +275,11 @@ pub async fn hand_over(
 }
 
 /// Handover history of many children, oldest first (record scope; loader).
-pub async fn handovers_of<C: ConnectionTrait>(
-    conn: &C,
-    actor: &Actor,
-    child_ids: &[String],
-) -> Result<Vec<handover::Model>> {
+pub async fn handovers_of<R: Reader>(conn: &R, actor: &Actor, child_ids: &[String]) -> Result<Vec<handover::Model>> {
     Ok(handover::Entity::find()
         .filter(handover::Column::ChildId.is_in(child_ids.to_vec()))
         .filter(handover::Column::ChildId.in_subquery(access::record_child_ids(actor)))
         .order_by_asc(handover::Column::Id)
-        .all(conn)
+        .read(conn)
         .await?)
 }

@@ -7,6 +7,7 @@ use crate::auth::Actor;
 use crate::domain::enrolment;
 use crate::domain::{EnrolmentStatus, Involvement, OrganisationKind, Page, PageRequest, RelationshipKind};
 use crate::error::{Error, Result};
+use crate::store::bundle::{Read, Reader};
 use crate::store::db::Hold;
 use crate::store::{child, child_name_word, enrolment as enrolment_store, enrolment_transition, relationship, user};
 use backbone_migration::names;
@@ -415,7 +416,9 @@ pub async fn caseload_filter(
 ) -> Result<ChildFilter> {
     let worker_id = link_worker_id.unwrap_or_else(|| actor.user_id.clone());
     if worker_id == actor.user_id {
+        // A link worker's own caseload: who they are was resolved with the request.
         access::require_own_caseload(actor)?;
+        return Ok(ChildFilter { link_worker_id: Some(worker_id), ..ChildFilter::default() });
     }
     let member = crate::domain::accounts::membership_of(db, &worker_id).await?;
     // Whether the id is a link worker at all is itself only for those who may see the
@@ -493,8 +496,8 @@ pub async fn add_relationship(
 }
 
 /// Relationships of many children at once (for the per-request loader).
-pub async fn relationships_of<C: ConnectionTrait>(
-    conn: &C,
+pub async fn relationships_of<R: Reader>(
+    conn: &R,
     actor: &Actor,
     child_ids: &[String],
 ) -> Result<Vec<relationship::Model>> {
@@ -502,26 +505,26 @@ pub async fn relationships_of<C: ConnectionTrait>(
         .filter(relationship::Column::ChildId.is_in(child_ids.to_vec()))
         .filter(relationship::Column::ChildId.in_subquery(access::record_child_ids(actor)))
         .order_by_asc(relationship::Column::Id)
-        .all(conn)
+        .read(conn)
         .await?)
 }
 
 /// Enrolments of many children at once (for the per-request loader).
-pub async fn enrolments_of<C: ConnectionTrait>(
-    conn: &C,
+pub async fn enrolments_of<R: Reader>(
+    conn: &R,
     actor: &Actor,
     child_ids: &[String],
 ) -> Result<Vec<enrolment_store::Model>> {
     Ok(enrolment_store::Entity::find()
         .filter(enrolment_store::Column::ChildId.is_in(child_ids.to_vec()))
         .filter(enrolment_store::Column::ChildId.in_subquery(access::record_child_ids(actor)))
-        .all(conn)
+        .read(conn)
         .await?)
 }
 
 /// The transition history of many enrolments at once, oldest first.
-pub async fn transitions_of<C: ConnectionTrait>(
-    conn: &C,
+pub async fn transitions_of<R: Reader>(
+    conn: &R,
     actor: &Actor,
     enrolment_ids: &[String],
 ) -> Result<Vec<enrolment_transition::Model>> {
@@ -534,22 +537,22 @@ pub async fn transitions_of<C: ConnectionTrait>(
         .filter(enrolment_transition::Column::EnrolmentId.is_in(enrolment_ids.to_vec()))
         .filter(enrolment_transition::Column::EnrolmentId.in_subquery(visible))
         .order_by_asc(enrolment_transition::Column::Id)
-        .all(conn)
+        .read(conn)
         .await?)
 }
 
 /// Users by id (link workers and authors named on records), for staff who work with children.
-pub async fn users_by_id<C: ConnectionTrait>(conn: &C, actor: &Actor, ids: &[String]) -> Result<Vec<user::Model>> {
+pub async fn users_by_id<R: Reader>(conn: &R, actor: &Actor, ids: &[String]) -> Result<Vec<user::Model>> {
     access::may_see_staff(actor)?;
-    Ok(user::Entity::find().filter(user::Column::Id.is_in(ids.to_vec())).all(conn).await?)
+    Ok(user::Entity::find().filter(user::Column::Id.is_in(ids.to_vec())).read(conn).await?)
 }
 
 /// Children by id, in the caller's row scope (for the per-request loader: a referral's or a
 /// register line's child).
-pub async fn by_ids<C: ConnectionTrait>(conn: &C, actor: &Actor, ids: &[String]) -> Result<Vec<child::Model>> {
+pub async fn by_ids<R: Reader>(conn: &R, actor: &Actor, ids: &[String]) -> Result<Vec<child::Model>> {
     Ok(child::Entity::find()
         .filter(child::Column::Id.is_in(ids.to_vec()))
         .filter(access::child_condition(actor))
-        .all(conn)
+        .read(conn)
         .await?)
 }

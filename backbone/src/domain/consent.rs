@@ -13,10 +13,9 @@ use crate::domain::enrolment::{self, Transition};
 use crate::domain::{ChildChange, validate};
 use crate::domain::{GiverKind, LawfulBasisKind, OrganisationKind, Purpose, SpecialCategoryCondition};
 use crate::error::{Error, Result};
+use crate::store::bundle::{Read, Reader};
 use crate::store::{child, consent, consent_partner, lawful_basis, organisation, participation};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set};
 use validator::Validate;
 
 /// Opens the transaction of a write to a child's record: the child in the actor's scope
@@ -229,30 +228,26 @@ pub async fn withdraw_consent(db: &DatabaseConnection, actor: &Actor, mut input:
 }
 
 /// Consents of many children, newest first (for the per-request loader).
-pub async fn consents_of<C: ConnectionTrait>(
-    conn: &C,
-    actor: &Actor,
-    child_ids: &[String],
-) -> Result<Vec<consent::Model>> {
+pub async fn consents_of<R: Reader>(conn: &R, actor: &Actor, child_ids: &[String]) -> Result<Vec<consent::Model>> {
     Ok(consent::Entity::find()
         .filter(consent::Column::ChildId.is_in(child_ids.to_vec()))
         .filter(consent::Column::ChildId.in_subquery(access::record_child_ids(actor)))
         .order_by_desc(consent::Column::Id)
-        .all(conn)
+        .read(conn)
         .await?)
 }
 
 /// The partner organisations each of many consents covers.
-pub async fn partners_of<C: ConnectionTrait>(conn: &C, consent_ids: &[String]) -> Result<Vec<consent_partner::Model>> {
+pub async fn partners_of<R: Reader>(conn: &R, consent_ids: &[String]) -> Result<Vec<consent_partner::Model>> {
     Ok(consent_partner::Entity::find()
         .filter(consent_partner::Column::ConsentId.is_in(consent_ids.to_vec()))
-        .all(conn)
+        .read(conn)
         .await?)
 }
 
 /// Agreements to take part of many children, newest first.
-pub async fn participation_of<C: ConnectionTrait>(
-    conn: &C,
+pub async fn participation_of<R: Reader>(
+    conn: &R,
     actor: &Actor,
     child_ids: &[String],
 ) -> Result<Vec<participation::Model>> {
@@ -260,13 +255,13 @@ pub async fn participation_of<C: ConnectionTrait>(
         .filter(participation::Column::ChildId.is_in(child_ids.to_vec()))
         .filter(participation::Column::ChildId.in_subquery(access::record_child_ids(actor)))
         .order_by_desc(participation::Column::Id)
-        .all(conn)
+        .read(conn)
         .await?)
 }
 
 /// Lawful bases of many children, newest first.
-pub async fn lawful_bases_of<C: ConnectionTrait>(
-    conn: &C,
+pub async fn lawful_bases_of<R: Reader>(
+    conn: &R,
     actor: &Actor,
     child_ids: &[String],
 ) -> Result<Vec<lawful_basis::Model>> {
@@ -274,6 +269,6 @@ pub async fn lawful_bases_of<C: ConnectionTrait>(
         .filter(lawful_basis::Column::ChildId.is_in(child_ids.to_vec()))
         .filter(lawful_basis::Column::ChildId.in_subquery(access::record_child_ids(actor)))
         .order_by_desc(lawful_basis::Column::Id)
-        .all(conn)
+        .read(conn)
         .await?)
 }

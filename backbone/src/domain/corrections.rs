@@ -18,10 +18,9 @@ use crate::domain::{
 };
 use crate::error::{Error, Result};
 use crate::settings::CorrectionSettings;
+use crate::store::bundle::{Read, Reader};
 use crate::store::{attendance, child, contact, correction, progress_note, referral, relationship, session};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set};
 use validator::Validate;
 
 /// The longest reason for a correction, in characters.
@@ -659,17 +658,13 @@ pub async fn correct_register(
 /// The correction history of many records (by id), oldest first, each entry only where
 /// the caller sees the child and the corrected field (loader). A record's history is
 /// reached through the record, which has its own scope.
-pub async fn of_records<C: ConnectionTrait>(
-    conn: &C,
-    actor: &Actor,
-    record_ids: &[String],
-) -> Result<Vec<correction::Model>> {
+pub async fn of_records<R: Reader>(conn: &R, actor: &Actor, record_ids: &[String]) -> Result<Vec<correction::Model>> {
     let view = access::child_view(actor);
     let rows = correction::Entity::find()
         .filter(correction::Column::RecordId.is_in(record_ids.to_vec()))
         .filter(correction::Column::ChildId.in_subquery(access::visible_child_ids(actor)))
         .order_by_asc(correction::Column::Id)
-        .all(conn)
+        .read(conn)
         .await?;
     Ok(rows.into_iter().filter(|c| access::may_see_correction(view, &c.record_kind, &c.field)).collect())
 }

@@ -7,10 +7,11 @@
 use crate::access;
 use crate::auth::Actor;
 use crate::error::Result;
+use crate::store::bundle::{Read, Reader};
 use crate::store::{attendance, contact};
 use chrono::NaiveDate;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
 use std::collections::HashMap;
 
 /// Attendance figures for one referral or one child.
@@ -56,26 +57,52 @@ pub(crate) const OFFERED_SQL: &str = "SUM(CASE WHEN status IN ('attended', 'abse
 /// Sessions attended among grouped register lines.
 pub(crate) const ATTENDED_SQL: &str = "SUM(CASE WHEN status = 'attended' THEN 1 ELSE 0 END)";
 
-type Row = (String, i64, i64, Option<i64>, Option<NaiveDate>);
+/// One key's register lines, summed.
+#[derive(sea_orm::FromQueryResult, serde::Deserialize)]
+struct Grouped {
+    key: String,
+    offered: i64,
+    attended: i64,
+    engagement: Option<i64>,
+    last_attended: Option<NaiveDate>,
+}
 
-fn into_map(rows: Vec<Row>) -> HashMap<String, Attendance> {
+fn into_map(rows: Vec<Grouped>) -> HashMap<String, Attendance> {
     rows.into_iter()
-        .map(|(k, offered, attended, engagement, last)| {
-            (k, Attendance { offered, attended, engagement_total: engagement.unwrap_or(0), last_attended: last })
+        .map(|g| {
+            let engagement_total = g.engagement.unwrap_or(0);
+            (
+                g.key,
+                Attendance {
+                    offered: g.offered,
+                    attended: g.attended,
+                    engagement_total,
+                    last_attended: g.last_attended,
+                },
+            )
         })
         .collect()
 }
 
-async fn attendance_grouped<C: ConnectionTrait>(
-    conn: &C,
+/// One child's link-worker contacts, summed.
+#[derive(sea_orm::FromQueryResult, serde::Deserialize)]
+struct Contacts {
+    child_id: String,
+    count: i64,
+    minutes: Option<i64>,
+    last: Option<NaiveDate>,
+}
+
+async fn attendance_grouped<R: Reader>(
+    conn: &R,
     actor: &Actor,
     key: attendance::Column,
     keys: &[String],
 ) -> Result<HashMap<String, Attendance>> {
     // Fixed SQL fragments (no input): the status spellings are the service's own.
-    let rows: Vec<Row> = attendance::Entity::find()
+    let rows: Vec<Grouped> = attendance::Entity::find()
         .select_only()
-        .column(key)
+        .column_as(key, "key")
         .column_as(Expr::cust(OFFERED_SQL), "offered")
         .column_as(Expr::cust(ATTENDED_SQL), "attended")
         .column_as(Expr::cust("SUM(CASE WHEN status = 'attended' THEN engagement ELSE 0 END)"), "engagement")
@@ -83,15 +110,14 @@ async fn attendance_grouped<C: ConnectionTrait>(
         .filter(key.is_in(keys.to_vec()))
         .filter(access::attendance_condition(actor))
         .group_by(key)
-        .into_tuple()
-        .all(conn)
+        .read_as(conn)
         .await?;
     Ok(into_map(rows))
 }
 
 /// Attendance per referral, for referrals the caller may see.
-pub async fn by_referral<C: ConnectionTrait>(
-    conn: &C,
+pub async fn by_referral<R: Reader>(
+    conn: &R,
     actor: &Actor,
     referral_ids: &[String],
 ) -> Result<HashMap<String, Attendance>> {
@@ -99,21 +125,17 @@ pub async fn by_referral<C: ConnectionTrait>(
 }
 
 /// Attendance per child over every referral the caller may see.
-pub async fn by_child<C: ConnectionTrait>(
-    conn: &C,
-    actor: &Actor,
-    child_ids: &[String],
-) -> Result<HashMap<String, Attendance>> {
+pub async fn by_child<R: Reader>(conn: &R, actor: &Actor, child_ids: &[String]) -> Result<HashMap<String, Attendance>> {
     attendance_grouped(conn, actor, attendance::Column::ChildId, child_ids).await
 }
 
 /// Link-worker contact per child (record scope: not for partners).
-pub async fn contacts_by_child<C: ConnectionTrait>(
-    conn: &C,
+pub async fn contacts_by_child<R: Reader>(
+    conn: &R,
     actor: &Actor,
     child_ids: &[String],
 ) -> Result<HashMap<String, Contact>> {
-    let rows: Vec<(String, i64, Option<i64>, Option<NaiveDate>)> = contact::Entity::find()
+    let rows: Vec<Contacts> = contact::Entity::find()
         .select_only()
         .column(contact::Column::ChildId)
         .column_as(Expr::cust("COUNT(*)"), "count")
@@ -122,11 +144,10 @@ pub async fn contacts_by_child<C: ConnectionTrait>(
         .filter(contact::Column::ChildId.is_in(child_ids.to_vec()))
         .filter(contact::Column::ChildId.in_subquery(access::record_child_ids(actor)))
         .group_by(contact::Column::ChildId)
-        .into_tuple()
-        .all(conn)
+        .read_as(conn)
         .await?;
     Ok(rows
         .into_iter()
-        .map(|(k, count, minutes, last)| (k, Contact { count, minutes: minutes.unwrap_or(0), last }))
+        .map(|c| (c.child_id, Contact { count: c.count, minutes: c.minutes.unwrap_or(0), last: c.last }))
         .collect())
 }

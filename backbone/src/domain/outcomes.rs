@@ -12,6 +12,7 @@ use crate::audit::{Audited, now};
 use crate::auth::Actor;
 use crate::domain::{AssessmentStage, validate};
 use crate::error::{Error, FieldError, Result};
+use crate::store::bundle::{Read, Reader};
 use crate::store::{assessment, framework_version};
 use backbone_seeds::framework::{self, Framework, RawValue};
 use sea_orm::{
@@ -149,17 +150,13 @@ pub async fn record(db: &DatabaseConnection, actor: &Actor, input: NewAssessment
 }
 
 /// Assessments of many children the caller may read, oldest first (loader).
-pub async fn of_children<C: ConnectionTrait>(
-    conn: &C,
-    actor: &Actor,
-    child_ids: &[String],
-) -> Result<Vec<assessment::Model>> {
+pub async fn of_children<R: Reader>(conn: &R, actor: &Actor, child_ids: &[String]) -> Result<Vec<assessment::Model>> {
     Ok(assessment::Entity::find()
         .filter(assessment::Column::ChildId.is_in(child_ids.to_vec()))
         .filter(access::assessment_condition(actor))
         .order_by_asc(assessment::Column::AssessedOn)
         .order_by_asc(assessment::Column::Id)
-        .all(conn)
+        .read(conn)
         .await?)
 }
 

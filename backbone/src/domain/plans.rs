@@ -20,6 +20,7 @@ use crate::auth::Actor;
 use crate::domain::validate::Problems;
 use crate::domain::{EnrolmentStatus, ReferralStatus, enrolment, outcomes, validate};
 use crate::error::{Error, Result};
+use crate::store::bundle::{Read, Reader};
 use crate::store::{
     plan_goal, plan_participant, plan_referral, plan_review, plan_review_goal, referral, relationship, support_plan,
 };
@@ -685,63 +686,47 @@ fn visible_plan_ids(actor: &Actor) -> SelectStatement {
 }
 
 /// The plans of many children (record scope: none for partners and funders).
-pub async fn of_children<C: ConnectionTrait>(
-    conn: &C,
-    actor: &Actor,
-    child_ids: &[String],
-) -> Result<Vec<support_plan::Model>> {
+pub async fn of_children<R: Reader>(conn: &R, actor: &Actor, child_ids: &[String]) -> Result<Vec<support_plan::Model>> {
     Ok(support_plan::Entity::find()
         .filter(support_plan::Column::ChildId.is_in(child_ids.to_vec()))
         .filter(support_plan::Column::ChildId.in_subquery(access::record_child_ids(actor)))
-        .all(conn)
+        .read(conn)
         .await?)
 }
 
 /// The goals of many plans, in the order they were added.
-pub async fn goals_of<C: ConnectionTrait>(
-    conn: &C,
-    actor: &Actor,
-    plan_ids: &[String],
-) -> Result<Vec<plan_goal::Model>> {
+pub async fn goals_of<R: Reader>(conn: &R, actor: &Actor, plan_ids: &[String]) -> Result<Vec<plan_goal::Model>> {
     Ok(plan_goal::Entity::find()
         .filter(plan_goal::Column::PlanId.is_in(plan_ids.to_vec()))
         .filter(plan_goal::Column::ChildId.in_subquery(access::record_child_ids(actor)))
         .order_by_asc(plan_goal::Column::Id)
-        .all(conn)
+        .read(conn)
         .await?)
 }
 
 /// Goals by id (a review's outcomes name them).
-pub async fn goals_by_ids<C: ConnectionTrait>(
-    conn: &C,
-    actor: &Actor,
-    ids: &[String],
-) -> Result<Vec<plan_goal::Model>> {
+pub async fn goals_by_ids<R: Reader>(conn: &R, actor: &Actor, ids: &[String]) -> Result<Vec<plan_goal::Model>> {
     Ok(plan_goal::Entity::find()
         .filter(plan_goal::Column::Id.is_in(ids.to_vec()))
         .filter(plan_goal::Column::ChildId.in_subquery(access::record_child_ids(actor)))
-        .all(conn)
+        .read(conn)
         .await?)
 }
 
 /// The reviews of many plans, earliest due first (the pending one last).
-pub async fn reviews_of<C: ConnectionTrait>(
-    conn: &C,
-    actor: &Actor,
-    plan_ids: &[String],
-) -> Result<Vec<plan_review::Model>> {
+pub async fn reviews_of<R: Reader>(conn: &R, actor: &Actor, plan_ids: &[String]) -> Result<Vec<plan_review::Model>> {
     Ok(plan_review::Entity::find()
         .filter(plan_review::Column::PlanId.is_in(plan_ids.to_vec()))
         .filter(plan_review::Column::ChildId.in_subquery(access::record_child_ids(actor)))
         .order_by_asc(plan_review::Column::DueOn)
         .order_by_asc(plan_review::Column::Id)
-        .all(conn)
+        .read(conn)
         .await?)
 }
 
 /// What many reviews found, goal by goal (in the order the goals were added).
-pub async fn outcomes_of<C: ConnectionTrait>(
-    conn: &C,
+pub async fn outcomes_of<R: Reader>(
+    conn: &R,
     actor: &Actor,
     review_ids: &[String],
 ) -> Result<Vec<plan_review_goal::Model>> {
@@ -754,26 +739,26 @@ pub async fn outcomes_of<C: ConnectionTrait>(
         .filter(plan_review_goal::Column::ReviewId.is_in(review_ids.to_vec()))
         .filter(plan_review_goal::Column::ReviewId.in_subquery(visible))
         .order_by_asc(plan_review_goal::Column::GoalId)
-        .all(conn)
+        .read(conn)
         .await?)
 }
 
 /// Who took part in many plans: each plan's relationships, oldest recorded first.
-pub async fn participants_of<C: ConnectionTrait>(
-    conn: &C,
+pub async fn participants_of<R: Reader>(
+    conn: &R,
     actor: &Actor,
     plan_ids: &[String],
 ) -> Result<HashMap<String, Vec<relationship::Model>>> {
     let links = plan_participant::Entity::find()
         .filter(plan_participant::Column::PlanId.is_in(plan_ids.to_vec()))
         .filter(plan_participant::Column::PlanId.in_subquery(visible_plan_ids(actor)))
-        .all(conn)
+        .read(conn)
         .await?;
     let by_id: HashMap<String, relationship::Model> = relationship::Entity::find()
         .filter(relationship::Column::Id.is_in(links.iter().map(|l| l.relationship_id.clone())))
         .filter(relationship::Column::ChildId.in_subquery(access::record_child_ids(actor)))
         .order_by_asc(relationship::Column::Id)
-        .all(conn)
+        .read(conn)
         .await?
         .into_iter()
         .map(|r| (r.id.clone(), r))
@@ -782,20 +767,20 @@ pub async fn participants_of<C: ConnectionTrait>(
 }
 
 /// The referrals many plans link (specialist support), as the actor may see referrals.
-pub async fn specialist_support_of<C: ConnectionTrait>(
-    conn: &C,
+pub async fn specialist_support_of<R: Reader>(
+    conn: &R,
     actor: &Actor,
     plan_ids: &[String],
 ) -> Result<HashMap<String, Vec<referral::Model>>> {
     let links = plan_referral::Entity::find()
         .filter(plan_referral::Column::PlanId.is_in(plan_ids.to_vec()))
         .filter(plan_referral::Column::PlanId.in_subquery(visible_plan_ids(actor)))
-        .all(conn)
+        .read(conn)
         .await?;
     let by_id: HashMap<String, referral::Model> = referral::Entity::find()
         .filter(referral::Column::Id.is_in(links.iter().map(|l| l.referral_id.clone())))
         .filter(access::referral_condition(actor))
-        .all(conn)
+        .read(conn)
         .await?
         .into_iter()
         .map(|r| (r.id.clone(), r))

@@ -10,6 +10,7 @@ use crate::domain::{
     AttendingType, OrganisationKind, OutcomeDomain, Page, PageRequest, ProgrammeStatus, ReferralStatus, join_list,
 };
 use crate::error::{Error, Result};
+use crate::store::bundle::{Read, Reader};
 use crate::store::db::Hold;
 use crate::store::{programme, referral};
 use sea_orm::Condition;
@@ -175,8 +176,8 @@ pub async fn find_named<C: ConnectionTrait>(conn: &C, programme_id: &str) -> Res
 }
 
 /// Programmes by id (for the per-request loader). Not personal data: no scope.
-pub async fn by_ids<C: ConnectionTrait>(conn: &C, _actor: &Actor, ids: &[String]) -> Result<Vec<programme::Model>> {
-    Ok(programme::Entity::find().filter(programme::Column::Id.is_in(ids.to_vec())).all(conn).await?)
+pub async fn by_ids<R: Reader>(conn: &R, _actor: &Actor, ids: &[String]) -> Result<Vec<programme::Model>> {
+    Ok(programme::Entity::find().filter(programme::Column::Id.is_in(ids.to_vec())).read(conn).await?)
 }
 
 /// Narrows the programme directory.
@@ -252,18 +253,23 @@ pub async fn list(
 }
 
 /// Places taken (accepted or active referrals) in each of many programmes, counted in SQL.
-pub async fn places_taken<C: ConnectionTrait>(conn: &C, programme_ids: &[String]) -> Result<HashMap<String, i64>> {
-    let rows: Vec<(String, i64)> = referral::Entity::find()
+pub async fn places_taken<R: Reader>(conn: &R, programme_ids: &[String]) -> Result<HashMap<String, i64>> {
+    /// One programme's places taken.
+    #[derive(sea_orm::FromQueryResult, serde::Deserialize)]
+    struct Taken {
+        programme_id: String,
+        taken: i64,
+    }
+    let rows: Vec<Taken> = referral::Entity::find()
         .select_only()
         .column(referral::Column::ProgrammeId)
         .column_as(referral::Column::Id.count(), "taken")
         .filter(referral::Column::ProgrammeId.is_in(programme_ids.to_vec()))
         .filter(referral::Column::Status.is_in(ReferralStatus::spellings(ReferralStatus::PLACED)))
         .group_by(referral::Column::ProgrammeId)
-        .into_tuple()
-        .all(conn)
+        .read_as(conn)
         .await?;
-    Ok(rows.into_iter().collect())
+    Ok(rows.into_iter().map(|t| (t.programme_id, t.taken)).collect())
 }
 
 /// Places taken in one programme.

@@ -21,6 +21,7 @@ use crate::auth::Actor;
 use crate::domain::validate::{self, On};
 use crate::domain::{EnrolmentStatus, Page, PageRequest, ReferralStatus, enrolment};
 use crate::error::{Error, Result};
+use crate::store::bundle::{Read, Reader};
 use crate::store::{child, referral, referral_transition};
 use chrono::NaiveDate;
 use sea_orm::{
@@ -432,22 +433,18 @@ pub async fn inbox(
 }
 
 /// Referrals of many children, oldest first, in the caller's referral scope (loader).
-pub async fn of_children<C: ConnectionTrait>(
-    conn: &C,
-    actor: &Actor,
-    child_ids: &[String],
-) -> Result<Vec<referral::Model>> {
+pub async fn of_children<R: Reader>(conn: &R, actor: &Actor, child_ids: &[String]) -> Result<Vec<referral::Model>> {
     Ok(referral::Entity::find()
         .filter(referral::Column::ChildId.is_in(child_ids.to_vec()))
         .filter(access::referral_condition(actor))
         .order_by_asc(referral::Column::Id)
-        .all(conn)
+        .read(conn)
         .await?)
 }
 
 /// The transition history of many referrals, oldest first (loader).
-pub async fn history_of<C: ConnectionTrait>(
-    conn: &C,
+pub async fn history_of<R: Reader>(
+    conn: &R,
     actor: &Actor,
     referral_ids: &[String],
 ) -> Result<Vec<referral_transition::Model>> {
@@ -455,7 +452,7 @@ pub async fn history_of<C: ConnectionTrait>(
         .filter(referral_transition::Column::ReferralId.is_in(referral_ids.to_vec()))
         .filter(referral_transition::Column::ReferralId.in_subquery(access::visible_referral_ids(actor)))
         .order_by_asc(referral_transition::Column::Id)
-        .all(conn)
+        .read(conn)
         .await?)
 }
 

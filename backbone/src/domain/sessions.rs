@@ -11,6 +11,7 @@ use crate::domain::referrals::{self, Move};
 use crate::domain::{AttendanceStatus, Engagement, ReferralStatus, SessionKind, validate};
 use crate::error::{Error, FieldError, Result};
 use crate::settings::BrokeringSettings;
+use crate::store::bundle::{Read, Reader};
 use crate::store::db::Hold;
 use crate::store::{attendance, child, referral, session};
 use sea_orm::{
@@ -262,20 +263,26 @@ pub async fn log(
     }
     .insert(&*tx)
     .await?;
-    let mut started = Vec::new();
-    for a in &input.attendees {
-        let r = &live[&a.child_id];
-        attendance::ActiveModel {
+    // The whole register in one statement.
+    let lines: Vec<attendance::ActiveModel> = input
+        .attendees
+        .iter()
+        .map(|a| attendance::ActiveModel {
             id: Set(uuid::Uuid::now_v7().to_string()),
             session_id: Set(created.id.clone()),
-            referral_id: Set(r.id.clone()),
+            referral_id: Set(live[&a.child_id].id.clone()),
             child_id: Set(a.child_id.clone()),
             held_on: Set(held_on),
             status: Set(a.status.as_str().to_owned()),
             engagement: Set(a.engagement.map(Engagement::level)),
-        }
-        .insert(&*tx)
-        .await?;
+        })
+        .collect();
+    if !lines.is_empty() {
+        attendance::Entity::insert_many(lines).exec(&*tx).await?;
+    }
+    let mut started = Vec::new();
+    for a in &input.attendees {
+        let r = &live[&a.child_id];
         tx.record("attendance.record", Some(&a.child_id), &["attendance"]);
         if a.status == AttendanceStatus::Attended && r.status == ReferralStatus::Accepted.as_str() {
             let on = referrals::StepOn::Register(held_on);
@@ -346,8 +353,8 @@ pub async fn of_programme(
 }
 
 /// Register lines of many sessions, in the caller's attendance scope (loader).
-pub async fn attendance_of_sessions<C: ConnectionTrait>(
-    conn: &C,
+pub async fn attendance_of_sessions<R: Reader>(
+    conn: &R,
     actor: &Actor,
     session_ids: &[String],
 ) -> Result<Vec<attendance::Model>> {
@@ -355,13 +362,13 @@ pub async fn attendance_of_sessions<C: ConnectionTrait>(
         .filter(attendance::Column::SessionId.is_in(session_ids.to_vec()))
         .filter(access::attendance_condition(actor))
         .order_by_asc(attendance::Column::Id)
-        .all(conn)
+        .read(conn)
         .await?)
 }
 
 /// Register lines of many referrals, newest first (loader).
-pub async fn attendance_of_referrals<C: ConnectionTrait>(
-    conn: &C,
+pub async fn attendance_of_referrals<R: Reader>(
+    conn: &R,
     actor: &Actor,
     referral_ids: &[String],
 ) -> Result<Vec<attendance::Model>> {
@@ -369,15 +376,15 @@ pub async fn attendance_of_referrals<C: ConnectionTrait>(
         .filter(attendance::Column::ReferralId.is_in(referral_ids.to_vec()))
         .filter(access::attendance_condition(actor))
         .order_by_desc(attendance::Column::HeldOn)
-        .all(conn)
+        .read(conn)
         .await?)
 }
 
 /// Sessions by id, in the caller's session scope (loader).
-pub async fn by_ids<C: ConnectionTrait>(conn: &C, actor: &Actor, ids: &[String]) -> Result<Vec<session::Model>> {
+pub async fn by_ids<R: Reader>(conn: &R, actor: &Actor, ids: &[String]) -> Result<Vec<session::Model>> {
     Ok(session::Entity::find()
         .filter(session::Column::Id.is_in(ids.to_vec()))
         .filter(access::session_condition(actor))
-        .all(conn)
+        .read(conn)
         .await?)
 }

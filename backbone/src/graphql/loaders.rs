@@ -1,13 +1,15 @@
 //! Per-request batch loaders. Built for each request with the caller's [`Actor`], so the
 //! row scope applies inside every batch and no cache is shared between callers (the
 //! loader does not cache: each load reads the database as it is now). A list of N children
-//! costs a fixed number of queries, not N.
+//! costs a fixed number of queries, not N; and the batches of one level run as one
+//! statement on PostgreSQL (`store::bundle`).
 
 use crate::auth::Actor;
 use crate::domain::{
     accounts, casework, children, consent, corrections, engagement, outcomes, programmes, referrals, sessions,
 };
 use crate::error::Error;
+use crate::store::bundle::Bundle;
 use crate::store::{
     assessment, attendance, child, consent as consent_store, correction, enrolment, enrolment_transition, handover,
     lawful_basis, organisation, participation, programme, progress_note, referral, referral_transition, relationship,
@@ -18,10 +20,18 @@ use sea_orm::DatabaseConnection;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-/// The loader of one request.
+/// The loader of one request: its batches read through one [`Bundle`], so those of one
+/// level of the query run as one statement.
 pub struct StoreLoader {
-    pub db: DatabaseConnection,
+    pub db: Bundle,
     pub actor: Actor,
+}
+
+impl StoreLoader {
+    /// The loader of a request by `actor`.
+    pub fn new(db: &DatabaseConnection, actor: &Actor) -> StoreLoader {
+        StoreLoader { db: Bundle::new(db.clone()), actor: actor.clone() }
+    }
 }
 
 type Shared = Arc<Error>;
@@ -143,4 +153,14 @@ loader!(many ReviewsOfPlan => plan_review::Model, plans::reviews_of, |r| r.plan_
 loader!(many OutcomesOfReview => plan_review_goal::Model, plans::outcomes_of, |r| r.review_id.clone());
 loader!(map ParticipantsOfPlan => Vec<relationship::Model>, plans::participants_of);
 loader!(map SpecialistSupportOfPlan => Vec<referral::Model>, plans::specialist_support_of);
-loader!(map AreaNameOfCode => String, plans::area_names);
+key!(AreaNameOfCode);
+
+impl Loader<AreaNameOfCode> for StoreLoader {
+    type Value = String;
+    type Error = Shared;
+    async fn load(&self, keys: &[AreaNameOfCode]) -> Result<HashMap<AreaNameOfCode, String>, Shared> {
+        // The framework is one document, read whole: nothing to bundle.
+        let names = plans::area_names(self.db.connection(), &self.actor, &ids(keys, |k| k.0.clone())).await?;
+        Ok(names.into_iter().map(|(k, v)| (AreaNameOfCode(k), v)).collect())
+    }
+}

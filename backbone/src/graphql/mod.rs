@@ -92,7 +92,7 @@ pub fn sdl() -> String {
 /// could start before the last siblings asked, and split).
 pub fn make_loader(db: &DatabaseConnection, actor: &Actor) -> (DataLoader<StoreLoader>, LoaderDriver) {
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-    let loader = DataLoader::new(StoreLoader { db: db.clone(), actor: actor.clone() }, move |task| {
+    let loader = DataLoader::new(StoreLoader::new(db, actor), move |task| {
         // The receiver lives as long as the request; a send can only fail after it.
         let _ = tx.send(task);
     });
@@ -102,7 +102,7 @@ pub fn make_loader(db: &DatabaseConnection, actor: &Actor) -> (DataLoader<StoreL
 /// A loader whose batches run as tasks of their own, for long-lived subscriptions (no
 /// request to drive them).
 pub fn make_spawned_loader(db: &DatabaseConnection, actor: &Actor) -> DataLoader<StoreLoader> {
-    DataLoader::new(StoreLoader { db: db.clone(), actor: actor.clone() }, tokio::spawn)
+    DataLoader::new(StoreLoader::new(db, actor), tokio::spawn)
 }
 
 /// Runs a request's loader batches alongside its execution, in the same task.

@@ -60,7 +60,7 @@ pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Database
             Box::pin(async move { health.recycle_check(conn, meta).await })
         });
     let db = Database::connect(options).await?;
-    if let Some(key) = pool_key(&db) {
+    if let Some(key) = identity(&db) {
         let mut pools = POOLS.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         pools.retain(|(_, h)| h.strong_count() > 0);
         pools.push((key, std::sync::Arc::downgrade(&health)));
@@ -225,11 +225,12 @@ struct Health {
     suspect: AtomicBool,
 }
 
-/// Every pool of the process, by the database it opens (see [`pool_key`]).
+/// Every pool of the process, by the database it opens (see [`identity`]).
 static POOLS: std::sync::Mutex<Vec<(String, std::sync::Weak<Health>)>> = std::sync::Mutex::new(Vec::new());
 
-/// The database a pool opens: the SQLite file, or the PostgreSQL server and database.
-fn pool_key(db: &DatabaseConnection) -> Option<String> {
+/// The database a pool opens: the SQLite file, or the PostgreSQL server and database
+/// (the same whichever pool of the process opens it).
+pub fn identity(db: &DatabaseConnection) -> Option<String> {
     match db.get_database_backend() {
         DbBackend::Sqlite => {
             Some(format!("sqlite:{}", db.get_sqlite_connection_pool().connect_options().get_filename().display()))
@@ -371,7 +372,7 @@ pub async fn probe_writable(db: &DatabaseConnection) -> Result<(), DbErr> {
     };
     match outcome {
         Ok(()) => {
-            for health in pool_key(db).map(|key| pools(Some(&key))).unwrap_or_default() {
+            for health in identity(db).map(|key| pools(Some(&key))).unwrap_or_default() {
                 health.over();
             }
             Ok(())
@@ -420,7 +421,7 @@ mod tests {
         for db in [&a, &b] {
             migrate(db).await.expect("migrated");
         }
-        let health = |db: &DatabaseConnection| pools(pool_key(db).as_deref()).pop().expect("registered");
+        let health = |db: &DatabaseConnection| pools(identity(db).as_deref()).pop().expect("registered");
         storage_fault();
         assert!(health(&a).suspect.load(Ordering::SeqCst) && health(&b).suspect.load(Ordering::SeqCst));
         // b's database takes a write: b is well again, a is still suspect.

@@ -7,6 +7,7 @@ pub mod audit_event;
 pub mod audit_head;
 pub mod auth_token;
 pub mod break_glass;
+pub mod bundle;
 pub mod child;
 pub mod child_name_word;
 pub mod claim;
